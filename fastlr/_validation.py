@@ -1,0 +1,207 @@
+"""The one validation layer: every public entry point normalises its input here.
+
+After :func:`validate_problem` a kernel receives clean arrays and never checks
+again (see ``fastlr.kernels``):
+
+- ``X``: ``(n_x, m)`` with ``n_x, m >= 1``, float32 or float64, the caller's
+  array itself whenever it already has such a dtype (any layout, no copy);
+  integer and bool become float64; any other dtype is a ``TypeError``.
+- ``w`` ``(n_x,)`` or ``(n_x, 1)`` and ``Y`` ``(m,)`` or ``(1, m)`` become
+  flat arrays in X's dtype; ``b`` and ``alpha`` become Python floats.
+- ``Y`` lies in [0, 1]; ``sample_weight`` is non-negative, finite, not all
+  zero; ``alpha >= 0``.
+
+Finiteness (``check_finite=True``): ``w``, ``b`` and ``Y`` are small and are
+checked directly. ``X`` is not scanned, since a pass over X costs as much as
+a fast gradient: a NaN or inf in X always reaches ``dw`` (``nan * 0`` and
+``inf * 0`` are NaN), so :func:`check_result_finite` inspects the kernel's
+output and only then looks at X to name it.
+
+Every error names the argument, says what was wrong, echoing the value or
+shape, and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "Problem",
+    "as_matrix",
+    "check_result_finite",
+    "real_scalar",
+    "validate_problem",
+]
+
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+_ALLOWED_DTYPES = "float32 or float64 (integer and bool input becomes float64)"
+
+
+class Problem(NamedTuple):
+    """Validated input of one gradient evaluation or one training run."""
+
+    w: np.ndarray  # (n_x,), X's dtype
+    b: float
+    X: np.ndarray  # (n_x, m), float32 or float64
+    y: np.ndarray  # (m,), X's dtype
+    sample_weight: np.ndarray | None  # (m,), X's dtype
+    alpha: float
+    w_shape: tuple[int, ...]  # the shape w came in, for returning dw
+
+
+def _compute_dtype(name: str, array: np.ndarray) -> np.dtype:
+    """The float dtype an argument is computed in, or a TypeError."""
+    dtype = array.dtype
+    if dtype in _FLOAT_DTYPES:
+        return dtype
+    if dtype.kind in "biu":
+        return np.dtype(np.float64)
+    raise TypeError(f"{name} has dtype {dtype}; fastlr accepts {_ALLOWED_DTYPES}")
+
+
+def _check_real(name: str, array: np.ndarray) -> None:
+    """Refuse complex, object, string and other non-real dtypes."""
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} has dtype {array.dtype}; fastlr accepts {_ALLOWED_DTYPES}")
+
+
+def as_matrix(X: Any, name: str = "X") -> np.ndarray:
+    """``X`` as a non-empty 2-D float32/float64 array, without copying when possible."""
+    X = np.asarray(X)
+    _check_real(name, X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_x, m), one example per column; "
+            f"got a {X.ndim}-D array of shape {X.shape}"
+        )
+    if 0 in X.shape:
+        raise ValueError(
+            f"{name} must have at least one feature and one example; got shape {X.shape} "
+            f"(n_x={X.shape[0]}, m={X.shape[1]})"
+        )
+    dtype = _compute_dtype(name, X)
+    return X if X.dtype == dtype else X.astype(dtype)
+
+
+def real_scalar(name: str, value: Any, *, low: float = -math.inf, low_inclusive: bool = True) -> float:
+    """A finite real number above a bound, as a Python float."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    number = float(value)
+    bad_side = number < low if low_inclusive else number <= low
+    if not math.isfinite(number) or bad_side:
+        bound = f">= {low:g}" if low_inclusive else f"> {low:g}"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
+    return number
+
+
+def _bias(b: Any, check_finite: bool) -> float:
+    if type(b) is not float:
+        array = np.asarray(b)
+        if array.size != 1:
+            raise ValueError(f"b must be a scalar (one number); got an array of shape {array.shape}")
+        _check_real("b", array)
+        b = float(array.reshape(()))
+    if check_finite and not math.isfinite(b):
+        raise ValueError(f"b must be finite; got {b!r}")
+    return b
+
+
+def _vector(name: str, value: Any, length: int, shapes: tuple[tuple[int, ...], ...],
+            what: str) -> np.ndarray:
+    array = np.asarray(value)
+    if array.shape not in shapes:
+        allowed = " or ".join(str(shape) for shape in shapes)
+        raise ValueError(f"{name} must have shape {allowed} to match {what}; got shape {array.shape}")
+    _check_real(name, array)
+    return array.reshape(length)
+
+
+def _labels(Y: Any, X: np.ndarray, check_finite: bool) -> np.ndarray:
+    n_x, m = X.shape
+    y = _vector("Y", Y, m, ((m,), (1, m)), f"X of shape {X.shape} (m={m})")
+    y = y.astype(X.dtype, copy=False)
+    low, high = float(y.min()), float(y.max())
+    if check_finite and not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError("Y contains NaN or infinity; labels must be finite numbers in [0, 1]")
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f"Y must hold labels in [0, 1]; got values from {low:g} to {high:g}. "
+            "Hint: labels must be 0/1 (or probabilities); map your two classes to 0 and 1, "
+            "or use fastlr.LogisticRegression, which maps any two class labels"
+        )
+    return y
+
+
+def _weights(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    m = X.shape[1]
+    s = _vector("sample_weight", sample_weight, m, ((m,), (1, m)),
+                f"X of shape {X.shape} (one weight per example, m={m})")
+    if not np.isfinite(s).all():
+        raise ValueError("sample_weight contains NaN or infinity; weights must be finite and >= 0")
+    low = s.min()
+    if low < 0:
+        raise ValueError(f"sample_weight must be non-negative; got a weight of {low:g}")
+    if not s.any():
+        raise ValueError("sample_weight must not be all zero; at least one example needs a positive weight")
+    return s.astype(X.dtype, copy=False)
+
+
+def validate_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
+                     sample_weight: Any = None, check_finite: bool = True) -> Problem:
+    """Validate and normalise the arguments of ``fastlr.gradient`` / ``fastlr.train``.
+
+    Raises
+    ------
+    TypeError
+        For object, string, complex (or other non-real, non-integer) dtypes,
+        or a non-numeric ``alpha``.
+    ValueError
+        For wrong shapes, empty ``X``, labels outside [0, 1], bad
+        ``sample_weight``, negative ``alpha``, and NaN or inf in ``w``, ``b``
+        or ``Y`` (when ``check_finite``).
+    """
+    X = as_matrix(X)
+    n_x = X.shape[0]
+    w_array = np.asarray(w)
+    w_flat = _vector("w", w_array, n_x, ((n_x,), (n_x, 1)), f"X of shape {X.shape} (n_x={n_x})")
+    w_flat = w_flat.astype(X.dtype, copy=False)
+    if check_finite and not np.isfinite(w_flat).all():
+        raise ValueError("w contains NaN or infinity")
+    return Problem(
+        w=w_flat,
+        b=_bias(b, check_finite),
+        X=X,
+        y=_labels(Y, X, check_finite),
+        sample_weight=_weights(sample_weight, X),
+        alpha=real_scalar("alpha", alpha, low=0.0),
+        w_shape=w_array.shape,
+    )
+
+
+def check_result_finite(X: np.ndarray, dw: np.ndarray, db: float, cost: float) -> None:
+    """Raise if a kernel's output is not finite, naming the cause.
+
+    Called only when ``check_finite`` is on, after ``w``, ``b`` and ``Y`` were
+    checked. A non-finite output then comes from NaN or inf in X (which always
+    reaches ``dw``), or from overflow of finite but huge values.
+    """
+    if math.isfinite(cost) and math.isfinite(db) and np.isfinite(dw).all():
+        return
+    if not np.isfinite(X).all():
+        raise ValueError(
+            "X contains NaN or infinity; remove or impute those values "
+            "(check_finite=False skips this check and returns non-finite results)"
+        )
+    raise FloatingPointError(
+        "the gradient overflowed although every input is finite; "
+        "rescale X (for example, standardise its features) or start from a smaller w"
+    )

@@ -1,0 +1,30 @@
+"""The gradient kernels behind ``fastlr.gradient``, one module per kernel.
+
+Every kernel module exposes the same function::
+
+    gradient(w, b, X, y, alpha, sample_weight) -> (dw, db, cost)
+
+and receives clean input only (``fastlr`` validates once, kernels never do):
+
+- ``X``: ``(n_x, m)``, float32 or float64, any memory layout, finite unless
+  the caller turned checking off; never modified.
+- ``w``: ``(n_x,)`` and ``y``: ``(m,)``, both in ``X``'s dtype.
+- ``b``, ``alpha``: Python floats, ``alpha >= 0``.
+- ``sample_weight``: ``None`` or ``(m,)`` in ``X``'s dtype, non-negative,
+  not all zero.
+
+It returns ``dw`` as a new ``(n_x,)`` array in ``X``'s dtype and ``db`` and
+``cost`` as Python floats, computed as ``DESIGN.md`` states::
+
+    z = w·X + b,  a = sigmoid(z),  dz = a - y,  s = sample_weight or 1
+    cost = sum(s * (log1pexp(z) - y z)) / sum(s) + alpha/2 ||w||^2
+    dw   = X (s dz) / sum(s) + alpha w
+    db   = sum(s dz) / sum(s)
+
+Sums accumulate in float64 whatever the input dtype, except inside BLAS
+(the ``numpy`` kernel), which sums in the input dtype. A kernel may also
+expose a compiled training loop, ``train``; see ``fastlr._training``.
+
+Kernel modules know nothing of each other; ``_stable`` holds the scalar math
+they share.
+"""

@@ -1,0 +1,55 @@
+"""Kernel ``python``: the course notes' "Original" version, two explicit loops.
+
+An outer loop over the m examples and, inside it, explicit loops over the n_x
+features, on Python floats (float64 arithmetic whatever X's dtype). No NumPy
+call runs inside the loops: X, w and y become Python lists once, up front.
+
+This is the 1x baseline of the speed table. It is meant for small problems
+and for measuring; its running time grows as m * n_x Python bytecodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._stable import sigmoid_and_loss
+
+__all__ = ["gradient"]
+
+
+def gradient(w, b, X, y, alpha, sample_weight):
+    """Gradient and cost with explicit loops over examples and features.
+
+    See ``fastlr.kernels`` for the shared signature and contract.
+    """
+    n_x, m = X.shape
+    w_list = w.tolist()
+    examples = X.T.tolist()  # one list of n_x floats per example
+    labels = y.tolist()
+    weights = None if sample_weight is None else sample_weight.tolist()
+
+    dw = [0.0] * n_x
+    db = 0.0
+    cost = 0.0
+    for i in range(m):
+        x_i = examples[i]
+        z = b
+        for j in range(n_x):
+            z += w_list[j] * x_i[j]
+        a, loss = sigmoid_and_loss(z, labels[i])
+        dz = a - labels[i]
+        if weights is not None:
+            dz *= weights[i]
+            loss *= weights[i]
+        for j in range(n_x):
+            dw[j] += x_i[j] * dz
+        db += dz
+        cost += loss
+
+    total = float(m) if weights is None else sum(weights)
+    penalty = 0.0
+    for j in range(n_x):
+        dw[j] = dw[j] / total + alpha * w_list[j]
+        penalty += w_list[j] * w_list[j]
+    cost = cost / total + 0.5 * alpha * penalty
+    return np.array(dw, dtype=X.dtype), db / total, cost
