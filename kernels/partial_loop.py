@@ -21,24 +21,22 @@ def gradient(w, b, X, y, alpha, sample_weight):
     """
     n_x, m = X.shape
     labels = y.tolist()
-    weights = None if sample_weight is None else sample_weight.tolist()
+    weights = [1.0] * m if sample_weight is None else sample_weight.tolist()
 
     dw = np.zeros(n_x, dtype=np.float64)
+    step = np.empty(n_x, dtype=np.float64)  # dz * x_i, reused
     db = 0.0
     cost = 0.0
-    for i in range(m):
-        x_i = X[:, i]
-        z = float(w @ x_i) + b
-        a, loss = sigmoid_and_loss(z, labels[i])
-        dz = a - labels[i]
-        if weights is not None:
-            dz *= weights[i]
-            loss *= weights[i]
-        dw += dz * x_i
+    for x_i, y_i, s_i in zip(X.T, labels, weights):
+        z = float(np.dot(w, x_i)) + b
+        a, loss = sigmoid_and_loss(z, y_i)
+        dz = (a - y_i) * s_i
+        np.multiply(x_i, dz, out=step)
+        dw += step
         db += dz
-        cost += loss
+        cost += loss * s_i
 
-    total = float(m) if weights is None else sum(weights)
+    total = float(m) if sample_weight is None else sum(weights)
     w64 = w.astype(np.float64)
     dw = dw / total + alpha * w64
     cost = cost / total + 0.5 * alpha * float(w64 @ w64)
