@@ -22,10 +22,10 @@ loop compiled, so that no Python runs per iteration.
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
+
+from ._stable import sigmoid_and_loss
 
 __all__ = ["gradient", "FASTMATH"]
 
@@ -38,30 +38,15 @@ def _jit(function):
     return numba.njit(cache=True, nogil=True, fastmath=set(FASTMATH))(function)
 
 
-@numba.njit(cache=True, nogil=True)  # exact IEEE arithmetic: no fastmath here
-def _log1p_unit(e):
-    """``log(1 + e)`` for ``e`` in [0, 1], to about one ulp.
-
-    ``log(u)`` of the rounded ``u = 1 + e``, corrected by the rounding error
-    ``(u - 1) - e`` (exact, by Sterbenz). Twice as fast as ``math.log1p``
-    here, and exact where ``u`` rounds to 1. Reassociation would fold the
-    correction to zero, hence the plain ``njit``.
-    """
-    u = 1.0 + e
-    return math.log(u) - ((u - 1.0) - e) / u
+#: The per-example math, compiled exactly as written (see ``kernels._stable``).
+_sigmoid_and_loss = numba.njit(cache=True, nogil=True, fastmath=False)(sigmoid_and_loss)
 
 
 @_jit
 def _finish_example(z, y, s, i):
-    """``(s_i dz_i, s_i loss_i)`` of example i from its ``z``.
-
-    The stable sigmoid and loss of ``kernels._stable``, without branches so
-    that everything but the two transcendental calls vectorises.
-    """
-    e = math.exp(-abs(z))
+    """``(s_i dz_i, s_i loss_i)`` of example i from its ``z``."""
     y_i = np.float64(y[i])
-    a = (1.0 if z > 0.0 else e) / (1.0 + e)
-    loss = max(z, 0.0) - y_i * z + _log1p_unit(e)
+    a, loss = _sigmoid_and_loss(z, y_i)
     dz = a - y_i
     if s is not None:
         return dz * s[i], loss * s[i]

@@ -18,6 +18,13 @@ def gradient(w, b, X, y, alpha, sample_weight):
 
     See ``fastlr.kernels`` for the shared signature and contract.
     """
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _gradient(w, b, X, y, alpha, sample_weight)
+
+
+def _gradient(w, b, X, y, alpha, sample_weight):
+    # NaN or inf in X propagates by IEEE rules; fastlr's validation layer
+    # reports it, so the floating-point warnings on the way are silenced.
     z = w @ X
     z += b
     # Stable sigmoid and loss sharing one exp (see kernels._stable):
@@ -26,9 +33,9 @@ def gradient(w, b, X, y, alpha, sample_weight):
     positive = z > 0
     a = np.where(positive, 1.0, e)
     a /= 1.0 + e
-    loss = np.log1p(e)
+    loss = np.where(positive, z, 0.0)  # max(z, 0) - y z first: exact 0 when right
     loss -= y * z
-    loss += np.where(positive, z, 0.0)
+    loss += np.log1p(e)
     dz = a - y
     if sample_weight is None:
         total = float(z.shape[0])

@@ -1,0 +1,62 @@
+"""An independent float64 reference for the gradient, and error bounds for it.
+
+Written differently from every kernel on purpose: ``np.logaddexp`` for the
+loss, ``scipy.special.expit`` for the sigmoid, ``math.fsum`` (exactly rounded)
+for every sum, and inputs promoted to float64 before anything is computed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import expit
+
+
+def reference_gradient(w, b, X, y, alpha=0.0, sample_weight=None):
+    """``(dw, db, cost, scale)`` in float64.
+
+    ``scale`` bounds what rounding can do to each output: the same sums taken
+    over absolute values. An error is "relative" to it, which stays
+    meaningful when a component of ``dw`` cancels to nearly zero.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64).reshape(-1)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    n_x, m = X.shape
+    s = np.ones(m) if sample_weight is None else np.asarray(sample_weight, np.float64).reshape(-1)
+    total = math.fsum(s)
+
+    z = np.array([math.fsum(w * X[:, i]) + b for i in range(m)])
+    a = expit(z)
+    loss = np.logaddexp(0.0, z) - y * z
+    dz = s * (a - y)
+
+    dw = np.array([math.fsum(X[j] * dz) for j in range(n_x)]) / total + alpha * w
+    db = math.fsum(dz) / total
+    penalty = 0.5 * alpha * math.fsum(w * w)
+    cost = math.fsum(s * loss) / total + penalty
+
+    z_scale = np.abs(X).T @ np.abs(w) + abs(b)  # what rounding in z is relative to
+    dw_scale = (np.abs(X) @ (np.abs(dz) + s * z_scale * 0.25)) / total + alpha * np.abs(w)
+    db_scale = math.fsum(np.abs(dz) + s * z_scale * 0.25) / total
+    cost_scale = math.fsum(s * (np.abs(loss) + z_scale)) / total + penalty
+    return dw, db, cost, (dw_scale, db_scale, cost_scale)
+
+
+def assert_matches_reference(result, w, b, X, y, *, rtol, alpha=0.0, sample_weight=None):
+    """Assert a kernel's ``(dw, db, cost)`` agree with the reference within ``rtol``.
+
+    The tolerance is relative to the scale of each sum (see
+    ``reference_gradient``), the honest measure of agreement for sums.
+    """
+    dw, db, cost = result
+    ref_dw, ref_db, ref_cost, (dw_scale, db_scale, cost_scale) = reference_gradient(
+        w, b, X, y, alpha=alpha, sample_weight=sample_weight
+    )
+    # Below this, rounding the output to its own dtype is the whole error.
+    tiny = float(np.finfo(dw.dtype).smallest_subnormal)
+    dw = np.asarray(dw, dtype=np.float64).reshape(-1)
+    assert np.all(np.abs(dw - ref_dw) <= rtol * dw_scale + tiny), (dw, ref_dw, dw_scale)
+    assert abs(db - ref_db) <= rtol * db_scale + tiny, (db, ref_db, db_scale)
+    assert abs(cost - ref_cost) <= rtol * cost_scale + tiny, (cost, ref_cost, cost_scale)

@@ -1,0 +1,83 @@
+"""Kernel names, lookup, and the package without numba."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import fastlr
+
+
+def test_kernel_names_in_table_order():
+    assert fastlr.KERNELS == ("python", "partial", "numpy", "numba")
+    assert "auto" not in fastlr.KERNELS
+
+
+def test_available_kernels_are_a_subset_in_order():
+    available = fastlr.available_kernels()
+    assert {"python", "partial", "numpy"} <= set(available)
+    assert list(available) == [name for name in fastlr.KERNELS if name in available]
+
+
+@pytest.mark.parametrize("name", fastlr.KERNELS)
+def test_get_kernel(name):
+    if name not in fastlr.available_kernels():
+        pytest.skip(f"{name} unavailable")
+    kernel = fastlr.get_kernel(name)
+    assert isinstance(kernel, fastlr.Kernel)
+    assert kernel.name == name
+    assert callable(kernel.gradient)
+    assert fastlr.get_kernel(name.upper().replace("-", "_")) is kernel
+
+
+def test_auto_prefers_numba():
+    expected = "numba" if "numba" in fastlr.available_kernels() else "numpy"
+    assert fastlr.get_kernel("auto").name == expected
+
+
+def test_package_works_without_numba():
+    """Simulate a machine without numba: the numba kernel is unavailable, the rest work."""
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["numba"] = None  # makes `import numba` raise ImportError
+        import numpy as np
+        import fastlr
+
+        assert fastlr.KERNELS == ("python", "partial", "numpy", "numba"), fastlr.KERNELS
+        assert fastlr.available_kernels() == ("python", "partial", "numpy"), fastlr.available_kernels()
+        assert fastlr.get_kernel("auto").name == "numpy"
+        dw, db, cost = fastlr.gradient(np.zeros(2), 0.0, np.eye(2), np.array([0.0, 1.0]))
+        assert cost > 0
+        try:
+            fastlr.gradient(np.zeros(2), 0.0, np.eye(2), np.array([0.0, 1.0]), kernel="numba")
+        except fastlr.KernelUnavailableError as exc:
+            assert isinstance(exc, ImportError)
+            assert "kernel 'numba' needs numba" in str(exc), exc
+            assert "pip install numba" in str(exc), exc
+        else:
+            raise AssertionError("no KernelUnavailableError")
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_import_does_not_load_numba():
+    script = "import sys, fastlr; print('numba' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_docstring_examples():
+    import doctest
+
+    import fastlr._gradient
+
+    failures, tried = doctest.testmod(fastlr._gradient)
+    assert tried > 0 and failures == 0
