@@ -8,9 +8,14 @@ different speeds, from the textbook's two Python loops to compiled code:
 >>> fastlr.KERNELS
 ('python', 'partial', 'numpy', 'numba')
 
-Public API: :func:`gradient`, :data:`KERNELS`, :func:`available_kernels`,
-:func:`get_kernel`, :class:`Kernel`, :class:`UnknownKernelError`,
-:class:`KernelUnavailableError`.
+Public API: :func:`gradient`, :func:`train` (:class:`TrainResult`),
+:class:`LogisticRegression` (needs scikit-learn), :data:`KERNELS`,
+:func:`available_kernels`, :func:`get_kernel`, :class:`Kernel`,
+:class:`UnknownKernelError`, :class:`KernelUnavailableError`,
+:class:`ConvergenceWarning`.
+
+``LogisticRegression`` and ``ConvergenceWarning`` are imported on first use,
+so that ``import fastlr`` never pays for scikit-learn.
 """
 
 from __future__ import annotations
@@ -18,15 +23,37 @@ from __future__ import annotations
 from ._errors import KernelUnavailableError, UnknownKernelError
 from ._gradient import gradient
 from ._registry import KERNELS, Kernel, available_kernels, get_kernel
+from ._training import TrainResult, train
 
 __version__ = "0.1.0"
 
 __all__ = [
     "KERNELS",
+    "ConvergenceWarning",
+    "LogisticRegression",
+    "TrainResult",
     "Kernel",
     "KernelUnavailableError",
     "UnknownKernelError",
     "available_kernels",
     "get_kernel",
     "gradient",
+    "train",
 ]
+
+
+def __getattr__(name: str):
+    if name == "LogisticRegression":
+        try:
+            from .estimator import LogisticRegression
+        except ImportError as exc:
+            raise ImportError(
+                "fastlr.LogisticRegression needs scikit-learn; install it with "
+                "`pip install fastlr-kernels[sklearn]` (or `pip install scikit-learn`)"
+            ) from exc
+        return LogisticRegression
+    if name == "ConvergenceWarning":
+        from ._warnings import convergence_warning
+
+        return convergence_warning()
+    raise AttributeError(f"module 'fastlr' has no attribute {name!r}")

@@ -22,12 +22,14 @@ loop compiled, so that no Python runs per iteration.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
 from ._stable import sigmoid_and_loss
 
-__all__ = ["gradient", "FASTMATH"]
+__all__ = ["gradient", "train", "FASTMATH"]
 
 #: Reassociation and contraction let LLVM vectorise the sums; no ``nnan`` /
 #: ``ninf``, so NaN and inf propagate exactly as in IEEE arithmetic.
@@ -194,3 +196,63 @@ def gradient(w, b, X, y, alpha, sample_weight):
     See ``fastlr.kernels`` for the shared signature and contract.
     """
     return _gradient(w, float(b), X, y, sample_weight, float(alpha))
+
+
+@_jit
+def _train(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs):
+    """Gradient descent, every iteration compiled.
+
+    Iterates ``w -= lr dw, b -= lr db`` from ``(w0, b)`` on a float64 master
+    copy of ``w`` (the gradient sees it in X's dtype), recording the cost
+    before each update in ``costs``. Stops when ``max(|dw|, |db|) <= tol``
+    (status 1), after ``max_iter`` gradients (status 0), or when the cost or
+    gradient is not finite (status 2, that iteration's cost recorded).
+
+    Returns ``(w, b, n_iter, status)``; ``n_iter`` gradients were computed.
+    """
+    n_x, m = X.shape
+    w = w0.astype(np.float64)
+    w_k = np.empty(n_x, dtype=X.dtype)
+    dw = np.empty(n_x, dtype=np.float64)
+    z = np.empty(m if abs(X.strides[0]) > abs(X.strides[1]) else 0, dtype=np.float64)
+    total = _total_weight(s, m)
+    n_iter = 0
+    status = 0
+    for iteration in range(max_iter):
+        for j in range(n_x):
+            w_k[j] = w[j]
+        db, cost = _sums(w_k, b, X, y, s, dw, z)
+        db /= total
+        cost = cost / total + 0.5 * alpha * _squared_norm(w_k)
+        costs[iteration] = cost
+        n_iter = iteration + 1
+        finite = math.isfinite(cost) and math.isfinite(db)
+        largest = abs(db)
+        for j in range(n_x):
+            dw[j] = dw[j] / total + alpha * w_k[j]
+            finite = finite and math.isfinite(dw[j])
+            largest = max(largest, abs(dw[j]))
+        if not finite:
+            status = 2
+            break
+        if largest <= tol:
+            status = 1
+            break
+        for j in range(n_x):
+            w[j] -= learning_rate * dw[j]
+        b -= learning_rate * db
+    return w, b, n_iter, status
+
+
+def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
+    """Compiled training loop; see ``fastlr._training`` for the contract.
+
+    Returns ``(w, b, costs, status)`` with ``w`` float64 and ``costs`` the
+    ``n_iter`` recorded costs.
+    """
+    costs = np.empty(max_iter, dtype=np.float64)
+    w_out, b_out, n_iter, status = _train(
+        w, float(b), X, y, sample_weight, float(alpha), float(learning_rate),
+        int(max_iter), float(tol), costs,
+    )
+    return w_out, b_out, costs[:n_iter], status

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._ieee import ieee_quiet
 from ._stable import sigmoid_and_loss
 
 __all__ = ["gradient"]
 
 
+@ieee_quiet
 def gradient(w, b, X, y, alpha, sample_weight):
     """Gradient and cost with a loop over examples, NumPy over features.
 

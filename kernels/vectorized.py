@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._ieee import ieee_quiet
+
 __all__ = ["gradient"]
 
 
+@ieee_quiet
 def gradient(w, b, X, y, alpha, sample_weight):
     """Fully vectorized gradient and cost.
 
     See ``fastlr.kernels`` for the shared signature and contract.
     """
-    with np.errstate(invalid="ignore", over="ignore"):
-        return _gradient(w, b, X, y, alpha, sample_weight)
-
-
-def _gradient(w, b, X, y, alpha, sample_weight):
-    # NaN or inf in X propagates by IEEE rules; fastlr's validation layer
-    # reports it, so the floating-point warnings on the way are silenced.
     z = w @ X
     z += b
     # Stable sigmoid and loss sharing one exp (see kernels._stable):

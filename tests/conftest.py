@@ -30,11 +30,3 @@ def kernel(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261127)
-
-
-def make_problem(rng, n_x=6, m=9, dtype=np.float64, order="C"):
-    """A small seeded problem ``(w, b, X, y)`` with X in the given layout."""
-    X = np.asarray(rng.standard_normal((n_x, m)), dtype=dtype, order=order)
-    w = rng.standard_normal(n_x).astype(dtype)
-    y = (rng.random(m) < 0.5).astype(dtype)
-    return w, 0.25, X, y

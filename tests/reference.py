@@ -1,4 +1,4 @@
-"""An independent float64 reference for the gradient, and error bounds for it.
+"""An independent float64 reference for the gradient, its error bounds, and test problems.
 
 Written differently from every kernel on purpose: ``np.logaddexp`` for the
 loss, ``scipy.special.expit`` for the sigmoid, ``math.fsum`` (exactly rounded)
@@ -60,3 +60,11 @@ def assert_matches_reference(result, w, b, X, y, *, rtol, alpha=0.0, sample_weig
     assert np.all(np.abs(dw - ref_dw) <= rtol * dw_scale + tiny), (dw, ref_dw, dw_scale)
     assert abs(db - ref_db) <= rtol * db_scale + tiny, (db, ref_db, db_scale)
     assert abs(cost - ref_cost) <= rtol * cost_scale + tiny, (cost, ref_cost, cost_scale)
+
+
+def make_problem(rng, n_x=6, m=9, dtype=np.float64, order="C"):
+    """A small seeded problem ``(w, b, X, y)`` with X in the given layout."""
+    X = np.asarray(rng.standard_normal((n_x, m)), dtype=dtype, order=order)
+    w = rng.standard_normal(n_x).astype(dtype)
+    y = (rng.random(m) < 0.5).astype(dtype)
+    return w, 0.25, X, y

@@ -9,7 +9,8 @@ import pytest
 
 import fastlr
 
-from .conftest import make_problem
+from reference import make_problem
+
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 import fastlr
 
-from .conftest import make_problem
-from .reference import assert_matches_reference
+from reference import assert_matches_reference, make_problem
 
 RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
 

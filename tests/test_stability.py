@@ -9,7 +9,7 @@ import pytest
 
 import fastlr
 
-from .reference import assert_matches_reference
+from reference import assert_matches_reference
 
 
 @pytest.mark.parametrize("z_scale", [40.0, 300.0, 1e3, 1e4])

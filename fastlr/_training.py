@@ -1,0 +1,242 @@
+"""``fastlr.train``: gradient descent over any kernel, validated once.
+
+The loop the course notes cannot vectorise away::
+
+    repeat: dw, db, cost = gradient(w, b);  w -= lr dw;  b -= lr db
+
+- ``costs[k]`` is the cost before the k-th update; ``n_iter`` gradients are
+  computed. Training stops, ``converged=True``, at the first iterate whose
+  gradient has ``max(|dw|, |db|) <= tol``, and returns that iterate.
+- ``learning_rate="auto"`` is ``1/L``, with ``L`` the Lipschitz constant of
+  the gradient: the largest eigenvalue of ``[X; 1] diag(s) [X; 1]ᵀ``
+  (found by power iteration) over ``4 sum(s)``, plus ``alpha``. The row of
+  ones accounts for the bias, without which the bound does not hold.
+  With ``1/L`` the cost never rises.
+- A kernel with a compiled loop (``Kernel.train``) runs every iteration
+  without Python; the others, and any run with a ``callback``, loop here.
+- Validation happens once, before the loop. A cost or gradient that stops
+  being finite raises ``FloatingPointError`` naming the iteration (or
+  ``ValueError`` naming X when X holds NaN or inf); NaN coefficients are
+  never returned. Reaching ``max_iter`` warns with ``ConvergenceWarning``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._registry import Kernel, resolve_kernel
+from ._validation import Problem, check_result_finite, real_scalar, validate_problem
+from ._warnings import convergence_warning
+
+__all__ = ["TrainResult", "lipschitz_constant", "train"]
+
+# Status codes shared with compiled loops (see kernels.numba_loops._train).
+_MAX_ITER, _CONVERGED, _NOT_FINITE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`fastlr.train` returns.
+
+    Attributes
+    ----------
+    w : ndarray, shape (n_x,) or the shape of ``w0``, dtype of X
+    b : float
+    costs : ndarray of float64, shape (n_iter,)
+        The cost before each update.
+    n_iter : int
+        Gradients computed.
+    converged : bool
+        Whether ``max(|dw|, |db|) <= tol`` was reached.
+    learning_rate : float
+        The step used (the computed one for ``"auto"``).
+    kernel : str
+        The kernel that ran.
+    """
+
+    w: np.ndarray
+    b: float
+    costs: np.ndarray
+    n_iter: int
+    converged: bool
+    learning_rate: float
+    kernel: str
+
+
+def lipschitz_constant(X: np.ndarray, sample_weight: np.ndarray | None, alpha: float,
+                       max_power_iter: int = 50, rtol: float = 1e-4) -> float:
+    """Bound on the curvature of the cost: ``lambda_max([X; 1] S [X; 1]ᵀ) / (4 sum(s)) + alpha``.
+
+    ``sigmoid' <= 1/4`` bounds the Hessian by that matrix. Power iteration
+    from a positive vector converges to its largest eigenvalue from below;
+    with the 1/4 bound (rarely tight), a step of ``1/L`` stays well under the
+    ``2/L`` at which descent could fail. Each iteration reads X twice.
+    """
+    n_x, m = X.shape
+    total = float(m) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
+    v = np.full(n_x + 1, 1.0 / math.sqrt(n_x + 1))
+    estimate = 0.0
+    for _ in range(max_power_iter):
+        u = v[:-1].astype(X.dtype) @ X + v[-1]  # [X; 1]ᵀ v, shape (m,)
+        if sample_weight is not None:
+            u *= sample_weight
+        image = np.empty(n_x + 1)
+        image[:-1] = X @ u.astype(X.dtype, copy=False)
+        image[-1] = u.sum(dtype=np.float64)
+        previous, estimate = estimate, float(np.linalg.norm(image))
+        if estimate == 0.0 or not math.isfinite(estimate):
+            break
+        v = image / estimate
+        if abs(estimate - previous) <= rtol * estimate:
+            break
+    return estimate / (4.0 * total) + alpha
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1; got {value!r}")
+    return int(value)
+
+
+def _learning_rate(value: Any, problem: Problem) -> float:
+    if isinstance(value, str):
+        if value != "auto":
+            raise ValueError(f"learning_rate must be 'auto' or a number > 0; got {value!r}")
+        return 1.0 / lipschitz_constant(problem.X, problem.sample_weight, problem.alpha)
+    return real_scalar("learning_rate", value, low=0.0, low_inclusive=False)
+
+
+def _python_loop(kernel: Kernel, problem: Problem, learning_rate: float, max_iter: int,
+                 tol: float, callback: Callable[..., Any] | None):
+    """The same iteration as the compiled loops, one kernel call per step."""
+    X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
+    w = problem.w.astype(np.float64)
+    b = problem.b
+    costs = np.empty(max_iter)
+    status = _MAX_ITER
+    n_iter = 0
+    for iteration in range(max_iter):
+        w_k = w.astype(X.dtype, copy=False)
+        dw, db, cost = kernel.gradient(w_k, b, X, y, alpha, s)
+        costs[iteration] = cost
+        n_iter = iteration + 1
+        if not (math.isfinite(cost) and math.isfinite(db) and np.isfinite(dw).all()):
+            status = _NOT_FINITE
+            break
+        if callback is not None:
+            callback(n_iter, w_k, b, cost)
+        if max(abs(db), float(np.abs(dw).max())) <= tol:
+            status = _CONVERGED
+            break
+        w -= learning_rate * dw
+        b -= learning_rate * db
+    return w, b, costs[:n_iter], status
+
+
+def train(
+    X: ArrayLike,
+    Y: ArrayLike,
+    kernel: str | Kernel = "auto",
+    alpha: float = 0.0,
+    learning_rate: float | str = "auto",
+    max_iter: int = 1000,
+    tol: float = 1e-6,
+    sample_weight: ArrayLike | None = None,
+    w0: ArrayLike | None = None,
+    b0: float = 0.0,
+    callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
+) -> TrainResult:
+    """Fit logistic regression by gradient descent.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_x, m)
+        Features, one example per column, as for :func:`fastlr.gradient`.
+    Y : array_like, shape (m,) or (1, m)
+        Labels in [0, 1].
+    kernel : str or Kernel, default "auto"
+        The gradient kernel. ``numba`` runs the whole loop compiled.
+    alpha : float, default 0.0
+        L2 penalty strength, ``>= 0``.
+    learning_rate : float or "auto", default "auto"
+        The step; ``"auto"`` is ``1/L`` (see the module docstring), with
+        which the cost never rises.
+    max_iter : int, default 1000
+        Most gradients to compute, ``>= 1``.
+    tol : float, default 1e-6
+        Stop once ``max(|dw|, |db|) <= tol``.
+    sample_weight : array_like of shape (m,), optional
+        Non-negative per-example weights.
+    w0, b0 : initial weights (default zeros, shape (n_x,) or (n_x, 1)) and bias.
+    callback : callable, optional
+        ``callback(iteration, w, b, cost)`` after each gradient (1-based
+        iteration, the weights that gradient was taken at). Runs the loop in
+        Python, for every kernel.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad input, as :func:`fastlr.gradient`; and for ``learning_rate <= 0``,
+        ``max_iter < 1``, ``tol < 0``.
+    FloatingPointError
+        When the cost becomes NaN or inf (a learning rate too large).
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` is reached before ``tol``.
+    """
+    chosen = resolve_kernel(kernel)
+    n_x = np.shape(X)[0] if np.ndim(X) == 2 else 0
+    if w0 is None:
+        w0 = np.zeros(n_x)
+    problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
+    max_iter = _positive_int("max_iter", max_iter)
+    tol = real_scalar("tol", tol, low=0.0)
+    step = _learning_rate(learning_rate, problem)
+
+    if chosen.train is not None and callback is None:
+        w, b, costs, status = chosen.train(
+            problem.w, problem.b, problem.X, problem.y, problem.alpha,
+            problem.sample_weight, step, max_iter, tol,
+        )
+    else:
+        w, b, costs, status = _python_loop(chosen, problem, step, max_iter, tol, callback)
+
+    if status == _NOT_FINITE:
+        if costs.size == 1:  # the starting point: the input itself is at fault
+            check_result_finite(problem.X, np.full(1, np.nan), math.nan, math.nan)
+        raise FloatingPointError(
+            f"training diverged: the cost became {costs[-1]} at iteration {costs.size} "
+            f"(learning_rate={step:g}); use a smaller learning rate, or learning_rate='auto'"
+        )
+    converged = status == _CONVERGED
+    if not converged:
+        warnings.warn(
+            f"gradient descent stopped at max_iter={max_iter} before reaching tol={tol:g}; "
+            "increase max_iter, or scale the features",
+            convergence_warning(),
+            stacklevel=2,
+        )
+    return TrainResult(
+        w=w.astype(problem.X.dtype).reshape(problem.w_shape),
+        b=float(b),
+        costs=costs,
+        n_iter=int(costs.size),
+        converged=converged,
+        learning_rate=step,
+        kernel=chosen.name,
+    )

@@ -1,0 +1,239 @@
+"""``fastlr.LogisticRegression``: a scikit-learn classifier over fastlr's kernels.
+
+X is ``(n_samples, n_features)``, as scikit-learn expects; the kernels get
+``X.T``, a view (a C-ordered X becomes the examples-contiguous layout the
+numba kernel streams in one fused pass), never a copy. Binary only: any two
+class labels (strings too) map to 0/1 in the order of ``classes_``.
+
+The objective is fastlr's: ``mean(s * loss) + alpha/2 ||w||^2`` with weights
+``s = sample_weight * class_weight`` (a weighted mean). It equals
+scikit-learn's ``LogisticRegression(C=C)`` objective divided by
+``C * sum(s)`` when ``alpha = 1 / (C * sum(s))``.
+
+A fitted model saves to JSON with :meth:`LogisticRegression.save` and comes
+back with :meth:`LogisticRegression.load` (what ``fastlr train --output``
+writes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._training import train
+from ._warnings import convergence_warning
+
+__all__ = ["LogisticRegression"]
+
+_FORMAT = "fastlr.LogisticRegression"
+_FORMAT_VERSION = 1
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """Binary logistic regression trained by gradient descent on a fastlr kernel.
+
+    Parameters
+    ----------
+    kernel : str, default "auto"
+        A name from :data:`fastlr.KERNELS`, or ``"auto"``.
+    alpha : float, default 0.0
+        L2 penalty strength on the weights (not the intercept), ``>= 0``.
+    learning_rate : float or "auto", default "auto"
+        Gradient-descent step; ``"auto"`` never lets the cost rise.
+    max_iter : int, default 1000
+        Most gradient steps per ``fit``.
+    tol : float, default 1e-6
+        Stop once ``max(|dw|, |db|) <= tol``.
+    class_weight : dict, "balanced" or None, default None
+        Weights per class, multiplied into ``sample_weight``, as in
+        scikit-learn.
+    warm_start : bool, default False
+        Start ``fit`` from the previous ``coef_`` and ``intercept_``.
+    verbose : int, default 0
+        1 prints a summary per fit; 2 also prints the cost every iteration
+        (which runs the training loop in Python).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features)
+    intercept_ : ndarray of shape (1,)
+    classes_ : ndarray of shape (2,)
+    n_iter_ : int
+        Gradient steps in the last ``fit``.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        The cost before each step of the last ``fit``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X had string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import fastlr
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), fastlr.LogisticRegression(alpha=0.01))
+    >>> round(model.fit(X, y).score(X, y), 3)
+    0.984
+    """
+
+    def __init__(self, kernel: str = "auto", alpha: float = 0.0, learning_rate: float | str = "auto",
+                 max_iter: int = 1000, tol: float = 1e-6, class_weight: Any = None,
+                 warm_start: bool = False, verbose: int = 0):
+        self.kernel = kernel
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.sparse = False
+        return tags
+
+    def fit(self, X, y, sample_weight=None) -> LogisticRegression:
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+        y : array_like of shape (n_samples,)
+            Exactly two classes, of any label type.
+        sample_weight : array_like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order=None)
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y")
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"fastlr.LogisticRegression needs samples of 2 classes; the data contains "
+                f"only one class: {classes[0]!r}"
+            )
+        if y_type != "binary":
+            raise ValueError(
+                f"Only binary classification is supported. The type of the target is {y_type}: "
+                f"y has {classes.size} classes {classes.tolist()!r}, and fastlr.LogisticRegression "
+                "is binary-only. Wrap it in sklearn.multiclass.OneVsRestClassifier for more than two"
+            )
+        self.classes_ = classes
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y)
+        if not weights.any():
+            raise ValueError("sample_weight (times class_weight) is zero for every sample; "
+                             "at least one sample needs a positive weight")
+
+        w0, b0 = None, 0.0
+        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, X.shape[1]):
+            w0, b0 = self.coef_.ravel(), float(self.intercept_[0])
+        callback = self._print_cost if self.verbose >= 2 else None
+        result = train(
+            X.T, y_index.astype(X.dtype), kernel=self.kernel, alpha=self.alpha,
+            learning_rate=self.learning_rate, max_iter=self.max_iter, tol=self.tol,
+            sample_weight=weights, w0=w0, b0=b0, callback=callback,
+        )
+        self.coef_ = result.w.reshape(1, -1)
+        self.intercept_ = np.array([result.b], dtype=X.dtype)
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.costs
+        if self.verbose:
+            print(f"fastlr: {result.n_iter} iterations with kernel {result.kernel!r}, "
+                  f"final cost {result.costs[-1]:.6g}, converged={result.converged}")
+        return self
+
+    @staticmethod
+    def _print_cost(iteration, w, b, cost):
+        print(f"iteration {iteration}: cost {cost:.10g}")
+
+    def decision_function(self, X) -> np.ndarray:
+        """``X @ coef_.T + intercept_``, shape (n_samples,); positive means ``classes_[1]``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return X @ self.coef_[0].astype(X.dtype, copy=False) + self.intercept_[0]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, 2), in the order of ``classes_``."""
+        z = self.decision_function(X)
+        with np.errstate(over="ignore"):
+            p = 1.0 / (1.0 + np.exp(-z))
+        return np.column_stack([1.0 - p, p])
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log of :meth:`predict_proba`, computed stably."""
+        z = self.decision_function(X)
+        return -np.column_stack([np.logaddexp(0.0, z), np.logaddexp(0.0, -z)])
+
+    def predict(self, X) -> np.ndarray:
+        """The more probable class of each sample."""
+        positive = self.decision_function(X) > 0
+        return self.classes_[positive.astype(np.intp)]
+
+    # -- persistence ----------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """The fitted model as plain JSON-ready data."""
+        check_is_fitted(self)
+        data = {
+            "format": _FORMAT,
+            "version": _FORMAT_VERSION,
+            "params": self.get_params(),
+            "classes": self.classes_.tolist(),
+            "coef": self.coef_[0].tolist(),
+            "intercept": float(self.intercept_[0]),
+            "dtype": self.coef_.dtype.name,
+            "n_iter": int(self.n_iter_),
+            "loss_curve": self.loss_curve_.tolist(),
+        }
+        if hasattr(self, "feature_names_in_"):
+            data["feature_names"] = self.feature_names_in_.tolist()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LogisticRegression:
+        """A fitted model back from :meth:`to_dict`."""
+        if data.get("format") != _FORMAT or data.get("version") != _FORMAT_VERSION:
+            raise ValueError(
+                f"not a fastlr model (format {data.get('format')!r}, version {data.get('version')!r}); "
+                f"expected format {_FORMAT!r}, version {_FORMAT_VERSION}"
+            )
+        model = cls(**data["params"])
+        dtype = np.dtype(data.get("dtype", "float64"))
+        model.coef_ = np.asarray(data["coef"], dtype=dtype).reshape(1, -1)
+        model.intercept_ = np.array([data["intercept"]], dtype=dtype)
+        model.classes_ = np.asarray(data["classes"])
+        model.n_iter_ = int(data["n_iter"])
+        model.loss_curve_ = np.asarray(data["loss_curve"], dtype=np.float64)
+        model.n_features_in_ = model.coef_.shape[1]
+        if "feature_names" in data:
+            model.feature_names_in_ = np.asarray(data["feature_names"], dtype=object)
+        return model
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model to a JSON file."""
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(self.to_dict(), file, indent=1)
+            file.write("\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> LogisticRegression:
+        """Read a model written by :meth:`save` or ``fastlr train --output``."""
+        with open(path, encoding="utf-8") as file:
+            return cls.from_dict(json.load(file))

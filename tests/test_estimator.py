@@ -1,0 +1,110 @@
+"""fastlr.LogisticRegression: scikit-learn's estimator checks, and scikit-learn's optimum."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.datasets import load_breast_cancer  # noqa: E402
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+import fastlr  # noqa: E402
+from fastlr import LogisticRegression  # noqa: E402
+
+
+def _estimators():
+    return [LogisticRegression(kernel=name) for name in fastlr.available_kernels() if name != "python"] + [
+        LogisticRegression(kernel="python", max_iter=50)
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastlr.ConvergenceWarning)
+        yield
+
+
+@parametrize_with_checks(_estimators())
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("kernel", [k for k in ("numpy", "numba") if k in fastlr.available_kernels()])
+def test_matches_sklearn_on_breast_cancer(breast_cancer, kernel):
+    X, y = breast_cancer
+    alpha = 0.01
+    expected = SklearnLogisticRegression(C=1.0 / (alpha * X.shape[0]), tol=1e-12, max_iter=10_000).fit(X, y)
+    model = LogisticRegression(kernel=kernel, alpha=alpha, max_iter=20_000, tol=1e-9).fit(X, y)
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-4)
+    np.testing.assert_allclose(model.intercept_, expected.intercept_, rtol=1e-4)
+    assert model.n_iter_ < 20_000
+    assert np.all(np.diff(model.loss_curve_) <= 1e-15)  # learning_rate="auto": the cost never rises
+
+
+def test_string_labels_and_probabilities():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = np.where(X[:, 0] + 0.1 * rng.standard_normal(60) > 0, "spam", "ham")
+    model = LogisticRegression(alpha=0.01).fit(X, y)
+    assert model.classes_.tolist() == ["ham", "spam"]
+    assert set(model.predict(X)) <= {"ham", "spam"}
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.log(proba), model.predict_log_proba(X), atol=1e-12)
+    assert model.score(X, y) > 0.9
+
+
+def test_more_than_two_classes_is_refused():
+    X = np.arange(12.0).reshape(6, 2)
+    with pytest.raises(ValueError, match=r"^Only binary classification is supported. The type of the target is multiclass: y has 3 classes \[0, 1, 2\]"):
+        LogisticRegression().fit(X, [0, 1, 2, 0, 1, 2])
+
+
+def test_class_weight_is_sample_weight(breast_cancer):
+    X, y = breast_cancer
+    weighted = LogisticRegression(alpha=0.01, class_weight={0: 3.0, 1: 1.0}, max_iter=200).fit(X, y)
+    by_samples = LogisticRegression(alpha=0.01, max_iter=200).fit(X, y, sample_weight=np.where(y == 0, 3.0, 1.0))
+    np.testing.assert_allclose(weighted.coef_, by_samples.coef_, rtol=1e-12)
+
+
+def test_warm_start_continues(breast_cancer):
+    X, y = breast_cancer
+    once = LogisticRegression(alpha=0.01, max_iter=300, tol=0.0).fit(X, y)
+    twice = LogisticRegression(alpha=0.01, max_iter=150, tol=0.0, warm_start=True).fit(X, y).fit(X, y)
+    np.testing.assert_allclose(twice.coef_, once.coef_, rtol=1e-10)
+
+
+def test_no_copy_of_X_for_the_kernels(breast_cancer):
+    """The kernels get X.T as a view of the caller's array."""
+    X, y = breast_cancer
+    seen = []
+
+    def spy(w, b, X_kernel, y_kernel, alpha, sample_weight):
+        seen.append(X_kernel)
+        return fastlr.get_kernel("numpy").gradient(w, b, X_kernel, y_kernel, alpha, sample_weight)
+
+    LogisticRegression(kernel=fastlr.Kernel("spy", spy), max_iter=2).fit(X, y)
+    assert seen and all(np.shares_memory(X_kernel, X) for X_kernel in seen)
+
+
+def test_save_and_load_round_trip(tmp_path, breast_cancer):
+    X, y = breast_cancer
+    model = LogisticRegression(alpha=0.01, max_iter=100).fit(X, y)
+    model.save(tmp_path / "model.json")
+    loaded = LogisticRegression.load(tmp_path / "model.json")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.get_params() == model.get_params()
+    assert loaded.n_iter_ == model.n_iter_
