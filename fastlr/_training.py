@@ -137,7 +137,8 @@ def _python_loop(kernel: Kernel, problem: Problem, learning_rate: float, max_ite
         if max(abs(db), float(np.abs(dw).max())) <= tol:
             status = _CONVERGED
             break
-        w -= learning_rate * dw
+        with np.errstate(over="ignore", invalid="ignore"):  # a divergence shows next iteration
+            w -= learning_rate * dw
         b -= learning_rate * db
     return w, b, costs[:n_iter], status
 

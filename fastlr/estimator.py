@@ -17,9 +17,7 @@ writes).
 
 from __future__ import annotations
 
-import json
 import os
-import warnings
 from typing import Any
 
 import numpy as np
@@ -28,13 +26,10 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._model_file import model_dict, read_model, write_model
 from ._training import train
-from ._warnings import convergence_warning
 
 __all__ = ["LogisticRegression"]
-
-_FORMAT = "fastlr.LogisticRegression"
-_FORMAT_VERSION = 1
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -134,10 +129,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 "is binary-only. Wrap it in sklearn.multiclass.OneVsRestClassifier for more than two"
             )
         self.classes_ = classes
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        weights = None  # the kernels' unweighted path, unless weights are given
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if self.class_weight is not None:
-            weights = weights * compute_sample_weight(self.class_weight, y)
-        if not weights.any():
+            per_class = compute_sample_weight(self.class_weight, y)
+            weights = per_class if weights is None else weights * per_class
+        if weights is not None and not weights.any():
             raise ValueError("sample_weight (times class_weight) is zero for every sample; "
                              "at least one sample needs a positive weight")
 
@@ -186,36 +184,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         positive = self.decision_function(X) > 0
         return self.classes_[positive.astype(np.intp)]
 
-    # -- persistence ----------------------------------------------------------
+    # -- persistence (format: fastlr._model_file) ------------------------------
 
     def to_dict(self) -> dict:
-        """The fitted model as plain JSON-ready data."""
+        """The fitted model as JSON-ready data."""
         check_is_fitted(self)
-        data = {
-            "format": _FORMAT,
-            "version": _FORMAT_VERSION,
-            "params": self.get_params(),
-            "classes": self.classes_.tolist(),
-            "coef": self.coef_[0].tolist(),
-            "intercept": float(self.intercept_[0]),
-            "dtype": self.coef_.dtype.name,
-            "n_iter": int(self.n_iter_),
-            "loss_curve": self.loss_curve_.tolist(),
-        }
-        if hasattr(self, "feature_names_in_"):
-            data["feature_names"] = self.feature_names_in_.tolist()
-        return data
+        return model_dict(
+            params=self.get_params(),
+            classes=self.classes_.tolist(),
+            coef=self.coef_[0].tolist(),
+            intercept=float(self.intercept_[0]),
+            dtype=self.coef_.dtype.name,
+            n_iter=int(self.n_iter_),
+            loss_curve=self.loss_curve_.tolist(),
+            feature_names=self.feature_names_in_.tolist() if hasattr(self, "feature_names_in_") else None,
+        )
 
     @classmethod
     def from_dict(cls, data: dict) -> LogisticRegression:
         """A fitted model back from :meth:`to_dict`."""
-        if data.get("format") != _FORMAT or data.get("version") != _FORMAT_VERSION:
-            raise ValueError(
-                f"not a fastlr model (format {data.get('format')!r}, version {data.get('version')!r}); "
-                f"expected format {_FORMAT!r}, version {_FORMAT_VERSION}"
-            )
         model = cls(**data["params"])
-        dtype = np.dtype(data.get("dtype", "float64"))
+        dtype = np.dtype(data["dtype"])
         model.coef_ = np.asarray(data["coef"], dtype=dtype).reshape(1, -1)
         model.intercept_ = np.array([data["intercept"]], dtype=dtype)
         model.classes_ = np.asarray(data["classes"])
@@ -228,12 +217,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to a JSON file."""
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump(self.to_dict(), file, indent=1)
-            file.write("\n")
+        write_model(self.to_dict(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LogisticRegression:
-        """Read a model written by :meth:`save` or ``fastlr train --output``."""
-        with open(path, encoding="utf-8") as file:
-            return cls.from_dict(json.load(file))
+        """Read a model written by :meth:`save` or by ``fastlr train --output``."""
+        return cls.from_dict(read_model(path))

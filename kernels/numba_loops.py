@@ -198,6 +198,22 @@ def gradient(w, b, X, y, alpha, sample_weight):
     return _gradient(w, float(b), X, y, sample_weight, float(alpha))
 
 
+_MAX_ITER, _CONVERGED, _NOT_FINITE, _CONTINUE = 0, 1, 2, 3
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)  # IEEE tests: fastmath may fold them
+def _step_status(cost, db, dw, tol):
+    """Whether training stops here: not finite, converged, or continue."""
+    if not (math.isfinite(cost) and math.isfinite(db)):
+        return _NOT_FINITE
+    largest = abs(db)
+    for j in range(dw.shape[0]):
+        if not math.isfinite(dw[j]):
+            return _NOT_FINITE
+        largest = max(largest, abs(dw[j]))
+    return _CONVERGED if largest <= tol else _CONTINUE
+
+
 @_jit
 def _train(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs):
     """Gradient descent, every iteration compiled.
@@ -217,30 +233,25 @@ def _train(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs):
     z = np.empty(m if abs(X.strides[0]) > abs(X.strides[1]) else 0, dtype=np.float64)
     total = _total_weight(s, m)
     n_iter = 0
-    status = 0
+    status = _MAX_ITER
     for iteration in range(max_iter):
         for j in range(n_x):
             w_k[j] = w[j]
         db, cost = _sums(w_k, b, X, y, s, dw, z)
         db /= total
         cost = cost / total + 0.5 * alpha * _squared_norm(w_k)
-        costs[iteration] = cost
-        n_iter = iteration + 1
-        finite = math.isfinite(cost) and math.isfinite(db)
-        largest = abs(db)
         for j in range(n_x):
             dw[j] = dw[j] / total + alpha * w_k[j]
-            finite = finite and math.isfinite(dw[j])
-            largest = max(largest, abs(dw[j]))
-        if not finite:
-            status = 2
-            break
-        if largest <= tol:
-            status = 1
+        costs[iteration] = cost
+        n_iter = iteration + 1
+        status = _step_status(cost, db, dw, tol)
+        if status != _CONTINUE:
             break
         for j in range(n_x):
             w[j] -= learning_rate * dw[j]
         b -= learning_rate * db
+    if status == _CONTINUE:
+        status = _MAX_ITER
     return w, b, n_iter, status
 
 

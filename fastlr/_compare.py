@@ -1,0 +1,177 @@
+"""``fastlr compare``: the course notes' speed table, measured on this machine.
+
+For each size ``(n_x, m)`` every chosen kernel computes the gradient of the
+same seeded problem through ``fastlr.gradient`` (validation included, as a
+user pays it). Per kernel and size:
+
+- ``first_call``: the first call's time, which for numba includes compiling
+  or loading the compiled code from its cache; reported apart, never mixed
+  into the timing;
+- ``seconds``: the best over ``repeat`` runs of the mean time per call, each
+  run long enough (>= 20 ms, or one call) to be above the clock's noise;
+- a kernel whose estimated total time for a size exceeds ``budget`` seconds
+  is marked skipped. The estimate (from a call on the first 64 examples) only
+  decides what to skip; nothing shown is extrapolated.
+
+Speed-ups are ratios of times measured side by side in the same run.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ._gradient import gradient
+from ._registry import available_kernels
+
+__all__ = ["Measurement", "as_records", "environment", "measure", "parse_sizes", "speedup_table"]
+
+DEFAULT_SIZES = ((10, 1_000), (100, 1_000), (100, 10_000), (1_000, 10_000),
+                 (10, 100_000), (100, 100_000), (1_000, 100_000))
+QUICK_SIZES = ((10, 1_000), (100, 10_000))
+_PROBE_EXAMPLES = 64
+_MIN_RUN_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class Measurement:
+    n_x: int
+    m: int
+    kernel: str
+    seconds: float | None  # per gradient; None when skipped
+    first_call: float | None
+    skipped: str | None = None  # the reason, when skipped
+
+
+def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """``"100x1000,10x1e5"`` -> ``((100, 1000), (10, 100000))``."""
+    sizes = []
+    for item in text.split(","):
+        parts = item.strip().lower().split("x")
+        try:
+            n_x, m = (int(float(part)) for part in parts)
+        except ValueError:
+            raise ValueError(f"size {item.strip()!r} is not N_XxM (for example 100x10000)") from None
+        if n_x < 1 or m < 1:
+            raise ValueError(f"size {item.strip()!r} needs n_x >= 1 and m >= 1")
+        sizes.append((n_x, m))
+    return tuple(sizes)
+
+
+def _problem(n_x: int, m: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_x, m))
+    w = rng.standard_normal(n_x) / math.sqrt(n_x)
+    y = (rng.random(m) < 0.5).astype(np.float64)
+    return w, 0.1, X, y
+
+
+def _seconds(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def _time_per_call(call: Callable[[], object], repeat: int) -> float:
+    one = _seconds(call)
+    number = max(1, int(_MIN_RUN_SECONDS / max(one, 1e-9)))
+    best = one
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = None, repeat: int = 5,
+            budget: float = 10.0, on_step: Callable[[str], None] | None = None) -> list[Measurement]:
+    """Time every kernel on every size; see the module docstring."""
+    kernels = tuple(available_kernels() if kernels is None else kernels)
+    results = []
+    for n_x, m in sizes:
+        w, b, X, y = _problem(n_x, m)
+        for name in kernels:
+            probe = min(m, _PROBE_EXAMPLES)
+            gradient(w, b, X[:, :probe], y[:probe], kernel=name)  # compile for this layout too
+            estimate = _seconds(lambda: gradient(w, b, X[:, :probe], y[:probe], kernel=name)) * m / probe
+            if estimate * (repeat + 2) > budget:
+                results.append(Measurement(n_x, m, name, None, None,
+                                           f"about {estimate:.2g} s per gradient; over the {budget:g} s budget"))
+            else:
+                first = _seconds(lambda: gradient(w, b, X, y, kernel=name))
+                seconds = _time_per_call(lambda: gradient(w, b, X, y, kernel=name), repeat)
+                results.append(Measurement(n_x, m, name, seconds, first))
+            if on_step is not None:
+                on_step(f"{name} {n_x}x{m}")
+        del X
+    return results
+
+
+def _format_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "skipped"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def _ratio(base: float | None, seconds: float | None) -> str:
+    if base is None or seconds is None:
+        return "-"
+    ratio = base / seconds
+    return f"{ratio:,.1f}x" if ratio >= 0.95 else f"{ratio:.2g}x"
+
+
+def speedup_table(results: list[Measurement]) -> str:
+    """The measurements as a text table with speed-ups over python and numpy."""
+    by_size: dict[tuple[int, int], dict[str, Measurement]] = {}
+    for result in results:
+        by_size.setdefault((result.n_x, result.m), {})[result.kernel] = result
+    header = ("n_x", "m", "kernel", "time/gradient", "vs python", "vs numpy", "first call")
+    rows = [header]
+    for (n_x, m), row in by_size.items():
+        python = row.get("python")
+        numpy_ = row.get("numpy")
+        for name, result in row.items():
+            rows.append((
+                str(n_x), str(m), name, _format_time(result.seconds),
+                _ratio(python.seconds if python else None, result.seconds),
+                _ratio(numpy_.seconds if numpy_ else None, result.seconds),
+                _format_time(result.first_call) if result.first_call is not None else "-",
+            ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [cell.ljust(width) if i == 2 else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells))
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def environment() -> dict[str, str]:
+    """What the numbers were measured on."""
+    info = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or "unknown",
+        "numpy": np.__version__,
+    }
+    try:
+        import numba
+
+        info["numba"] = numba.__version__
+    except ImportError:
+        info["numba"] = "not installed"
+    return info
+
+
+def as_records(results: list[Measurement]) -> list[dict]:
+    return [asdict(result) for result in results]

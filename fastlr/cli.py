@@ -1,0 +1,251 @@
+"""The ``fastlr`` command (also ``python -m fastlr``).
+
+``fastlr compare``
+    The course notes' speed table, measured here (see ``fastlr._compare``).
+``fastlr train FILE.csv --target COLUMN``
+    Train on a CSV file (a header row, numeric feature columns, a target
+    column with exactly two values) and optionally save the model as JSON,
+    which ``fastlr.LogisticRegression.load`` reads back.
+
+Bad input (a missing file or column, a non-numeric feature, a target with
+other than two values, an unknown kernel) prints one line on stderr and
+exits with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+import warnings
+from typing import Sequence
+
+import numpy as np
+
+from . import __version__
+from ._compare import DEFAULT_SIZES, QUICK_SIZES, as_records, environment, measure, parse_sizes, speedup_table
+from ._errors import KernelUnavailableError, UnknownKernelError
+from ._model_file import model_dict, write_model
+from ._progress import Progress
+from ._registry import KERNELS, available_kernels, get_kernel
+from ._training import train
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad input from the command line: one line on stderr, exit status 2."""
+
+
+def _kernel_names(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    names = []
+    for item in text.split(","):
+        try:
+            names.append(get_kernel(item).name)
+        except (UnknownKernelError, KernelUnavailableError) as exc:
+            raise UsageError(str(exc)) from None
+    return tuple(sorted(set(names), key=KERNELS.index))
+
+
+def _compare(args: argparse.Namespace) -> int:
+    try:
+        sizes = parse_sizes(args.sizes) if args.sizes else (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    kernels = _kernel_names(args.kernels) or available_kernels()
+    repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
+    budget = args.budget if args.budget is not None else (2.0 if args.quick else 10.0)
+    progress = Progress(len(sizes) * len(kernels), "measuring")
+    started = time.perf_counter()
+    results = measure(sizes, kernels, repeat=repeat, budget=budget,
+                      on_step=lambda note: progress.advance(1, note))
+    progress.close()
+    info = environment()
+    print(f"fastlr {__version__}: time per gradient (float64, X C-ordered, best of {repeat}), "
+          f"measured side by side in {time.perf_counter() - started:.1f} s")
+    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
+    print()
+    print(speedup_table(results))
+    print()
+    print("first call: the first gradient at that size, including numba's compile or cache load.")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump({"environment": info, "repeat": repeat, "budget_seconds": budget,
+                       "results": as_records(results)}, file, indent=1)
+            file.write("\n")
+    return 0
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _read_csv(path: str, target: str):
+    """``(X (n_samples, n_features) float64, labels, feature names)`` from a CSV file."""
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            rows = list(csv.reader(file))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path!r} is not a readable CSV file: {exc}") from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise UsageError(f"{path!r} is empty; expected a header row, then one row per example")
+    header = [name.strip() for name in rows[0]]
+    if target not in header:
+        raise UsageError(f"{path!r} has no column {target!r}; its columns are: {', '.join(header)}")
+    rows = [row for row in rows[1:] if any(cell.strip() for cell in row)]
+    if not rows:
+        raise UsageError(f"{path!r} has a header but no data rows")
+    target_index = header.index(target)
+    features = [i for i in range(len(header)) if i != target_index]
+    if not features:
+        raise UsageError(f"{path!r} has no feature columns besides the target {target!r}")
+    X = np.empty((len(rows), len(features)))
+    labels = []
+    for line, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise UsageError(f"{path!r} line {line}: {len(row)} fields, but the header has {len(header)}")
+        for column, index in enumerate(features):
+            value = _number(row[index])
+            if value is None:
+                raise UsageError(
+                    f"{path!r} line {line}, column {header[index]!r}: {row[index]!r} is not a finite number; "
+                    "feature columns must be numeric"
+                )
+            X[line - 2, column] = value
+        labels.append(row[target_index].strip())
+    return X, labels, [header[i] for i in features]
+
+
+def _classes(labels: list[str], target: str) -> tuple[list, np.ndarray]:
+    """The two classes (numbers when every label is one) and 0/1 labels."""
+    distinct = sorted(set(labels))
+    if len(distinct) != 2:
+        shown = ", ".join(repr(value) for value in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
+        raise UsageError(f"target column {target!r} has {len(distinct)} distinct values ({shown}); "
+                         "fastlr train needs exactly two")
+    numbers = [_number(value) for value in distinct]
+    if all(number is not None for number in numbers):
+        classes = [int(n) if float(n).is_integer() else n for n in sorted(numbers)]
+        positive = distinct[numbers.index(max(numbers))]
+    else:
+        classes, positive = distinct, distinct[1]
+    y = np.array([1.0 if label == positive else 0.0 for label in labels])
+    return classes, y
+
+
+def _train(args: argparse.Namespace) -> int:
+    X, labels, feature_names = _read_csv(args.file, args.target)
+    classes, y = _classes(labels, args.target)
+    kernel = get_kernel(args.kernel).name if args.kernel else "auto"
+    chunk = max(1, args.max_iter // 50)  # progress granularity; training is resumed exactly
+    progress = Progress(args.max_iter, "training")
+    w, b, costs, step = None, 0.0, [], args.learning_rate
+    started = time.perf_counter()
+    converged = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # per-chunk ConvergenceWarnings; reported once below
+        while len(costs) < args.max_iter and not converged:
+            result = train(X.T, y, kernel=kernel, alpha=args.alpha, learning_rate=step, tol=args.tol,
+                           max_iter=min(chunk, args.max_iter - len(costs)), w0=w, b0=b)
+            w, b, step, converged = result.w, result.b, result.learning_rate, result.converged
+            costs.extend(result.costs.tolist())
+            progress.advance(result.n_iter, f"cost {costs[-1]:.6g}")
+    progress.close()
+    seconds = time.perf_counter() - started
+    accuracy = float(np.mean(((X @ w + b) > 0) == (y == 1.0)))
+    print(f"trained on {X.shape[0]} examples x {X.shape[1]} features with kernel {result.kernel!r}")
+    print(f"iterations: {len(costs)} ({'converged' if converged else 'max_iter reached before tol'})")
+    print(f"final cost: {costs[-1]:.6g}")
+    print(f"training accuracy: {accuracy:.4f}")
+    print(f"time: {seconds:.3f} s")
+    if args.output:
+        params = {"kernel": args.kernel or "auto", "alpha": args.alpha, "learning_rate": args.learning_rate,
+                  "max_iter": args.max_iter, "tol": args.tol, "class_weight": None,
+                  "warm_start": False, "verbose": 0}
+        write_model(model_dict(params=params, classes=classes, coef=w.tolist(), intercept=b,
+                               dtype=w.dtype.name, n_iter=len(costs), loss_curve=costs,
+                               feature_names=feature_names), args.output)
+        print(f"model saved to {args.output} (load it with fastlr.LogisticRegression.load)")
+    return 0
+
+
+def _learning_rate(text: str) -> float | str:
+    if text == "auto":
+        return text
+    value = _number(text)
+    if value is None or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a number > 0, not {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = _number(text)
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fastlr", description="Logistic-regression gradient kernels, measured.")
+    parser.add_argument("--version", action="version", version=f"fastlr {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    compare = commands.add_parser("compare", help="time every kernel side by side (the course notes' table)")
+    compare.add_argument("--sizes", help="comma-separated N_XxM sizes, e.g. 100x10000,1000x100000")
+    compare.add_argument("--kernels", help="comma-separated kernel names (default: all available)")
+    compare.add_argument("--repeat", type=_positive_int, help="timed runs per measurement (best is kept)")
+    compare.add_argument("--budget", type=_non_negative, help="seconds a kernel may take at one size before it is skipped")
+    compare.add_argument("--quick", action="store_true", help="two small sizes; a few seconds in all")
+    compare.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
+    compare.set_defaults(run=_compare)
+
+    fit = commands.add_parser("train", help="train on a CSV file")
+    fit.add_argument("file", help="CSV file with a header row")
+    fit.add_argument("--target", required=True, help="the label column (exactly two distinct values)")
+    fit.add_argument("--kernel", help="kernel name (default: auto)")
+    fit.add_argument("--alpha", type=_non_negative, default=0.0, help="L2 penalty (default 0)")
+    fit.add_argument("--learning-rate", type=_learning_rate, default="auto", help="step size or 'auto' (default)")
+    fit.add_argument("--max-iter", type=_positive_int, default=1000, help="most iterations (default 1000)")
+    fit.add_argument("--tol", type=_non_negative, default=1e-6, help="stop when max|gradient| <= tol (default 1e-6)")
+    fit.add_argument("--output", metavar="MODEL.json", help="save the trained model as JSON")
+    fit.set_defaults(run=_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, UnknownKernelError, KernelUnavailableError) as exc:
+        print(f"fastlr {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, FloatingPointError) as exc:  # from validation or a diverging fit
+        print(f"fastlr {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

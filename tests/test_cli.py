@@ -1,0 +1,108 @@
+"""The fastlr command, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastlr
+from fastlr.cli import main
+
+
+def test_compare_table_and_json(tmp_path, capsys):
+    out = tmp_path / "compare.json"
+    assert main(["compare", "--sizes", "3x40,5x60", "--kernels", "numpy,python", "--repeat", "1",
+                 "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "vs python" in table and "vs numpy" in table
+    assert table.index(" python ") < table.index(" numpy ")  # the notes' order, whatever was asked
+    data = json.loads(out.read_text())
+    assert {(r["n_x"], r["m"], r["kernel"]) for r in data["results"]} == {
+        (3, 40, "python"), (3, 40, "numpy"), (5, 60, "python"), (5, 60, "numpy")}
+    assert all(r["seconds"] > 0 and r["first_call"] > 0 for r in data["results"])
+
+
+def test_compare_skips_over_budget(capsys):
+    assert main(["compare", "--sizes", "50x2000", "--kernels", "python", "--repeat", "1", "--budget", "0"]) == 0
+    assert "skipped" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["compare", "--kernels", "nmupy"], "unknown kernel 'nmupy'"),
+        (["compare", "--sizes", "100by10"], "size '100by10' is not N_XxM"),
+    ],
+)
+def test_compare_bad_options(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 3))
+    labels = np.where(X[:, 0] - X[:, 2] > 0, "yes", "no")
+    lines = ["f1,label,f2,f3"] + [f"{a:.17g},{c},{b:.17g},{d:.17g}" for (a, b, d), c in zip(X, labels)]
+    path = tmp_path / "data.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path, X, labels
+
+
+def test_train_saves_a_loadable_model(tmp_path, csv_file, capsys):
+    pytest.importorskip("sklearn")
+    path, X, labels = csv_file
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "label", "--alpha", "0.01", "--max-iter", "3000",
+                 "--output", str(model_path)]) == 0
+    out = capsys.readouterr().out
+    for line in ("iterations:", "final cost:", "training accuracy:", "time:"):
+        assert line in out
+    pandas = pytest.importorskip("pandas")
+    model = fastlr.LogisticRegression.load(model_path)
+    assert model.classes_.tolist() == ["no", "yes"]
+    assert model.feature_names_in_.tolist() == ["f1", "f2", "f3"]
+    assert model.score(pandas.DataFrame(X, columns=["f1", "f2", "f3"]), labels) > 0.95
+
+
+def test_train_matches_the_estimator(tmp_path, csv_file):
+    """Training in chunks for the progress bar gives what one fit gives."""
+    pytest.importorskip("sklearn")
+    path, X, labels = csv_file
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "label", "--kernel", "numpy", "--max-iter", "130",
+                 "--tol", "0", "--output", str(model_path)]) == 0
+    saved = fastlr.LogisticRegression.load(model_path)
+    with pytest.warns(fastlr.ConvergenceWarning):
+        fitted = fastlr.LogisticRegression(kernel="numpy", max_iter=130, tol=0.0).fit(X, labels)
+    np.testing.assert_allclose(saved.coef_, fitted.coef_, rtol=1e-12)
+    np.testing.assert_allclose(saved.loss_curve_, fitted.loss_curve_, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("content", "target", "message"),
+    [
+        (None, "label", "cannot read"),
+        ("f1,label\n1,0\n2,1\n", "nope", "has no column 'nope'; its columns are: f1, label"),
+        ("f1,label\n1,0\nabc,1\n", "label", "line 3, column 'f1': 'abc' is not a finite number"),
+        ("f1,label\n1,0\n2,1\n3,2\n", "label", "target column 'label' has 3 distinct values ('0', '1', '2')"),
+        ("f1,label\n1,0\n2,0\n", "label", "target column 'label' has 1 distinct values"),
+        ("", "label", "is empty"),
+        ("f1,label\n1,0\n2\n", "label", "line 3: 1 fields, but the header has 2"),
+    ],
+)
+def test_train_bad_files(tmp_path, content, target, message):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_text(content)
+    done = subprocess.run([sys.executable, "-m", "fastlr", "train", str(path), "--target", target],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr, done.stderr
