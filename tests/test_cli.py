@@ -102,7 +102,7 @@ def test_train_bad_files(tmp_path, content, target, message):
     if content is not None:
         path.write_text(content)
     done = subprocess.run([sys.executable, "-m", "fastlr", "train", str(path), "--target", target],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr, done.stderr

@@ -38,7 +38,7 @@ def test_auto_prefers_numba():
     assert fastlr.get_kernel("auto").name == expected
 
 
-def test_package_works_without_numba():
+def test_package_works_without_numba(tmp_path):
     """Simulate a machine without numba: the numba kernel is unavailable, the rest work."""
     script = textwrap.dedent(
         """
@@ -63,14 +63,16 @@ def test_package_works_without_numba():
         print("ok")
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)  # the installed package, not the source folder
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
 
 
-def test_import_does_not_load_numba():
+def test_import_does_not_load_numba(tmp_path):
     script = "import sys, fastlr; print('numba' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
     assert done.stdout.strip() == "False", done.stderr
 
 
