@@ -32,13 +32,19 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._registry import Kernel, resolve_kernel
-from ._validation import Problem, check_result_finite, real_scalar, validate_problem
+from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
+from ._validation import (
+    Problem,
+    as_matrix,
+    is_finite_result,
+    raise_for_non_finite,
+    real_scalar,
+    validate_problem,
+)
 from ._warnings import convergence_warning
 
 __all__ = ["TrainResult", "lipschitz_constant", "train"]
 
-# Status codes shared with compiled loops (see kernels.numba_loops._train).
-_MAX_ITER, _CONVERGED, _NOT_FINITE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -122,20 +128,20 @@ def _python_loop(kernel: Kernel, problem: Problem, learning_rate: float, max_ite
     w = problem.w.astype(np.float64)
     b = problem.b
     costs = np.empty(max_iter)
-    status = _MAX_ITER
+    status = MAX_ITER
     n_iter = 0
     for iteration in range(max_iter):
         w_k = w.astype(X.dtype, copy=False)
         dw, db, cost = kernel.gradient(w_k, b, X, y, alpha, s)
         costs[iteration] = cost
         n_iter = iteration + 1
-        if not (math.isfinite(cost) and math.isfinite(db) and np.isfinite(dw).all()):
-            status = _NOT_FINITE
+        if not is_finite_result(dw, db, cost):
+            status = NOT_FINITE
             break
         if callback is not None:
             callback(n_iter, w_k, b, cost)
         if max(abs(db), float(np.abs(dw).max())) <= tol:
-            status = _CONVERGED
+            status = CONVERGED
             break
         with np.errstate(over="ignore", invalid="ignore"):  # a divergence shows next iteration
             w -= learning_rate * dw
@@ -201,9 +207,9 @@ def train(
         When ``max_iter`` is reached before ``tol``.
     """
     chosen = resolve_kernel(kernel)
-    n_x = np.shape(X)[0] if np.ndim(X) == 2 else 0
+    X = as_matrix(X)
     if w0 is None:
-        w0 = np.zeros(n_x)
+        w0 = np.zeros(X.shape[0])
     problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
     max_iter = _positive_int("max_iter", max_iter)
     tol = real_scalar("tol", tol, low=0.0)
@@ -217,14 +223,14 @@ def train(
     else:
         w, b, costs, status = _python_loop(chosen, problem, step, max_iter, tol, callback)
 
-    if status == _NOT_FINITE:
+    if status == NOT_FINITE:
         if costs.size == 1:  # the starting point: the input itself is at fault
-            check_result_finite(problem.X, np.full(1, np.nan), math.nan, math.nan)
+            raise_for_non_finite(problem.X)
         raise FloatingPointError(
             f"training diverged: the cost became {costs[-1]} at iteration {costs.size} "
             f"(learning_rate={step:g}); use a smaller learning rate, or learning_rate='auto'"
         )
-    converged = status == _CONVERGED
+    converged = status == CONVERGED
     if not converged:
         warnings.warn(
             f"gradient descent stopped at max_iter={max_iter} before reaching tol={tol:g}; "

@@ -33,6 +33,8 @@ __all__ = [
     "Problem",
     "as_matrix",
     "check_result_finite",
+    "is_finite_result",
+    "raise_for_non_finite",
     "real_scalar",
     "validate_problem",
 ]
@@ -124,7 +126,7 @@ def _vector(name: str, value: Any, length: int, shapes: tuple[tuple[int, ...], .
 
 
 def _labels(Y: Any, X: np.ndarray, check_finite: bool) -> np.ndarray:
-    n_x, m = X.shape
+    m = X.shape[1]
     y = _vector("Y", Y, m, ((m,), (1, m)), f"X of shape {X.shape} (m={m})")
     y = y.astype(X.dtype, copy=False)
     low, high = float(y.min()), float(y.max())
@@ -187,15 +189,13 @@ def validate_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
     )
 
 
-def check_result_finite(X: np.ndarray, dw: np.ndarray, db: float, cost: float) -> None:
-    """Raise if a kernel's output is not finite, naming the cause.
+def is_finite_result(dw: np.ndarray, db: float, cost: float) -> bool:
+    """Whether a kernel's output is finite everywhere."""
+    return math.isfinite(cost) and math.isfinite(db) and bool(np.isfinite(dw).all())
 
-    Called only when ``check_finite`` is on, after ``w``, ``b`` and ``Y`` were
-    checked. A non-finite output then comes from NaN or inf in X (which always
-    reaches ``dw``), or from overflow of finite but huge values.
-    """
-    if math.isfinite(cost) and math.isfinite(db) and np.isfinite(dw).all():
-        return
+
+def raise_for_non_finite(X: np.ndarray) -> None:
+    """Explain a non-finite output of finite ``w``, ``b``, ``Y``: NaN/inf in X, or overflow."""
     if not np.isfinite(X).all():
         raise ValueError(
             "X contains NaN or infinity; remove or impute those values "
@@ -205,3 +205,14 @@ def check_result_finite(X: np.ndarray, dw: np.ndarray, db: float, cost: float) -
         "the gradient overflowed although every input is finite; "
         "rescale X (for example, standardise its features) or start from a smaller w"
     )
+
+
+def check_result_finite(X: np.ndarray, dw: np.ndarray, db: float, cost: float) -> None:
+    """Raise if a kernel's output is not finite, naming the cause.
+
+    Called only when ``check_finite`` is on, after ``w``, ``b`` and ``Y`` were
+    checked. A non-finite output then comes from NaN or inf in X (which always
+    reaches ``dw``), or from overflow of finite but huge values.
+    """
+    if not is_finite_result(dw, db, cost):
+        raise_for_non_finite(X)

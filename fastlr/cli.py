@@ -239,10 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (UsageError, UnknownKernelError, KernelUnavailableError) as exc:
-        print(f"fastlr {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, FloatingPointError) as exc:  # from validation or a diverging fit
+    # ValueError and FloatingPointError: from validation, or a fit that diverged.
+    except (UsageError, UnknownKernelError, KernelUnavailableError, ValueError, FloatingPointError) as exc:
         print(f"fastlr {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -22,9 +22,23 @@ It returns ``dw`` as a new ``(n_x,)`` array in ``X``'s dtype and ``db`` and
     db   = sum(s dz) / sum(s)
 
 Sums accumulate in float64 whatever the input dtype, except inside BLAS
-(the ``numpy`` kernel), which sums in the input dtype. A kernel may also
-expose a compiled training loop, ``train``; see ``fastlr._training``.
+(the ``numpy`` kernel), which sums in the input dtype.
+
+A kernel may also expose a compiled gradient-descent loop::
+
+    train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol)
+        -> (w float64, b, costs, status)
+
+with ``status`` one of the codes below; see ``fastlr._training`` for the
+iteration it must compute.
 
 Kernel modules know nothing of each other; ``_stable`` holds the scalar math
 they share.
 """
+
+#: ``train`` status: stopped at ``max_iter`` before ``tol``.
+MAX_ITER = 0
+#: ``train`` status: ``max(|dw|, |db|) <= tol`` reached.
+CONVERGED = 1
+#: ``train`` status: the cost or gradient stopped being finite.
+NOT_FINITE = 2

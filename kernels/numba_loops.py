@@ -27,6 +27,7 @@ import math
 import numba
 import numpy as np
 
+from . import CONVERGED, MAX_ITER, NOT_FINITE
 from ._stable import sigmoid_and_loss
 
 __all__ = ["gradient", "train", "FASTMATH"]
@@ -177,17 +178,29 @@ def _squared_norm(w):
 
 
 @_jit
+def _work_buffer(X):
+    """The ``(m,)`` float64 ``z`` buffer of the feature-major loop (empty for the other)."""
+    m = X.shape[1]
+    return np.empty(m if abs(X.strides[0]) > abs(X.strides[1]) else 0, dtype=np.float64)
+
+
+@_jit
+def _mean_gradient(w, b, X, y, s, alpha, total, dw, z):
+    """Fill ``dw`` (float64) and return ``(db, cost)``: the sums over ``total``, plus the L2 terms."""
+    db, cost = _sums(w, b, X, y, s, dw, z)
+    for j in range(dw.shape[0]):
+        dw[j] = dw[j] / total + alpha * w[j]
+    return db / total, cost / total + 0.5 * alpha * _squared_norm(w)
+
+
+@_jit
 def _gradient(w, b, X, y, s, alpha):
     n_x, m = X.shape
     dw = np.empty(n_x, dtype=np.float64)
-    z = np.empty(m if abs(X.strides[0]) > abs(X.strides[1]) else 0, dtype=np.float64)
-    db, cost = _sums(w, b, X, y, s, dw, z)
-    total = _total_weight(s, m)
+    db, cost = _mean_gradient(w, b, X, y, s, alpha, _total_weight(s, m), dw, _work_buffer(X))
     out = np.empty(n_x, dtype=X.dtype)
-    for j in range(n_x):
-        out[j] = dw[j] / total + alpha * w[j]
-    cost = cost / total + 0.5 * alpha * _squared_norm(w)
-    return out, db / total, cost
+    out[:] = dw
+    return out, db, cost
 
 
 def gradient(w, b, X, y, alpha, sample_weight):
@@ -198,20 +211,20 @@ def gradient(w, b, X, y, alpha, sample_weight):
     return _gradient(w, float(b), X, y, sample_weight, float(alpha))
 
 
-_MAX_ITER, _CONVERGED, _NOT_FINITE, _CONTINUE = 0, 1, 2, 3
+_CONTINUE = -1  # internal to the loop below; never returned
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)  # IEEE tests: fastmath may fold them
 def _step_status(cost, db, dw, tol):
     """Whether training stops here: not finite, converged, or continue."""
     if not (math.isfinite(cost) and math.isfinite(db)):
-        return _NOT_FINITE
+        return NOT_FINITE
     largest = abs(db)
     for j in range(dw.shape[0]):
         if not math.isfinite(dw[j]):
-            return _NOT_FINITE
+            return NOT_FINITE
         largest = max(largest, abs(dw[j]))
-    return _CONVERGED if largest <= tol else _CONTINUE
+    return CONVERGED if largest <= tol else _CONTINUE
 
 
 @_jit
@@ -221,8 +234,9 @@ def _train(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs):
     Iterates ``w -= lr dw, b -= lr db`` from ``(w0, b)`` on a float64 master
     copy of ``w`` (the gradient sees it in X's dtype), recording the cost
     before each update in ``costs``. Stops when ``max(|dw|, |db|) <= tol``
-    (status 1), after ``max_iter`` gradients (status 0), or when the cost or
-    gradient is not finite (status 2, that iteration's cost recorded).
+    (``CONVERGED``), after ``max_iter`` gradients (``MAX_ITER``), or when the
+    cost or gradient is not finite (``NOT_FINITE``, that iteration's cost
+    recorded).
 
     Returns ``(w, b, n_iter, status)``; ``n_iter`` gradients were computed.
     """
@@ -230,18 +244,14 @@ def _train(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs):
     w = w0.astype(np.float64)
     w_k = np.empty(n_x, dtype=X.dtype)
     dw = np.empty(n_x, dtype=np.float64)
-    z = np.empty(m if abs(X.strides[0]) > abs(X.strides[1]) else 0, dtype=np.float64)
+    z = _work_buffer(X)
     total = _total_weight(s, m)
     n_iter = 0
-    status = _MAX_ITER
+    status = MAX_ITER
     for iteration in range(max_iter):
         for j in range(n_x):
             w_k[j] = w[j]
-        db, cost = _sums(w_k, b, X, y, s, dw, z)
-        db /= total
-        cost = cost / total + 0.5 * alpha * _squared_norm(w_k)
-        for j in range(n_x):
-            dw[j] = dw[j] / total + alpha * w_k[j]
+        db, cost = _mean_gradient(w_k, b, X, y, s, alpha, total, dw, z)
         costs[iteration] = cost
         n_iter = iteration + 1
         status = _step_status(cost, db, dw, tol)
@@ -251,7 +261,7 @@ def _train(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs):
             w[j] -= learning_rate * dw[j]
         b -= learning_rate * db
     if status == _CONTINUE:
-        status = _MAX_ITER
+        status = MAX_ITER
     return w, b, n_iter, status
 
 
