@@ -6,11 +6,12 @@ different speeds, from the textbook's two Python loops to compiled code:
 
 >>> import fastlr
 >>> fastlr.KERNELS
-('python', 'partial', 'numpy', 'numba')
+('python', 'partial', 'numpy', 'numba', 'numba-parallel')
 
 Public API: :func:`gradient`, :func:`train` (:class:`TrainResult`),
 :class:`LogisticRegression` (needs scikit-learn), :data:`KERNELS`,
 :func:`available_kernels`, :func:`get_kernel`, :class:`Kernel`,
+:func:`set_num_threads`, :func:`get_num_threads`,
 :class:`UnknownKernelError`, :class:`KernelUnavailableError`,
 :class:`ConvergenceWarning`.
 
@@ -24,6 +25,7 @@ from ._errors import KernelUnavailableError, UnknownKernelError
 from ._gradient import gradient
 from ._registry import KERNELS, Kernel, available_kernels, get_kernel
 from ._training import TrainResult, train
+from .kernels._threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -37,7 +39,9 @@ __all__ = [
     "UnknownKernelError",
     "available_kernels",
     "get_kernel",
+    "get_num_threads",
     "gradient",
+    "set_num_threads",
     "train",
 ]
 

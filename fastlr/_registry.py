@@ -47,6 +47,8 @@ _TABLE: tuple[_Row, ...] = (
          "fully vectorized: w @ X and X @ dz through BLAS"),
     _Row("numba", "numba_loops", "numba",
          "explicit loops JIT-compiled by numba, one thread, loop order following X's layout"),
+    _Row("numba-parallel", "numba_parallel", "numba",
+         "one fused pass over X on every core (numba prange), per-thread partial sums"),
 )
 _ROWS = {row.name: row for row in _TABLE}
 

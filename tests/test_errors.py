@@ -20,7 +20,7 @@ def problem(rng):
 
 def test_unknown_kernel_lists_valid_names(problem):
     w, b, X, y = problem
-    message = "unknown kernel 'nmupy'; available: python, partial, numpy, numba, auto"
+    message = "unknown kernel 'nmupy'; available: python, partial, numpy, numba, numba-parallel, auto"
     with pytest.raises(fastlr.UnknownKernelError, match=re.escape(message)):
         fastlr.gradient(w, b, X, y, kernel="nmupy")
     assert issubclass(fastlr.UnknownKernelError, ValueError)

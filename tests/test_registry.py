@@ -12,7 +12,7 @@ import fastlr
 
 
 def test_kernel_names_in_table_order():
-    assert fastlr.KERNELS == ("python", "partial", "numpy", "numba")
+    assert fastlr.KERNELS == ("python", "partial", "numpy", "numba", "numba-parallel")
     assert "auto" not in fastlr.KERNELS
 
 
@@ -47,19 +47,22 @@ def test_package_works_without_numba(tmp_path):
         import numpy as np
         import fastlr
 
-        assert fastlr.KERNELS == ("python", "partial", "numpy", "numba"), fastlr.KERNELS
+        assert fastlr.KERNELS == ("python", "partial", "numpy", "numba", "numba-parallel"), fastlr.KERNELS
         assert fastlr.available_kernels() == ("python", "partial", "numpy"), fastlr.available_kernels()
         assert fastlr.get_kernel("auto").name == "numpy"
         dw, db, cost = fastlr.gradient(np.zeros(2), 0.0, np.eye(2), np.array([0.0, 1.0]))
         assert cost > 0
-        try:
-            fastlr.gradient(np.zeros(2), 0.0, np.eye(2), np.array([0.0, 1.0]), kernel="numba")
-        except fastlr.KernelUnavailableError as exc:
-            assert isinstance(exc, ImportError)
-            assert "kernel 'numba' needs numba" in str(exc), exc
-            assert "pip install numba" in str(exc), exc
-        else:
-            raise AssertionError("no KernelUnavailableError")
+        for name in ("numba", "numba-parallel"):
+            try:
+                fastlr.gradient(np.zeros(2), 0.0, np.eye(2), np.array([0.0, 1.0]), kernel=name)
+            except fastlr.KernelUnavailableError as exc:
+                assert isinstance(exc, ImportError)
+                assert f"kernel {name!r} needs numba" in str(exc), exc
+                assert "pip install numba" in str(exc), exc
+            else:
+                raise AssertionError("no KernelUnavailableError")
+        fastlr.set_num_threads(1)  # still accepted: it only records the limit
+        assert fastlr.get_num_threads() == 1
         print("ok")
         """
     )

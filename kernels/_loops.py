@@ -1,0 +1,377 @@
+"""The compiled loops the ``numba`` and ``numba-parallel`` kernels are made of.
+
+Every function here is compiled by numba (``cache=True``, ``nogil=True``, the
+NaN/inf-preserving fastmath flags of ``DESIGN.md``) and accumulates in float64
+for float32 and float64 input alike. Each works on a range of examples
+``start:stop`` of the whole X, never on a slice of X: a column slice of an
+F-ordered array loses its layout in numba's types, and with it the
+vectorised inner loops (measured 2x slower).
+
+- :func:`sums_example_major`: X's examples contiguous (F order). One fused
+  pass, four examples per step: each ``w[j]`` load serves four dot products
+  and each ``dw[j]`` update takes four examples, so the loop streams X
+  instead of waiting on ``w`` and ``dw``.
+- :func:`sums_feature_major`: X's features contiguous (C order). A sweep over
+  feature rows building ``z`` (four rows per step, so each ``z[i]`` load and
+  store serves four rows), an element-wise pass for ``a``, the loss and
+  ``dz``, a sweep over rows accumulating ``dw``. Over a tile of a few hundred
+  examples the second sweep finds the tile still in cache.
+- :func:`parallel_sums`: ``prange`` over a fixed partition of the examples
+  into chunks, each chunk's ``dw`` in its own row of a ``(chunks, n_x)``
+  buffer (a ``prange`` reduction into an array slice races), rows summed in
+  order afterwards. The partition depends on the shape only, so the result
+  is the same to the last bit whatever the number of threads.
+- :func:`gradient_one_thread`, :func:`gradient_parallel`: the kernel
+  contract's ``(dw, db, cost)`` from either (two functions, so that the
+  ``numba`` kernel's gradient never compiles the parallel pass);
+- :func:`descend`: the whole gradient-descent loop, compiled, over either:
+  ``parallel`` selects the one-thread loops or the parallel pass.
+
+The parallel pass runs on as many threads as ``numba.set_num_threads`` was
+given in the calling thread: the caller sets it (numba cannot cache a
+function that calls ``set_num_threads`` itself).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from . import CONVERGED, MAX_ITER, NOT_FINITE
+from ._stable import sigmoid_and_loss
+
+__all__ = [
+    "FASTMATH",
+    "descend",
+    "gradient_one_thread",
+    "gradient_parallel",
+    "parallel_sums",
+    "serial_sums",
+]
+
+#: Reassociation and contraction let LLVM vectorise the sums; no ``nnan`` /
+#: ``ninf``, so NaN and inf propagate exactly as in IEEE arithmetic.
+FASTMATH = frozenset({"reassoc", "contract", "nsz", "arcp"})
+
+
+def _jit(function):
+    return numba.njit(cache=True, nogil=True, fastmath=set(FASTMATH))(function)
+
+
+#: The per-example math, compiled exactly as written (see ``kernels._stable``).
+_sigmoid_and_loss = numba.njit(cache=True, nogil=True, fastmath=False)(sigmoid_and_loss)
+
+
+@_jit
+def _finish_example(z, y, s, i):
+    """``(s_i dz_i, s_i loss_i)`` of example i from its ``z``."""
+    y_i = np.float64(y[i])
+    a, loss = _sigmoid_and_loss(z, y_i)
+    dz = a - y_i
+    if s is not None:
+        return dz * s[i], loss * s[i]
+    return dz, loss
+
+
+@_jit
+def sums_example_major(w, b, X, y, s, dw, start, stop):
+    """Add ``X[:, start:stop] (s dz)`` to ``dw``; return ``(sum(s dz), sum(s loss))``."""
+    n_x = X.shape[0]
+    db = 0.0
+    cost = 0.0
+    i = start
+    while i + 4 <= stop:
+        z0 = z1 = z2 = z3 = b
+        for j in range(n_x):
+            w_j = np.float64(w[j])
+            z0 += w_j * X[j, i]
+            z1 += w_j * X[j, i + 1]
+            z2 += w_j * X[j, i + 2]
+            z3 += w_j * X[j, i + 3]
+        d0, l0 = _finish_example(z0, y, s, i)
+        d1, l1 = _finish_example(z1, y, s, i + 1)
+        d2, l2 = _finish_example(z2, y, s, i + 2)
+        d3, l3 = _finish_example(z3, y, s, i + 3)
+        for j in range(n_x):
+            dw[j] += d0 * X[j, i] + d1 * X[j, i + 1] + d2 * X[j, i + 2] + d3 * X[j, i + 3]
+        db += (d0 + d1) + (d2 + d3)
+        cost += (l0 + l1) + (l2 + l3)
+        i += 4
+    for i in range(i, stop):
+        z0 = b
+        for j in range(n_x):
+            z0 += np.float64(w[j]) * X[j, i]
+        d0, l0 = _finish_example(z0, y, s, i)
+        for j in range(n_x):
+            dw[j] += d0 * X[j, i]
+        db += d0
+        cost += l0
+    return db, cost
+
+
+@_jit
+def sums_feature_major(w, b, X, y, s, dw, z, start, stop):
+    """Same contract as :func:`sums_example_major`, for X whose rows are contiguous.
+
+    ``z`` is a float64 work buffer of at least ``stop - start``, overwritten.
+    The rows are taken as views ``X[j, start:stop]``, which keep their
+    contiguity in numba's types (indexing ``X[j, i]`` from ``start`` does
+    not vectorise: measured 5x slower).
+    """
+    n_x = X.shape[0]
+    k = stop - start
+    zt = z[:k]
+    zt[:] = b
+    j = 0
+    while j + 4 <= n_x:
+        w0 = np.float64(w[j])
+        w1 = np.float64(w[j + 1])
+        w2 = np.float64(w[j + 2])
+        w3 = np.float64(w[j + 3])
+        r0 = X[j, start:stop]
+        r1 = X[j + 1, start:stop]
+        r2 = X[j + 2, start:stop]
+        r3 = X[j + 3, start:stop]
+        for i in range(k):
+            zt[i] += w0 * r0[i] + w1 * r1[i] + w2 * r2[i] + w3 * r3[i]
+        j += 4
+    for j in range(j, n_x):
+        w0 = np.float64(w[j])
+        r0 = X[j, start:stop]
+        for i in range(k):
+            zt[i] += w0 * r0[i]
+    db = 0.0
+    cost = 0.0
+    for i in range(k):
+        dz, loss = _finish_example(zt[i], y, s, start + i)
+        zt[i] = dz
+        db += dz
+        cost += loss
+    j = 0
+    while j + 4 <= n_x:
+        r0 = X[j, start:stop]
+        r1 = X[j + 1, start:stop]
+        r2 = X[j + 2, start:stop]
+        r3 = X[j + 3, start:stop]
+        a0 = a1 = a2 = a3 = 0.0
+        for i in range(k):
+            dz = zt[i]
+            a0 += r0[i] * dz
+            a1 += r1[i] * dz
+            a2 += r2[i] * dz
+            a3 += r3[i] * dz
+        dw[j] += a0
+        dw[j + 1] += a1
+        dw[j + 2] += a2
+        dw[j + 3] += a3
+        j += 4
+    for j in range(j, n_x):
+        r0 = X[j, start:stop]
+        a0 = 0.0
+        for i in range(k):
+            a0 += r0[i] * zt[i]
+        dw[j] += a0
+    return db, cost
+
+
+@_jit
+def examples_contiguous(X):
+    """Whether X's examples (columns) are its contiguous axis."""
+    return abs(X.strides[0]) <= abs(X.strides[1])
+
+
+@_jit
+def serial_sums(w, b, X, y, s, dw, z):
+    """Fill ``dw`` with ``X (s dz)`` on one thread, in the layout's loop order.
+
+    ``z`` is an ``(m,)`` float64 buffer for C-ordered X (see :func:`work_buffer`).
+    """
+    dw[:] = 0.0
+    m = X.shape[1]
+    if examples_contiguous(X):
+        return sums_example_major(w, b, X, y, s, dw, 0, m)
+    return sums_feature_major(w, b, X, y, s, dw, z, 0, m)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True, fastmath=set(FASTMATH))
+def parallel_sums(w, b, X, y, s, dw, rows, chunk, tile):
+    """Fill ``dw`` with ``X (s dz)`` on the threads numba's ``set_num_threads`` allows.
+
+    The examples are cut into ``rows.shape[0]`` chunks of ``chunk`` examples
+    (the last one shorter); a chunk of C-ordered X is walked in tiles of
+    ``tile`` examples. ``rows`` is a ``(chunks, n_x)`` float64 buffer,
+    overwritten.
+    """
+    m = X.shape[1]
+    n_chunks = rows.shape[0]
+    by_example = examples_contiguous(X)
+    db_parts = np.empty(n_chunks, dtype=np.float64)
+    cost_parts = np.empty(n_chunks, dtype=np.float64)
+    for c in numba.prange(n_chunks):
+        start = c * chunk
+        stop = min(m, start + chunk)
+        row = rows[c]
+        row[:] = 0.0
+        if by_example:
+            db_c, cost_c = sums_example_major(w, b, X, y, s, row, start, stop)
+        else:
+            z = np.empty(tile, dtype=np.float64)
+            db_c = 0.0
+            cost_c = 0.0
+            for t in range(start, stop, tile):
+                db_t, cost_t = sums_feature_major(w, b, X, y, s, row, z, t, min(stop, t + tile))
+                db_c += db_t
+                cost_c += cost_t
+        db_parts[c] = db_c
+        cost_parts[c] = cost_c
+    return _sum_rows(rows, dw, db_parts, cost_parts)
+
+
+@_jit
+def _sum_rows(rows, dw, db_parts, cost_parts):
+    """``dw = sum of rows``, and the sums of the parts, always in chunk order."""
+    dw[:] = 0.0
+    db = 0.0
+    cost = 0.0
+    for c in range(rows.shape[0]):
+        row = rows[c]
+        for j in range(dw.shape[0]):
+            dw[j] += row[j]
+        db += db_parts[c]
+        cost += cost_parts[c]
+    return db, cost
+
+
+@_jit
+def total_weight(s, m):
+    """``sum(s)``, or ``m`` without weights."""
+    if s is None:
+        return np.float64(m)
+    total = 0.0
+    for i in range(s.shape[0]):
+        total += s[i]
+    return total
+
+
+@_jit
+def _squared_norm(w):
+    total = 0.0
+    for j in range(w.shape[0]):
+        total += np.float64(w[j]) * w[j]
+    return total
+
+
+@_jit
+def work_buffer(X, parallel, chunk):
+    """The work buffer of the chosen loops.
+
+    One thread: ``z``, ``(1, m)`` for C-ordered X, ``(1, 0)`` otherwise.
+    Parallel: ``rows``, ``(chunks, n_x)`` for chunks of ``chunk`` examples.
+    """
+    n_x, m = X.shape
+    if parallel:
+        return np.empty(((m + chunk - 1) // chunk, n_x), dtype=np.float64)
+    return np.empty((1, 0 if examples_contiguous(X) else m), dtype=np.float64)
+
+
+@_jit
+def _to_means(w, alpha, total, dw, db, cost):
+    """Turn the sums into ``(dw, db, cost)`` means, plus the L2 terms; ``dw`` in place."""
+    for j in range(dw.shape[0]):
+        dw[j] = dw[j] / total + alpha * w[j]
+    return db / total, cost / total + 0.5 * alpha * _squared_norm(w)
+
+
+@_jit
+def _in_dtype_of(dw, X):
+    out = np.empty(dw.shape[0], dtype=X.dtype)
+    out[:] = dw
+    return out
+
+
+@_jit
+def gradient_one_thread(w, b, X, y, s, alpha):
+    """The kernel contract's ``(dw, db, cost)`` on one thread, dw in X's dtype."""
+    n_x, m = X.shape
+    dw = np.empty(n_x, dtype=np.float64)
+    z = work_buffer(X, False, 1)[0]
+    db, cost = serial_sums(w, b, X, y, s, dw, z)
+    db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
+    return _in_dtype_of(dw, X), db, cost
+
+
+@_jit
+def gradient_parallel(w, b, X, y, s, alpha, chunk, tile):
+    """The kernel contract's ``(dw, db, cost)`` by :func:`parallel_sums`."""
+    n_x, m = X.shape
+    dw = np.empty(n_x, dtype=np.float64)
+    rows = work_buffer(X, True, chunk)
+    db, cost = parallel_sums(w, b, X, y, s, dw, rows, chunk, tile)
+    db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
+    return _in_dtype_of(dw, X), db, cost
+
+
+@_jit
+def _mean_gradient(w, b, X, y, s, alpha, total, dw, work, parallel, chunk, tile):
+    """Fill ``dw`` (float64) with the mean gradient; return ``(db, cost)``."""
+    if parallel:
+        db, cost = parallel_sums(w, b, X, y, s, dw, work, chunk, tile)
+    else:
+        db, cost = serial_sums(w, b, X, y, s, dw, work[0])
+    return _to_means(w, alpha, total, dw, db, cost)
+
+
+_CONTINUE = -1  # internal to the loop below; never returned
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)  # IEEE tests: fastmath may fold them
+def _step_status(cost, db, dw, tol):
+    """Whether training stops here: not finite, converged, or continue."""
+    if not (math.isfinite(cost) and math.isfinite(db)):
+        return NOT_FINITE
+    largest = abs(db)
+    for j in range(dw.shape[0]):
+        if not math.isfinite(dw[j]):
+            return NOT_FINITE
+        largest = max(largest, abs(dw[j]))
+    return CONVERGED if largest <= tol else _CONTINUE
+
+
+@_jit
+def descend(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs, parallel, chunk, tile):
+    """Gradient descent, every iteration compiled.
+
+    Iterates ``w -= lr dw, b -= lr db`` from ``(w0, b)`` on a float64 master
+    copy of ``w`` (the gradient sees it in X's dtype), recording the cost
+    before each update in ``costs``. Stops when ``max(|dw|, |db|) <= tol``
+    (``CONVERGED``), after ``max_iter`` gradients (``MAX_ITER``), or when the
+    cost or gradient is not finite (``NOT_FINITE``, that iteration's cost
+    recorded).
+
+    Returns ``(w, b, n_iter, status)``; ``n_iter`` gradients were computed.
+    """
+    n_x, m = X.shape
+    w = w0.astype(np.float64)
+    w_k = np.empty(n_x, dtype=X.dtype)
+    dw = np.empty(n_x, dtype=np.float64)
+    work = work_buffer(X, parallel, chunk)
+    total = total_weight(s, m)
+    n_iter = 0
+    status = MAX_ITER
+    for iteration in range(max_iter):
+        for j in range(n_x):
+            w_k[j] = w[j]
+        db, cost = _mean_gradient(w_k, b, X, y, s, alpha, total, dw, work, parallel, chunk, tile)
+        costs[iteration] = cost
+        n_iter = iteration + 1
+        status = _step_status(cost, db, dw, tol)
+        if status != _CONTINUE:
+            break
+        for j in range(n_x):
+            w[j] -= learning_rate * dw[j]
+        b -= learning_rate * db
+    if status == _CONTINUE:
+        status = MAX_ITER
+    return w, b, n_iter, status
