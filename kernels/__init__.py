@@ -32,8 +32,12 @@ A kernel may also expose a compiled gradient-descent loop::
 with ``status`` one of the codes below; see ``fastlr._training`` for the
 iteration it must compute.
 
-Kernel modules know nothing of each other; ``_stable`` holds the scalar math
-they share.
+Kernel modules know nothing of each other. What they share lives in private
+modules: ``_stable`` (the per-example math on Python floats),
+``_vector_math`` (the same math, vectorisable, for compiled loops),
+``_loops`` (the compiled loops of ``numba`` and ``numba-parallel``),
+``_threads`` (the thread setting of the multi-threaded kernels) and
+``_ieee`` (floating-point error state).
 """
 
 #: ``train`` status: stopped at ``max_iter`` before ``tol``.

@@ -40,7 +40,7 @@ import numba
 import numpy as np
 
 from . import CONVERGED, MAX_ITER, NOT_FINITE
-from ._stable import sigmoid_and_loss
+from ._vector_math import exp_nonpositive, log1p_unit, sigmoid_and_loss
 
 __all__ = [
     "FASTMATH",
@@ -56,23 +56,38 @@ __all__ = [
 FASTMATH = frozenset({"reassoc", "contract", "nsz", "arcp"})
 
 
-def _jit(function):
-    return numba.njit(cache=True, nogil=True, fastmath=set(FASTMATH))(function)
+def _jit(function, **options):
+    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH),
+                      **options)(function)
 
 
-#: The per-example math, compiled exactly as written (see ``kernels._stable``).
-_sigmoid_and_loss = numba.njit(cache=True, nogil=True, fastmath=False)(sigmoid_and_loss)
+def _inline(function):
+    """Inlined by numba itself: a call left in a loop stops LLVM from vectorising it."""
+    return _jit(function, inline="always")
 
 
-@_jit
-def _finish_example(z, y, s, i):
-    """``(s_i dz_i, s_i loss_i)`` of example i from its ``z``."""
-    y_i = np.float64(y[i])
-    a, loss = _sigmoid_and_loss(z, y_i)
-    dz = a - y_i
-    if s is not None:
-        return dz * s[i], loss * s[i]
-    return dz, loss
+@_inline
+def _weight(s, i):
+    """``s[i]`` in float64, 1 without weights (the branch is resolved at compile time)."""
+    return 1.0 if s is None else np.float64(s[i])
+
+
+@_inline
+def _finish_example(z, y_i, s_i):
+    """``(s_i dz_i, s_i loss_i)`` of an example from its ``z``, label and weight.
+
+    The math is ``kernels._vector_math``'s, whose functions keep their own
+    flags (LLVM inlines them; numba's inlining here would impose ours).
+    """
+    e = exp_nonpositive(-abs(z))
+    a, loss = sigmoid_and_loss(z, y_i, e, log1p_unit(e))
+    return (a - y_i) * s_i, loss * s_i
+
+
+@_inline
+def _finish(z, y, s, i):
+    """:func:`_finish_example` of example ``i`` of ``y`` and ``s``."""
+    return _finish_example(z, np.float64(y[i]), _weight(s, i))
 
 
 @_jit
@@ -90,10 +105,10 @@ def sums_example_major(w, b, X, y, s, dw, start, stop):
             z1 += w_j * X[j, i + 1]
             z2 += w_j * X[j, i + 2]
             z3 += w_j * X[j, i + 3]
-        d0, l0 = _finish_example(z0, y, s, i)
-        d1, l1 = _finish_example(z1, y, s, i + 1)
-        d2, l2 = _finish_example(z2, y, s, i + 2)
-        d3, l3 = _finish_example(z3, y, s, i + 3)
+        d0, l0 = _finish(z0, y, s, i)
+        d1, l1 = _finish(z1, y, s, i + 1)
+        d2, l2 = _finish(z2, y, s, i + 2)
+        d3, l3 = _finish(z3, y, s, i + 3)
         for j in range(n_x):
             dw[j] += d0 * X[j, i] + d1 * X[j, i + 1] + d2 * X[j, i + 2] + d3 * X[j, i + 3]
         db += (d0 + d1) + (d2 + d3)
@@ -103,7 +118,7 @@ def sums_example_major(w, b, X, y, s, dw, start, stop):
         z0 = b
         for j in range(n_x):
             z0 += np.float64(w[j]) * X[j, i]
-        d0, l0 = _finish_example(z0, y, s, i)
+        d0, l0 = _finish(z0, y, s, i)
         for j in range(n_x):
             dw[j] += d0 * X[j, i]
         db += d0
@@ -145,7 +160,7 @@ def sums_feature_major(w, b, X, y, s, dw, z, start, stop):
     db = 0.0
     cost = 0.0
     for i in range(k):
-        dz, loss = _finish_example(zt[i], y, s, start + i)
+        dz, loss = _finish(zt[i], y, s, start + i)
         zt[i] = dz
         db += dz
         cost += loss
@@ -195,7 +210,7 @@ def serial_sums(w, b, X, y, s, dw, z):
     return sums_feature_major(w, b, X, y, s, dw, z, 0, m)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True, fastmath=set(FASTMATH))
+@numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy", fastmath=set(FASTMATH))
 def parallel_sums(w, b, X, y, s, dw, rows, chunk, tile):
     """Fill ``dw`` with ``X (s dz)`` on the threads numba's ``set_num_threads`` allows.
 

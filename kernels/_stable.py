@@ -1,7 +1,8 @@
 """Numerically stable sigmoid and cross-entropy of one example.
 
-Plain ``math`` on Python floats, so that the pure-Python kernels call it as it
-is and the numba kernels compile the very same function.
+Plain ``math`` on Python floats, for the pure-Python kernels. The numba
+kernels evaluate the same formulas with the vectorisable ``exp`` and
+``log1p`` of ``kernels._vector_math``; the ``numpy`` kernel with ufuncs.
 
 With ``e = exp(-|z|)`` (never overflows) and ``u = 1 + e``:
 
@@ -14,16 +15,12 @@ With ``e = exp(-|z|)`` (never overflows) and ``u = 1 + e``:
   formula is NaN once ``|z| > ~37``).
 - ``log1p(e)`` is ``log(u)`` corrected by the rounding error of ``u``,
   ``(u - 1) - e`` (exact, by Sterbenz's lemma): about one ulp, exact where
-  ``u`` rounds to 1, and twice as fast as ``math.log1p`` once compiled.
+  ``u`` rounds to 1.
 
-No branch but the two selects, so that compiled loops vectorise around it.
-``max(z, 0)`` is written as a conditional expression: the same select once
-compiled, and a builtin call less per example for the pure-Python kernels
-(``exp``/``log`` are imported by name for the same reason).
-Compiled code must evaluate this as written: reassociation folds
-``(u - 1) - e`` to 0 and ``(z - y z) + t`` to ``z + t - z``, so numba must
-compile it with ``fastmath=False`` set explicitly (numba lets a callee inherit
-its caller's fastmath flags unless the callee sets them).
+``max(z, 0)`` is written as a conditional expression and ``exp``/``log`` are
+imported by name: a builtin call or attribute lookup less per example.
+Any compiled version must evaluate these as written: reassociation folds
+``(u - 1) - e`` to 0 and ``(z - y z) + t`` to ``z + t - z``.
 """
 
 from __future__ import annotations
