@@ -1,21 +1,20 @@
 """The compiled loops the ``numba`` and ``numba-parallel`` kernels are made of.
 
 Every function here is compiled by numba (``cache=True``, ``nogil=True``, the
-NaN/inf-preserving fastmath flags of ``DESIGN.md``) and accumulates in float64
+NaN/inf-preserving fastmath flags of ``DESIGN.md``, ``error_model="numpy"``
+so that no zero-division check blocks vectorisation) and accumulates in float64
 for float32 and float64 input alike. Each works on a range of examples
 ``start:stop`` of the whole X, never on a slice of X: a column slice of an
 F-ordered array loses its layout in numba's types, and with it the
 vectorised inner loops (measured 2x slower).
 
-- :func:`sums_example_major`: X's examples contiguous (F order). One fused
-  pass, four examples per step: each ``w[j]`` load serves four dot products
-  and each ``dw[j]`` update takes four examples, so the loop streams X
-  instead of waiting on ``w`` and ``dw``.
-- :func:`sums_feature_major`: X's features contiguous (C order). A sweep over
-  feature rows building ``z`` (four rows per step, so each ``z[i]`` load and
-  store serves four rows), an element-wise pass for ``a``, the loss and
-  ``dz``, a sweep over rows accumulating ``dw``. Over a tile of a few hundred
-  examples the second sweep finds the tile still in cache.
+- :func:`range_sums`: examples ``start:stop`` in tiles of
+  :func:`tile_length` examples, each tile in three passes: ``z``, then a
+  vectorised pass for ``a``, the loss and ``dz``, then ``dw``, the last
+  reading the tile from cache. The loops follow X's layout: four examples
+  per step when examples are contiguous (F order; each ``w[j]`` load serves
+  four dot products), four feature rows per step when features are (C
+  order; each ``z[i]`` load serves four rows).
 - :func:`parallel_sums`: ``prange`` over a fixed partition of the examples
   into chunks, each chunk's ``dw`` in its own row of a ``(chunks, n_x)``
   buffer (a ``prange`` reduction into an array slice races), rows summed in
@@ -91,53 +90,84 @@ def _finish(z, y, s, i):
 
 
 @_jit
-def sums_example_major(w, b, X, y, s, dw, start, stop):
-    """Add ``X[:, start:stop] (s dz)`` to ``dw``; return ``(sum(s dz), sum(s loss))``."""
-    n_x = X.shape[0]
+def _finish_tile(zt, y, s, start):
+    """Turn ``zt = z[start:start+k]`` into ``s dz`` in place; return ``(sum(s dz), sum(s loss))``.
+
+    One loop over the tile's examples that LLVM vectorises.
+    """
     db = 0.0
     cost = 0.0
-    i = start
-    while i + 4 <= stop:
-        z0 = z1 = z2 = z3 = b
-        for j in range(n_x):
-            w_j = np.float64(w[j])
-            z0 += w_j * X[j, i]
-            z1 += w_j * X[j, i + 1]
-            z2 += w_j * X[j, i + 2]
-            z3 += w_j * X[j, i + 3]
-        d0, l0 = _finish(z0, y, s, i)
-        d1, l1 = _finish(z1, y, s, i + 1)
-        d2, l2 = _finish(z2, y, s, i + 2)
-        d3, l3 = _finish(z3, y, s, i + 3)
-        for j in range(n_x):
-            dw[j] += d0 * X[j, i] + d1 * X[j, i + 1] + d2 * X[j, i + 2] + d3 * X[j, i + 3]
-        db += (d0 + d1) + (d2 + d3)
-        cost += (l0 + l1) + (l2 + l3)
-        i += 4
-    for i in range(i, stop):
-        z0 = b
-        for j in range(n_x):
-            z0 += np.float64(w[j]) * X[j, i]
-        d0, l0 = _finish(z0, y, s, i)
-        for j in range(n_x):
-            dw[j] += d0 * X[j, i]
-        db += d0
-        cost += l0
+    for i in range(zt.shape[0]):
+        dz, loss = _finish(zt[i], y, s, start + i)
+        zt[i] = dz
+        db += dz
+        cost += loss
     return db, cost
 
 
 @_jit
-def sums_feature_major(w, b, X, y, s, dw, z, start, stop):
-    """Same contract as :func:`sums_example_major`, for X whose rows are contiguous.
+def _tile_example_major(w, b, X, y, s, dw, zt, start):
+    """Add the tile ``X[:, start:start+k] (s dz)`` to ``dw``, examples contiguous.
 
-    ``z`` is a float64 work buffer of at least ``stop - start``, overwritten.
-    The rows are taken as views ``X[j, start:stop]``, which keep their
-    contiguity in numba's types (indexing ``X[j, i]`` from ``start`` does
-    not vectorise: measured 5x slower).
+    Three passes over the tile: ``z`` four examples per step (each ``w[j]``
+    load serves four dot products), the vectorised finish, and ``dw`` four
+    examples per step (each ``dw[j]`` update takes four examples), the last
+    pass reading the tile from cache.
     """
     n_x = X.shape[0]
-    k = stop - start
-    zt = z[:k]
+    k = zt.shape[0]
+    i = 0
+    while i + 4 <= k:
+        e = start + i
+        z0 = z1 = z2 = z3 = b
+        for j in range(n_x):
+            w_j = np.float64(w[j])
+            z0 += w_j * X[j, e]
+            z1 += w_j * X[j, e + 1]
+            z2 += w_j * X[j, e + 2]
+            z3 += w_j * X[j, e + 3]
+        zt[i] = z0
+        zt[i + 1] = z1
+        zt[i + 2] = z2
+        zt[i + 3] = z3
+        i += 4
+    for i in range(i, k):
+        z0 = b
+        for j in range(n_x):
+            z0 += np.float64(w[j]) * X[j, start + i]
+        zt[i] = z0
+    db, cost = _finish_tile(zt, y, s, start)
+    i = 0
+    while i + 4 <= k:
+        e = start + i
+        d0 = zt[i]
+        d1 = zt[i + 1]
+        d2 = zt[i + 2]
+        d3 = zt[i + 3]
+        for j in range(n_x):
+            dw[j] += d0 * X[j, e] + d1 * X[j, e + 1] + d2 * X[j, e + 2] + d3 * X[j, e + 3]
+        i += 4
+    for i in range(i, k):
+        d0 = zt[i]
+        for j in range(n_x):
+            dw[j] += d0 * X[j, start + i]
+    return db, cost
+
+
+@_jit
+def _tile_feature_major(w, b, X, y, s, dw, zt, start):
+    """Add the tile ``X[:, start:start+k] (s dz)`` to ``dw``, features contiguous.
+
+    A sweep over the tile's rows building ``z`` (four rows per step, so each
+    ``z[i]`` load and store serves four rows), the vectorised finish, and a
+    sweep over the rows accumulating ``dw``, from cache. Rows are taken as
+    views ``X[j, start:stop]``, which keep their contiguity in numba's types
+    (indexing ``X[j, i]`` from ``start`` does not vectorise: measured 5x
+    slower).
+    """
+    n_x = X.shape[0]
+    k = zt.shape[0]
+    stop = start + k
     zt[:] = b
     j = 0
     while j + 4 <= n_x:
@@ -157,13 +187,7 @@ def sums_feature_major(w, b, X, y, s, dw, z, start, stop):
         r0 = X[j, start:stop]
         for i in range(k):
             zt[i] += w0 * r0[i]
-    db = 0.0
-    cost = 0.0
-    for i in range(k):
-        dz, loss = _finish(zt[i], y, s, start + i)
-        zt[i] = dz
-        db += dz
-        cost += loss
+    db, cost = _finish_tile(zt, y, s, start)
     j = 0
     while j + 4 <= n_x:
         r0 = X[j, start:stop]
@@ -198,49 +222,71 @@ def examples_contiguous(X):
 
 
 @_jit
-def serial_sums(w, b, X, y, s, dw, z):
-    """Fill ``dw`` with ``X (s dz)`` on one thread, in the layout's loop order.
+def tile_length(X):
+    """Examples per tile: the second pass over a tile must find it in cache.
 
-    ``z`` is an ``(m,)`` float64 buffer for C-ordered X (see :func:`work_buffer`).
+    Examples contiguous: ``n_x x tile`` within 128 KB of float64 (L2, with
+    room), 4 to 256 examples, a multiple of 4. Features contiguous: a power
+    of two from 64 to 1024 within 2 MB (measured at n_x = 1,000: 128 to 512
+    best; shorter rows lose the streaming).
     """
-    dw[:] = 0.0
-    m = X.shape[1]
+    n_x = X.shape[0]
     if examples_contiguous(X):
-        return sums_example_major(w, b, X, y, s, dw, 0, m)
-    return sums_feature_major(w, b, X, y, s, dw, z, 0, m)
+        return max(4, min(256, (1 << 14) // n_x) // 4 * 4)
+    tile = max(64, min(1024, (1 << 18) // n_x))
+    power = 64
+    while power * 2 <= tile:
+        power *= 2
+    return power
+
+
+@_jit
+def range_sums(w, b, X, y, s, dw, z, start, stop):
+    """Add ``X[:, start:stop] (s dz)`` to ``dw`` tile by tile; return ``(sum(s dz), sum(s loss))``.
+
+    ``z`` is a float64 buffer of :func:`tile_length` ``(X)``, overwritten.
+    """
+    tile = z.shape[0]
+    by_example = examples_contiguous(X)
+    db = 0.0
+    cost = 0.0
+    for t in range(start, stop, tile):
+        zt = z[:min(tile, stop - t)]
+        if by_example:
+            db_t, cost_t = _tile_example_major(w, b, X, y, s, dw, zt, t)
+        else:
+            db_t, cost_t = _tile_feature_major(w, b, X, y, s, dw, zt, t)
+        db += db_t
+        cost += cost_t
+    return db, cost
+
+
+@_jit
+def serial_sums(w, b, X, y, s, dw, z):
+    """Fill ``dw`` with ``X (s dz)`` on one thread; ``z`` as :func:`range_sums` wants it."""
+    dw[:] = 0.0
+    return range_sums(w, b, X, y, s, dw, z, 0, X.shape[1])
 
 
 @numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy", fastmath=set(FASTMATH))
-def parallel_sums(w, b, X, y, s, dw, rows, chunk, tile):
+def parallel_sums(w, b, X, y, s, dw, rows, chunk):
     """Fill ``dw`` with ``X (s dz)`` on the threads numba's ``set_num_threads`` allows.
 
     The examples are cut into ``rows.shape[0]`` chunks of ``chunk`` examples
-    (the last one shorter); a chunk of C-ordered X is walked in tiles of
-    ``tile`` examples. ``rows`` is a ``(chunks, n_x)`` float64 buffer,
-    overwritten.
+    (the last one shorter), each walked by :func:`range_sums` into its own
+    row of ``rows``, a ``(chunks, n_x)`` float64 buffer, overwritten.
     """
     m = X.shape[1]
     n_chunks = rows.shape[0]
-    by_example = examples_contiguous(X)
+    tile = tile_length(X)
     db_parts = np.empty(n_chunks, dtype=np.float64)
     cost_parts = np.empty(n_chunks, dtype=np.float64)
     for c in numba.prange(n_chunks):
         start = c * chunk
-        stop = min(m, start + chunk)
         row = rows[c]
         row[:] = 0.0
-        if by_example:
-            db_c, cost_c = sums_example_major(w, b, X, y, s, row, start, stop)
-        else:
-            z = np.empty(tile, dtype=np.float64)
-            db_c = 0.0
-            cost_c = 0.0
-            for t in range(start, stop, tile):
-                db_t, cost_t = sums_feature_major(w, b, X, y, s, row, z, t, min(stop, t + tile))
-                db_c += db_t
-                cost_c += cost_t
-        db_parts[c] = db_c
-        cost_parts[c] = cost_c
+        z = np.empty(tile, dtype=np.float64)
+        db_parts[c], cost_parts[c] = range_sums(w, b, X, y, s, row, z, start, min(m, start + chunk))
     return _sum_rows(rows, dw, db_parts, cost_parts)
 
 
@@ -282,13 +328,13 @@ def _squared_norm(w):
 def work_buffer(X, parallel, chunk):
     """The work buffer of the chosen loops.
 
-    One thread: ``z``, ``(1, m)`` for C-ordered X, ``(1, 0)`` otherwise.
-    Parallel: ``rows``, ``(chunks, n_x)`` for chunks of ``chunk`` examples.
+    One thread: ``z``, ``(1, tile_length(X))``. Parallel: ``rows``,
+    ``(chunks, n_x)`` for chunks of ``chunk`` examples.
     """
     n_x, m = X.shape
     if parallel:
         return np.empty(((m + chunk - 1) // chunk, n_x), dtype=np.float64)
-    return np.empty((1, 0 if examples_contiguous(X) else m), dtype=np.float64)
+    return np.empty((1, tile_length(X)), dtype=np.float64)
 
 
 @_jit
@@ -318,21 +364,21 @@ def gradient_one_thread(w, b, X, y, s, alpha):
 
 
 @_jit
-def gradient_parallel(w, b, X, y, s, alpha, chunk, tile):
+def gradient_parallel(w, b, X, y, s, alpha, chunk):
     """The kernel contract's ``(dw, db, cost)`` by :func:`parallel_sums`."""
     n_x, m = X.shape
     dw = np.empty(n_x, dtype=np.float64)
     rows = work_buffer(X, True, chunk)
-    db, cost = parallel_sums(w, b, X, y, s, dw, rows, chunk, tile)
+    db, cost = parallel_sums(w, b, X, y, s, dw, rows, chunk)
     db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
     return _in_dtype_of(dw, X), db, cost
 
 
 @_jit
-def _mean_gradient(w, b, X, y, s, alpha, total, dw, work, parallel, chunk, tile):
+def _mean_gradient(w, b, X, y, s, alpha, total, dw, work, parallel, chunk):
     """Fill ``dw`` (float64) with the mean gradient; return ``(db, cost)``."""
     if parallel:
-        db, cost = parallel_sums(w, b, X, y, s, dw, work, chunk, tile)
+        db, cost = parallel_sums(w, b, X, y, s, dw, work, chunk)
     else:
         db, cost = serial_sums(w, b, X, y, s, dw, work[0])
     return _to_means(w, alpha, total, dw, db, cost)
@@ -355,7 +401,7 @@ def _step_status(cost, db, dw, tol):
 
 
 @_jit
-def descend(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs, parallel, chunk, tile):
+def descend(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs, parallel, chunk):
     """Gradient descent, every iteration compiled.
 
     Iterates ``w -= lr dw, b -= lr db`` from ``(w0, b)`` on a float64 master
@@ -378,7 +424,7 @@ def descend(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs, parallel
     for iteration in range(max_iter):
         for j in range(n_x):
             w_k[j] = w[j]
-        db, cost = _mean_gradient(w_k, b, X, y, s, alpha, total, dw, work, parallel, chunk, tile)
+        db, cost = _mean_gradient(w_k, b, X, y, s, alpha, total, dw, work, parallel, chunk)
         costs[iteration] = cost
         n_iter = iteration + 1
         status = _step_status(cost, db, dw, tol)

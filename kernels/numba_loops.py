@@ -5,12 +5,16 @@ NaN/inf-preserving fastmath flags of ``DESIGN.md``), accumulating in float64
 for float32 and float64 input alike. The loop order follows X's memory
 layout so that memory is walked contiguously:
 
-- examples contiguous (F order, ``|X.strides[0]| <= |X.strides[1]|``): one fused
-  pass, per example ``z``, ``a``, the loss and the ``dw`` update, reading the
-  example's features once from cache;
-- features contiguous (C order): a sweep over feature rows building ``z`` for
-  all examples, an element-wise pass for ``a``, the loss and ``dz``, and a
-  sweep over feature rows accumulating ``dw``.
+- examples contiguous (F order, ``|X.strides[0]| <= |X.strides[1]|``): per
+  example, a dot product over its contiguous features, then its ``dw``
+  update, four examples per step;
+- features contiguous (C order): a sweep over feature rows building ``z``,
+  then a sweep over feature rows accumulating ``dw``.
+
+Either way X is walked in tiles of a few hundred examples, with an
+element-wise pass for ``a``, the loss and ``dz`` between the two touches of
+a tile, so that the second finds it in cache and the element-wise pass
+vectorises.
 
 Looping against the layout is 3-5x slower, so the choice is made per call
 from the strides; any other layout (a strided view) takes the branch its
@@ -48,6 +52,6 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
     costs = np.empty(max_iter, dtype=np.float64)
     w_out, b_out, n_iter, status = _loops.descend(
         w, float(b), X, y, sample_weight, float(alpha), float(learning_rate),
-        int(max_iter), float(tol), costs, False, 1, 1,
+        int(max_iter), float(tol), costs, False, 1,
     )
     return w_out, b_out, costs[:n_iter], status

@@ -5,12 +5,9 @@ threads of numba's pool, each chunk computing ``z``, the stable cost, ``dz``
 and its contribution to ``dw`` and ``db`` while its examples are in cache,
 into its own row of a ``(chunks, n_x)`` buffer; the rows are summed in order
 afterwards (see ``kernels._loops``). X is read from memory once, and never
-copied:
-
-- examples contiguous (F order, what ``LogisticRegression`` passes): a chunk
-  is one pass over its examples, four per step;
-- features contiguous (C order): a chunk is walked in tiles of ``tile``
-  examples, two sweeps over the tile's rows, the second from cache.
+copied: each chunk is walked in tiles whose second touch finds them in
+cache, in the loop order of X's layout (F order, examples contiguous, is what
+``LogisticRegression`` passes; C order works as well).
 
 The partition depends only on the shape and numba's pool size, never on the
 number of threads in use, so the result is the same to the last bit with 1
@@ -41,23 +38,15 @@ MIN_CHUNK_ELEMENTS = 1 << 15
 MIN_CHUNK_EXAMPLES = 64
 #: Chunks per thread of the pool: enough to even out threads that run slow.
 CHUNKS_PER_THREAD = 4
-#: A C-order tile is ``n_x x tile`` elements: sized to stay in a core's L2
-#: (2 MB of float64 at most) and kept between 64 and 1024 examples
-#: (measured at n_x = 1,000: 128-512 best; fewer lose the streaming).
-TILE_ELEMENTS = 1 << 18
-MIN_TILE, MAX_TILE = 64, 1024
 
 
-def plan(n_x: int, m: int) -> tuple[int, int]:
-    """``(chunk, tile)``: examples per chunk (a multiple of 4) and per C-order tile."""
+def plan(n_x: int, m: int) -> int:
+    """Examples per chunk, a multiple of 4, from the shape and numba's pool size only."""
     pool = numba.config.NUMBA_NUM_THREADS
     min_chunk = max(MIN_CHUNK_EXAMPLES, -(-MIN_CHUNK_ELEMENTS // n_x))
     n_chunks = max(1, min(m // min_chunk, CHUNKS_PER_THREAD * pool))
     chunk = -(-m // n_chunks)
-    chunk += -chunk % 4
-    tile = min(MAX_TILE, max(MIN_TILE, TILE_ELEMENTS // n_x))
-    tile = 1 << (tile.bit_length() - 1)  # a power of two
-    return chunk, tile
+    return chunk + -chunk % 4
 
 
 _lock = threading.Lock()
@@ -89,9 +78,8 @@ def gradient(w, b, X, y, alpha, sample_weight):
 
     See ``fastlr.kernels`` for the shared signature and contract.
     """
-    chunk, tile = plan(*X.shape)
     return _run(
-        _loops.gradient_parallel, w, float(b), X, y, sample_weight, float(alpha), chunk, tile
+        _loops.gradient_parallel, w, float(b), X, y, sample_weight, float(alpha), plan(*X.shape)
     )
 
 
@@ -101,10 +89,9 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
     Returns ``(w, b, costs, status)`` with ``w`` float64 and ``costs`` the
     ``n_iter`` recorded costs.
     """
-    chunk, tile = plan(*X.shape)
     costs = np.empty(max_iter, dtype=np.float64)
     w_out, b_out, n_iter, status = _run(
         _loops.descend, w, float(b), X, y, sample_weight, float(alpha),
-        float(learning_rate), int(max_iter), float(tol), costs, True, chunk, tile,
+        float(learning_rate), int(max_iter), float(tol), costs, True, plan(*X.shape),
     )
     return w_out, b_out, costs[:n_iter], status
