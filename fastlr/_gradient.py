@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._registry import Kernel, resolve_kernel
+from ._registry import Kernel, kernel_for, lookup_kernel
 from ._validation import check_result_finite, validate_problem
 
 __all__ = ["gradient"]
@@ -50,7 +50,8 @@ def gradient(
         Labels in [0, 1]: 0/1 classes or probabilities.
     kernel : str or Kernel, default "auto"
         A name from :data:`fastlr.KERNELS`, ``"auto"`` for the fastest
-        available here, or a :class:`fastlr.Kernel`.
+        available here for this X (chosen per call from its shape, dtype and
+        layout), or a :class:`fastlr.Kernel`.
     alpha : float, default 0.0
         L2 penalty strength, ``>= 0``.
     sample_weight : array_like of shape (m,), optional
@@ -84,11 +85,11 @@ def gradient(
     >>> dw, db, round(cost, 6)
     (array([-0.5]), 0.0, 0.693147)
     """
-    chosen = resolve_kernel(kernel)
+    named = lookup_kernel(kernel)
     problem = validate_problem(
         w, b, X, Y, alpha=alpha, sample_weight=sample_weight, check_finite=check_finite
     )
-    dw, db, cost = chosen.gradient(
+    dw, db, cost = kernel_for(named, problem.X).gradient(
         problem.w, problem.b, problem.X, problem.y, problem.alpha, problem.sample_weight
     )
     if check_finite:

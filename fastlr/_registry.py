@@ -6,9 +6,9 @@ line for humans. Names are normalised once (case, ``_`` for ``-``,
 surrounding blanks) and resolved to a :class:`Kernel` whose module is
 imported on first use, so ``import fastlr`` never pays for numba.
 
-``"auto"`` is not a kernel but a choice: :func:`resolve_kernel` turns it into
-the fastest kernel available here (``numba`` when it imports, else
-``numpy``).
+``"auto"`` is not a kernel but a choice: :data:`AUTO_KERNEL` stands for it
+until X is known, and :func:`kernel_for` then turns it into the fastest
+kernel available here for that X (``fastlr._auto``).
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from ._errors import KernelUnavailableError, UnknownKernelError
 
 __all__ = [
     "AUTO",
+    "AUTO_KERNEL",
     "KERNELS",
     "Kernel",
     "available_kernels",
     "get_kernel",
-    "resolve_kernel",
+    "kernel_for",
+    "lookup_kernel",
 ]
 
 AUTO = "auto"
@@ -152,7 +154,8 @@ def get_kernel(name: str) -> Kernel:
     ----------
     name : str
         A name from :data:`KERNELS` (case-insensitive, ``_`` for ``-``
-        accepted), or ``"auto"`` for the fastest kernel available here.
+        accepted), or ``"auto"``: a kernel that picks, on each call, the
+        fastest kernel available here for that X (see ``fastlr._auto``).
 
     Raises
     ------
@@ -162,17 +165,46 @@ def get_kernel(name: str) -> Kernel:
         If the kernel needs a package that does not import (an ``ImportError``).
     """
     if isinstance(name, str) and _normalise(name) == AUTO:
-        return _auto()
+        return AUTO_KERNEL
     return _load(_row(name))
 
 
-def _auto() -> Kernel:
-    numba_row = _ROWS["numba"]
-    return _load(numba_row) if _importable(numba_row) else _load(_ROWS["numpy"])
+def _auto_gradient(w, b, X, y, alpha, sample_weight):
+    from ._auto import choose_kernel
+
+    return choose_kernel(X).gradient(w, b, X, y, alpha, sample_weight)
 
 
-def resolve_kernel(kernel: str | Kernel) -> Kernel:
-    """Turn the ``kernel=`` argument of the public API into a :class:`Kernel`."""
+#: What ``get_kernel("auto")`` returns: it chooses per call, from X.
+AUTO_KERNEL = Kernel(
+    name=AUTO,
+    gradient=_auto_gradient,
+    description="the fastest kernel available here for the shape, dtype and layout of X",
+)
+
+_looked_up: dict[str, Kernel] = {}
+
+
+def lookup_kernel(kernel: str | Kernel) -> Kernel:
+    """The ``kernel=`` argument of the public API as a :class:`Kernel` (maybe ``AUTO_KERNEL``).
+
+    Names are resolved once and remembered, so that the public API pays a
+    dictionary lookup per call.
+    """
+    if type(kernel) is str:
+        found = _looked_up.get(kernel)
+        if found is None:
+            found = _looked_up[kernel] = get_kernel(kernel)
+        return found
     if isinstance(kernel, Kernel):
         return kernel
-    return get_kernel(kernel)
+    return get_kernel(kernel)  # raises the TypeError that names the valid choices
+
+
+def kernel_for(kernel: Kernel, X: Any) -> Kernel:
+    """The kernel that runs on a validated ``X``: ``kernel`` itself, or auto's choice."""
+    if kernel is AUTO_KERNEL:
+        from ._auto import choose_kernel
+
+        return choose_kernel(X)
+    return kernel

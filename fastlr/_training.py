@@ -31,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._registry import Kernel, resolve_kernel
+from ._registry import Kernel, kernel_for, lookup_kernel
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from ._validation import (
     Problem,
@@ -206,7 +206,7 @@ def train(
     ConvergenceWarning
         When ``max_iter`` is reached before ``tol``.
     """
-    chosen = resolve_kernel(kernel)
+    named = lookup_kernel(kernel)
     X = as_matrix(X)
     if w0 is None:
         w0 = np.zeros(X.shape[0])
@@ -214,6 +214,7 @@ def train(
     max_iter = _positive_int("max_iter", max_iter)
     tol = real_scalar("tol", tol, low=0.0)
     step = _learning_rate(learning_rate, problem)
+    chosen = kernel_for(named, problem.X)
 
     if chosen.train is not None and callback is None:
         w, b, costs, status = chosen.train(

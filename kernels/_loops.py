@@ -227,13 +227,15 @@ def tile_length(X):
 
     Examples contiguous: ``n_x x tile`` within 128 KB of float64 (L2, with
     room), 4 to 256 examples, a multiple of 4. Features contiguous: a power
-    of two from 64 to 1024 within 2 MB (measured at n_x = 1,000: 128 to 512
-    best; shorter rows lose the streaming).
+    of two up to 1024 examples, the tile within 2 MB, but no row shorter
+    than 1 KB, below which the hardware prefetcher loses the streams
+    (measured: float32 at n_x = 10,000 twice as fast with 256-example tiles
+    as with 64).
     """
     n_x = X.shape[0]
     if examples_contiguous(X):
         return max(4, min(256, (1 << 14) // n_x) // 4 * 4)
-    tile = max(64, min(1024, (1 << 18) // n_x))
+    tile = max(1024 // X.itemsize, min(1024, (1 << 21) // (n_x * X.itemsize)))
     power = 64
     while power * 2 <= tile:
         power *= 2

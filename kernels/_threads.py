@@ -1,4 +1,4 @@
-"""How many threads the multi-threaded kernels use: one process-wide setting.
+"""How many threads the multi-threaded kernels use, and how they share the work.
 
 numba's own ``set_num_threads`` is per calling thread; fastlr's is per
 process, so that a setting made once holds in every thread that calls a
@@ -14,18 +14,36 @@ from __future__ import annotations
 import operator
 import os
 
-__all__ = ["get_num_threads", "max_threads", "set_num_threads"]
+__all__ = [
+    "MIN_CHUNK_ELEMENTS",
+    "MIN_CHUNK_EXAMPLES",
+    "get_num_threads",
+    "max_threads",
+    "set_num_threads",
+]
+
+#: ``numba-parallel`` gives each chunk at least this many elements of X
+#: (256 KB of float64), so a chunk's work (~10 us) dwarfs handing it to a thread...
+MIN_CHUNK_ELEMENTS = 1 << 15
+#: ...and at least this many examples, so its ``(chunks, n_x)`` partial rows
+#: stay under 1/64 of X.
+MIN_CHUNK_EXAMPLES = 64
 
 _requested: int | None = None
+_pool_size: int | None = None  # numba fixes its pool size at import; so do we
 
 
 def max_threads() -> int:
     """The size of numba's thread pool (the number of cores without numba)."""
-    try:
-        from numba import config
-    except ImportError:
-        return os.cpu_count() or 1
-    return int(config.NUMBA_NUM_THREADS)
+    global _pool_size
+    if _pool_size is None:
+        try:
+            from numba import config
+        except ImportError:
+            _pool_size = os.cpu_count() or 1
+        else:
+            _pool_size = int(config.NUMBA_NUM_THREADS)
+    return _pool_size
 
 
 def set_num_threads(n: int | None) -> None:

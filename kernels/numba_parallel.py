@@ -26,23 +26,17 @@ import numba
 import numpy as np
 
 from . import _loops
-from ._threads import get_num_threads
+from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, max_threads
 
 __all__ = ["gradient", "plan", "train"]
 
-#: Each chunk holds at least this many elements of X (256 KB of float64),
-#: so a chunk's work (~10 us) dwarfs handing it to a thread.
-MIN_CHUNK_ELEMENTS = 1 << 15
-#: ...and at least this many examples, so the ``(chunks, n_x)`` partial rows
-#: stay under 1/64 of X.
-MIN_CHUNK_EXAMPLES = 64
 #: Chunks per thread of the pool: enough to even out threads that run slow.
 CHUNKS_PER_THREAD = 4
 
 
 def plan(n_x: int, m: int) -> int:
     """Examples per chunk, a multiple of 4, from the shape and numba's pool size only."""
-    pool = numba.config.NUMBA_NUM_THREADS
+    pool = max_threads()
     min_chunk = max(MIN_CHUNK_EXAMPLES, -(-MIN_CHUNK_ELEMENTS // n_x))
     n_chunks = max(1, min(m // min_chunk, CHUNKS_PER_THREAD * pool))
     chunk = -(-m // n_chunks)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import fastlr
@@ -33,9 +34,11 @@ def test_get_kernel(name):
     assert fastlr.get_kernel(name.upper().replace("-", "_")) is kernel
 
 
-def test_auto_prefers_numba():
-    expected = "numba" if "numba" in fastlr.available_kernels() else "numpy"
-    assert fastlr.get_kernel("auto").name == expected
+def test_auto_is_a_kernel_that_chooses_per_call():
+    auto = fastlr.get_kernel("auto")
+    assert auto.name == "auto" and fastlr.get_kernel(" AUTO ") is auto
+    X = np.arange(6.0).reshape(2, 3)
+    assert auto.gradient(np.zeros(2), 0.0, X, np.array([0.0, 1.0, 1.0]), 0.0, None)[2] > 0
 
 
 def test_package_works_without_numba(tmp_path):
@@ -49,7 +52,9 @@ def test_package_works_without_numba(tmp_path):
 
         assert fastlr.KERNELS == ("python", "partial", "numpy", "numba", "numba-parallel"), fastlr.KERNELS
         assert fastlr.available_kernels() == ("python", "partial", "numpy"), fastlr.available_kernels()
-        assert fastlr.get_kernel("auto").name == "numpy"
+        from fastlr._auto import choose_kernel_name
+        assert choose_kernel_name(np.eye(2)) == "numpy"
+        assert fastlr.train(np.eye(2), np.array([0.0, 1.0]), max_iter=5).kernel == "numpy"
         dw, db, cost = fastlr.gradient(np.zeros(2), 0.0, np.eye(2), np.array([0.0, 1.0]))
         assert cost > 0
         for name in ("numba", "numba-parallel"):

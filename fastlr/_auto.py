@@ -1,0 +1,71 @@
+"""``kernel="auto"``: the kernel that is fastest here for this X, chosen per call.
+
+The choice looks at what is installed, X's shape, dtype and layout, and the
+thread setting, and costs well under a microsecond:
+
+1. numba does not import: ``numpy``.
+2. X float32 with its features contiguous (C order) and ``n_x >= 2048``:
+   ``numpy``. OpenBLAS's float32 GEMV, summing in float32 on 16 lanes, beats
+   the compiled kernels' float64 sums there (1.4-1.8x at 3,000 x 3,000,
+   10,000 x 1,000 and 10,000 x 10,000).
+3. Enough work for two chunks of ``numba-parallel`` and more than one
+   thread allowed: ``numba-parallel``. It was the fastest, or within a few
+   percent of it, at every other size measured from 100 x 1,000 up.
+4. Otherwise ``numba``: one chunk's worth of work does not pay for waking
+   the thread pool (``numba-parallel`` is 3-6 us slower there).
+
+Measured on the 2-core development machine (numpy 2.4 with OpenBLAS, numba
+0.68, ``OPENBLAS_CORETYPE=Haswell`` and ``OPENBLAS_L2_SIZE`` set as that
+machine has them), each kernel timed through ``fastlr.gradient`` in turn
+after a pause, best of 5, both dtypes and both layouts, with::
+
+    python tools/auto_table.py
+
+which prints the table these rules were read from; rerun it on another
+machine to check them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import Kernel, available_kernels, lookup_kernel
+from .kernels._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads
+
+__all__ = ["choose_kernel", "choose_kernel_name"]
+
+#: From this many features, float32 C-ordered X goes to ``numpy`` (rule 2).
+NUMPY_FLOAT32_C_MIN_FEATURES = 2048
+
+_numba_importable: bool | None = None
+
+
+def _have_numba() -> bool:
+    global _numba_importable
+    if _numba_importable is None:
+        _numba_importable = "numba" in available_kernels()
+    return _numba_importable
+
+
+def choose_kernel_name(X: np.ndarray) -> str:
+    """The name of the kernel ``auto`` runs on a validated ``X``."""
+    if not _have_numba():
+        return "numpy"
+    n_x, m = X.shape
+    features_contiguous = abs(X.strides[0]) > abs(X.strides[1])
+    if features_contiguous and X.dtype == np.float32 and n_x >= NUMPY_FLOAT32_C_MIN_FEATURES:
+        return "numpy"
+    if get_num_threads() > 1 and _chunks_at_least_two(n_x, m):
+        return "numba-parallel"
+    return "numba"
+
+
+def _chunks_at_least_two(n_x: int, m: int) -> bool:
+    """Whether ``numba-parallel`` cuts ``(n_x, m)`` into two chunks or more (its ``plan``)."""
+    min_chunk = max(MIN_CHUNK_EXAMPLES, -(-MIN_CHUNK_ELEMENTS // n_x))
+    return m >= 2 * min_chunk
+
+
+def choose_kernel(X: np.ndarray) -> Kernel:
+    """The :class:`~fastlr.Kernel` ``auto`` runs on a validated ``X``."""
+    return lookup_kernel(choose_kernel_name(X))

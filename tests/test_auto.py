@@ -1,0 +1,81 @@
+"""``kernel="auto"``: the rules of ``fastlr._auto``, and that auto runs what it chose."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import fastlr
+from fastlr._auto import choose_kernel_name
+
+needs_numba = pytest.mark.skipif(
+    "numba-parallel" not in fastlr.available_kernels(), reason="numba unavailable here"
+)
+
+
+@pytest.fixture(autouse=True)
+def all_threads():
+    fastlr.set_num_threads(None)
+    yield
+    fastlr.set_num_threads(None)
+
+
+def _X(n_x, m, dtype=np.float64, order="C"):
+    return np.zeros((n_x, m), dtype=dtype, order=order)
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "n_x, m, dtype, order, expected",
+    [
+        (10, 1_000, np.float64, "C", "numba"),  # one chunk's worth of work
+        (1_000, 100, np.float64, "F", "numba"),
+        (10, 10_000, np.float64, "F", "numba-parallel"),
+        (100, 10_000, np.float32, "C", "numba-parallel"),
+        (1_000, 100_000, np.float64, "C", "numba-parallel"),
+        (3_000, 200, np.float32, "C", "numpy"),  # float32, features contiguous, n_x >= 2048
+        (3_000, 200, np.float32, "F", "numba-parallel"),
+        (3_000, 200, np.float64, "C", "numba-parallel"),
+    ],
+)
+def test_rules(n_x, m, dtype, order, expected):
+    if expected == "numba-parallel" and fastlr.get_num_threads() == 1:
+        expected = "numba"  # a one-core machine
+    assert choose_kernel_name(_X(n_x, m, dtype, order)) == expected
+
+
+@needs_numba
+def test_one_thread_never_picks_the_parallel_kernel():
+    fastlr.set_num_threads(1)
+    assert choose_kernel_name(_X(1_000, 100_000)) == "numba"
+
+
+@needs_numba
+def test_strided_views_follow_their_smaller_stride():
+    X = np.zeros((3_000, 400), dtype=np.float32)  # C order: features contiguous
+    assert choose_kernel_name(X[:, ::2]) == "numpy"
+    assert choose_kernel_name(np.asfortranarray(X)[:, ::2]) != "numpy"
+
+
+@pytest.mark.parametrize("shape", [(3, 50), (20, 9_000), (2_100, 40)])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_auto_returns_exactly_what_the_chosen_kernel_returns(rng, shape, order):
+    X = np.asarray(rng.standard_normal(shape), order=order).astype(np.float32)
+    y = (rng.random(shape[1]) < 0.5).astype(np.float32)
+    w = rng.standard_normal(shape[0]).astype(np.float32) * 0.1
+    chosen = choose_kernel_name(X)
+    auto = fastlr.gradient(w, 0.1, X, y)
+    direct = fastlr.gradient(w, 0.1, X, y, kernel=chosen)
+    assert np.array_equal(auto[0], direct[0]) and auto[1:] == direct[1:]
+
+
+def test_training_reports_the_chosen_kernel(rng):
+    X = rng.standard_normal((4, 200))
+    y = (X[0] > 0).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fastlr.train(X, y, max_iter=3)
+    assert result.kernel == choose_kernel_name(X)
+    assert result.kernel in fastlr.available_kernels()
