@@ -11,9 +11,18 @@ user pays it). Per kernel and size:
   run long enough (>= 20 ms, or one call) to be above the clock's noise;
 - a kernel whose estimated total time for a size exceeds ``budget`` seconds
   is marked skipped. The estimate (from a call on the first 64 examples) only
-  decides what to skip; nothing shown is extrapolated.
+  decides what to skip; nothing shown is extrapolated;
+- ``auto`` is timed as a kernel of its own, and records which kernel it ran.
 
-Speed-ups are ratios of times measured side by side in the same run.
+Per size, the memory-read baseline (``fastlr._memory_read``) is timed the
+same way, so that each kernel's GB/s (bytes of X / time per gradient) can
+be set against the fastest read of X measured in the same run.
+
+Kernels are timed one after another with a pause between them: OpenBLAS's
+and OpenMP's threads spin for a while after a call, and a multi-threaded
+kernel timed in that window shares the cores with them (measured: up to 10x
+slower, either way round). Speed-ups are ratios of times measured side by
+side in the same run.
 """
 
 from __future__ import annotations
@@ -26,8 +35,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ._auto import choose_kernel_name
 from ._gradient import gradient
-from ._registry import available_kernels
+from ._memory_read import read_once
+from ._registry import AUTO, available_kernels
 
 __all__ = ["Measurement", "as_records", "environment", "measure", "parse_sizes", "speedup_table"]
 
@@ -36,6 +47,9 @@ DEFAULT_SIZES = ((10, 1_000), (100, 1_000), (100, 10_000), (1_000, 10_000),
 QUICK_SIZES = ((10, 1_000), (100, 10_000))
 _PROBE_EXAMPLES = 64
 _MIN_RUN_SECONDS = 0.02
+_SETTLE_SECONDS = 0.1  # lets the previous kernel's thread pool go idle (see above)
+#: The name the memory-read baseline has in the results.
+READ = "read X once"
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,13 @@ class Measurement:
     seconds: float | None  # per gradient; None when skipped
     first_call: float | None
     skipped: str | None = None  # the reason, when skipped
+    bytes_read: int = 0  # X's size in bytes
+    ran: str | None = None  # for auto: the kernel it chose
+
+    @property
+    def gb_per_s(self) -> float | None:
+        """Bytes of X over time per gradient, in GB/s."""
+        return None if self.seconds is None else self.bytes_read / self.seconds / 1e9
 
 
 def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
@@ -63,11 +84,11 @@ def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sizes)
 
 
-def _problem(n_x: int, m: int, seed: int = 0):
+def _problem(n_x: int, m: int, dtype: np.dtype, order: str, seed: int = 0):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_x, m))
-    w = rng.standard_normal(n_x) / math.sqrt(n_x)
-    y = (rng.random(m) < 0.5).astype(np.float64)
+    X = np.asarray(rng.standard_normal((n_x, m)), order=order).astype(dtype, copy=False)
+    w = (rng.standard_normal(n_x) / math.sqrt(n_x)).astype(dtype)
+    y = (rng.random(m) < 0.5).astype(dtype)
     return w, 0.1, X, y
 
 
@@ -90,23 +111,33 @@ def _time_per_call(call: Callable[[], object], repeat: int) -> float:
 
 
 def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = None, repeat: int = 5,
-            budget: float = 10.0, on_step: Callable[[str], None] | None = None) -> list[Measurement]:
-    """Time every kernel on every size; see the module docstring."""
+            budget: float = 10.0, on_step: Callable[[str], None] | None = None,
+            dtype: type | np.dtype = np.float64, order: str = "C",
+            read_baseline: bool = True) -> list[Measurement]:
+    """Time every kernel (and the read of X) on every size; see the module docstring."""
     kernels = tuple(available_kernels() if kernels is None else kernels)
     results = []
     for n_x, m in sizes:
-        w, b, X, y = _problem(n_x, m)
+        w, b, X, y = _problem(n_x, m, np.dtype(dtype), order)
+        if read_baseline:
+            read_once(X)  # compile or load the cache
+            time.sleep(_SETTLE_SECONDS)
+            results.append(Measurement(n_x, m, READ, _time_per_call(lambda: read_once(X), repeat),
+                                       None, bytes_read=X.nbytes))
         for name in kernels:
             probe = min(m, _PROBE_EXAMPLES)
             gradient(w, b, X[:, :probe], y[:probe], kernel=name)  # compile for this layout too
             estimate = _seconds(lambda: gradient(w, b, X[:, :probe], y[:probe], kernel=name)) * m / probe
+            ran = choose_kernel_name(X) if name == AUTO else None
             if estimate * (repeat + 2) > budget:
                 results.append(Measurement(n_x, m, name, None, None,
-                                           f"about {estimate:.2g} s per gradient; over the {budget:g} s budget"))
+                                           f"about {estimate:.2g} s per gradient; over the {budget:g} s budget",
+                                           bytes_read=X.nbytes, ran=ran))
             else:
+                time.sleep(_SETTLE_SECONDS)
                 first = _seconds(lambda: gradient(w, b, X, y, kernel=name))
                 seconds = _time_per_call(lambda: gradient(w, b, X, y, kernel=name), repeat)
-                results.append(Measurement(n_x, m, name, seconds, first))
+                results.append(Measurement(n_x, m, name, seconds, first, bytes_read=X.nbytes, ran=ran))
             if on_step is not None:
                 on_step(f"{name} {n_x}x{m}")
         del X
@@ -130,20 +161,26 @@ def _ratio(base: float | None, seconds: float | None) -> str:
 
 
 def speedup_table(results: list[Measurement]) -> str:
-    """The measurements as a text table with speed-ups over python and numpy."""
+    """The measurements as a text table: speed-ups over python and numpy, GB/s, share of the read limit."""
     by_size: dict[tuple[int, int], dict[str, Measurement]] = {}
     for result in results:
         by_size.setdefault((result.n_x, result.m), {})[result.kernel] = result
-    header = ("n_x", "m", "kernel", "time/gradient", "vs python", "vs numpy", "first call")
+    header = ("n_x", "m", "kernel", "time/gradient", "vs python", "vs numpy", "GB/s", "of read",
+              "first call")
     rows = [header]
     for (n_x, m), row in by_size.items():
         python = row.get("python")
         numpy_ = row.get("numpy")
+        read = row.get(READ)
         for name, result in row.items():
+            label = f"{name} ({result.ran})" if result.ran else name
+            is_kernel = name != READ
             rows.append((
-                str(n_x), str(m), name, _format_time(result.seconds),
-                _ratio(python.seconds if python else None, result.seconds),
-                _ratio(numpy_.seconds if numpy_ else None, result.seconds),
+                str(n_x), str(m), label, _format_time(result.seconds),
+                _ratio(python.seconds if python and is_kernel else None, result.seconds),
+                _ratio(numpy_.seconds if numpy_ and is_kernel else None, result.seconds),
+                "-" if result.gb_per_s is None else f"{result.gb_per_s:.3g}",
+                _share(read.seconds if read else None, result.seconds),
                 _format_time(result.first_call) if result.first_call is not None else "-",
             ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -154,6 +191,13 @@ def speedup_table(results: list[Measurement]) -> str:
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def _share(read_seconds: float | None, seconds: float | None) -> str:
+    """Read time over gradient time: the fraction of the read bandwidth a kernel reaches."""
+    if read_seconds is None or seconds is None:
+        return "-"
+    return f"{read_seconds / seconds:.0%}"
 
 
 def environment() -> dict[str, str]:

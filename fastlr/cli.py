@@ -26,7 +26,16 @@ from typing import Sequence
 import numpy as np
 
 from . import __version__
-from ._compare import DEFAULT_SIZES, QUICK_SIZES, as_records, environment, measure, parse_sizes, speedup_table
+from ._compare import (
+    DEFAULT_SIZES,
+    QUICK_SIZES,
+    READ,
+    as_records,
+    environment,
+    measure,
+    parse_sizes,
+    speedup_table,
+)
 from ._errors import KernelUnavailableError, UnknownKernelError
 from ._model_file import model_dict, write_model
 from ._progress import Progress
@@ -49,7 +58,8 @@ def _kernel_names(text: str | None) -> tuple[str, ...] | None:
             names.append(get_kernel(item).name)
         except (UnknownKernelError, KernelUnavailableError) as exc:
             raise UsageError(str(exc)) from None
-    return tuple(sorted(set(names), key=KERNELS.index))
+    order = (*KERNELS, "auto")
+    return tuple(sorted(set(names), key=order.index))
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -57,25 +67,28 @@ def _compare(args: argparse.Namespace) -> int:
         sizes = parse_sizes(args.sizes) if args.sizes else (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    kernels = _kernel_names(args.kernels) or available_kernels()
+    kernels = _kernel_names(args.kernels) or (*available_kernels(), "auto")
     repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
     budget = args.budget if args.budget is not None else (2.0 if args.quick else 10.0)
     progress = Progress(len(sizes) * len(kernels), "measuring")
     started = time.perf_counter()
     results = measure(sizes, kernels, repeat=repeat, budget=budget,
-                      on_step=lambda note: progress.advance(1, note))
+                      on_step=lambda note: progress.advance(1, note), dtype=args.dtype, order=args.order)
     progress.close()
     info = environment()
-    print(f"fastlr {__version__}: time per gradient (float64, X C-ordered, best of {repeat}), "
+    layout = "C-ordered (features contiguous)" if args.order == "C" else "F-ordered (examples contiguous)"
+    print(f"fastlr {__version__}: time per gradient ({args.dtype}, X {layout}, best of {repeat}), "
           f"measured side by side in {time.perf_counter() - started:.1f} s")
     print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
     print()
     print(speedup_table(results))
     print()
+    print(f"{READ}: the fastest single pass over X (all threads); 'of read' is its time over the kernel's.")
     print("first call: the first gradient at that size, including numba's compile or cache load.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump({"environment": info, "repeat": repeat, "budget_seconds": budget,
+                       "dtype": args.dtype, "order": args.order,
                        "results": as_records(results)}, file, indent=1)
             file.write("\n")
     return 0
@@ -217,6 +230,11 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--repeat", type=_positive_int, help="timed runs per measurement (best is kept)")
     compare.add_argument("--budget", type=_non_negative, help="seconds a kernel may take at one size before it is skipped")
     compare.add_argument("--quick", action="store_true", help="two small sizes; a few seconds in all")
+    compare.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                         help="dtype of X (default float64)")
+    compare.add_argument("--order", choices=("C", "F"), default="C",
+                         help="memory layout of X (n_x, m): C, features contiguous (default), or F, "
+                              "examples contiguous (what LogisticRegression passes)")
     compare.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
     compare.set_defaults(run=_compare)
 

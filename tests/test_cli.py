@@ -20,10 +20,27 @@ def test_compare_table_and_json(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "vs python" in table and "vs numpy" in table
     assert table.index(" python ") < table.index(" numpy ")  # the notes' order, whatever was asked
+    assert "GB/s" in table and "of read" in table and "read X once" in table
     data = json.loads(out.read_text())
+    assert data["dtype"] == "float64" and data["order"] == "C"
     assert {(r["n_x"], r["m"], r["kernel"]) for r in data["results"]} == {
-        (3, 40, "python"), (3, 40, "numpy"), (5, 60, "python"), (5, 60, "numpy")}
-    assert all(r["seconds"] > 0 and r["first_call"] > 0 for r in data["results"])
+        (3, 40, "read X once"), (3, 40, "python"), (3, 40, "numpy"),
+        (5, 60, "read X once"), (5, 60, "python"), (5, 60, "numpy")}
+    kernels = [r for r in data["results"] if r["kernel"] != "read X once"]
+    assert all(r["seconds"] > 0 and r["first_call"] > 0 for r in kernels)
+    assert all(r["bytes_read"] == r["n_x"] * r["m"] * 8 for r in data["results"])
+
+
+def test_compare_auto_float32_fortran(tmp_path, capsys):
+    out = tmp_path / "compare.json"
+    assert main(["compare", "--sizes", "4x50", "--kernels", "auto,numpy", "--repeat", "1",
+                 "--dtype", "float32", "--order", "F", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "float32, X F-ordered" in table
+    auto = [r for r in json.loads(out.read_text())["results"] if r["kernel"] == "auto"]
+    assert len(auto) == 1 and auto[0]["ran"] in fastlr.available_kernels()
+    assert f"auto ({auto[0]['ran']})" in table
+    assert auto[0]["bytes_read"] == 4 * 50 * 4
 
 
 def test_compare_skips_over_budget(capsys):
