@@ -171,7 +171,9 @@ def train(
     Y : array_like, shape (m,) or (1, m)
         Labels in [0, 1].
     kernel : str or Kernel, default "auto"
-        The gradient kernel. ``numba`` runs the whole loop compiled.
+        The gradient kernel; ``"auto"`` picks from X as :func:`fastlr.gradient`
+        does (the kernel that ran is ``TrainResult.kernel``). ``numba`` and
+        ``numba-parallel`` run the whole loop compiled.
     alpha : float, default 0.0
         L2 penalty strength, ``>= 0``.
     learning_rate : float or "auto", default "auto"

@@ -2,7 +2,7 @@
 
 X is ``(n_samples, n_features)``, as scikit-learn expects; the kernels get
 ``X.T``, a view (a C-ordered X becomes the examples-contiguous layout the
-numba kernel streams in one fused pass), never a copy. Binary only: any two
+numba kernels stream in one fused pass), never a copy. Binary only: any two
 class labels (strings too) map to 0/1 in the order of ``classes_``.
 
 The objective is fastlr's: ``mean(s * loss) + alpha/2 ||w||^2`` with weights
@@ -38,7 +38,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     kernel : str, default "auto"
-        A name from :data:`fastlr.KERNELS`, or ``"auto"``.
+        A name from :data:`fastlr.KERNELS`, or ``"auto"`` (the fastest here
+        for the data's shape; ``numba-parallel`` on all cores for all but
+        small data). Threads: :func:`fastlr.set_num_threads`.
     alpha : float, default 0.0
         L2 penalty strength on the weights (not the intercept), ``>= 0``.
     learning_rate : float or "auto", default "auto"

@@ -47,7 +47,7 @@ __all__ = [
     "gradient_one_thread",
     "gradient_parallel",
     "parallel_sums",
-    "serial_sums",
+    "range_sums",
 ]
 
 #: Reassociation and contraction let LLVM vectorise the sums; no ``nnan`` /
@@ -60,48 +60,27 @@ def _jit(function, **options):
                       **options)(function)
 
 
-def _inline(function):
-    """Inlined by numba itself: a call left in a loop stops LLVM from vectorising it."""
-    return _jit(function, inline="always")
-
-
-@_inline
-def _weight(s, i):
-    """``s[i]`` in float64, 1 without weights (the branch is resolved at compile time)."""
-    return 1.0 if s is None else np.float64(s[i])
-
-
-@_inline
-def _finish_example(z, y_i, s_i):
-    """``(s_i dz_i, s_i loss_i)`` of an example from its ``z``, label and weight.
-
-    The math is ``kernels._vector_math``'s, whose functions keep their own
-    flags (LLVM inlines them; numba's inlining here would impose ours).
-    """
-    e = exp_nonpositive(-abs(z))
-    a, loss = sigmoid_and_loss(z, y_i, e, log1p_unit(e))
-    return (a - y_i) * s_i, loss * s_i
-
-
-@_inline
-def _finish(z, y, s, i):
-    """:func:`_finish_example` of example ``i`` of ``y`` and ``s``."""
-    return _finish_example(z, np.float64(y[i]), _weight(s, i))
-
-
 @_jit
 def _finish_tile(zt, y, s, start):
     """Turn ``zt = z[start:start+k]`` into ``s dz`` in place; return ``(sum(s dz), sum(s loss))``.
 
-    One loop over the tile's examples that LLVM vectorises.
+    One loop over the tile's examples that LLVM vectorises: the math of
+    ``kernels._vector_math`` is called piece by piece right in the loop,
+    where LLVM inlines each piece (keeping its own flags); wrapped in a
+    helper function it is too big to inline, and a call left in the loop
+    stops vectorisation.
     """
     db = 0.0
     cost = 0.0
     for i in range(zt.shape[0]):
-        dz, loss = _finish(zt[i], y, s, start + i)
-        zt[i] = dz
-        db += dz
-        cost += loss
+        z = zt[i]
+        y_i = np.float64(y[start + i])
+        s_i = 1.0 if s is None else np.float64(s[start + i])  # resolved at compile time
+        e = exp_nonpositive(-abs(z))
+        a, loss = sigmoid_and_loss(z, y_i, e, log1p_unit(e))
+        zt[i] = (a - y_i) * s_i
+        db += zt[i]
+        cost += loss * s_i
     return db, cost
 
 
@@ -263,13 +242,6 @@ def range_sums(w, b, X, y, s, dw, z, start, stop):
     return db, cost
 
 
-@_jit
-def serial_sums(w, b, X, y, s, dw, z):
-    """Fill ``dw`` with ``X (s dz)`` on one thread; ``z`` as :func:`range_sums` wants it."""
-    dw[:] = 0.0
-    return range_sums(w, b, X, y, s, dw, z, 0, X.shape[1])
-
-
 @numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy", fastmath=set(FASTMATH))
 def parallel_sums(w, b, X, y, s, dw, rows, chunk):
     """Fill ``dw`` with ``X (s dz)`` on the threads numba's ``set_num_threads`` allows.
@@ -348,32 +320,29 @@ def _to_means(w, alpha, total, dw, db, cost):
 
 
 @_jit
-def _in_dtype_of(dw, X):
-    out = np.empty(dw.shape[0], dtype=X.dtype)
-    out[:] = dw
-    return out
-
-
-@_jit
 def gradient_one_thread(w, b, X, y, s, alpha):
-    """The kernel contract's ``(dw, db, cost)`` on one thread, dw in X's dtype."""
+    """The kernel contract's ``(dw, db, cost)`` on one thread, ``dw`` in float64.
+
+    The caller casts ``dw`` to X's dtype: done here, that cast alone took
+    numba 1.8 s to compile.
+    """
     n_x, m = X.shape
-    dw = np.empty(n_x, dtype=np.float64)
-    z = work_buffer(X, False, 1)[0]
-    db, cost = serial_sums(w, b, X, y, s, dw, z)
+    dw = np.zeros(n_x, dtype=np.float64)
+    z = np.empty(tile_length(X), dtype=np.float64)
+    db, cost = range_sums(w, b, X, y, s, dw, z, 0, m)
     db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
-    return _in_dtype_of(dw, X), db, cost
+    return dw, db, cost
 
 
 @_jit
 def gradient_parallel(w, b, X, y, s, alpha, chunk):
-    """The kernel contract's ``(dw, db, cost)`` by :func:`parallel_sums`."""
+    """The kernel contract's ``(dw, db, cost)`` by :func:`parallel_sums`, ``dw`` in float64."""
     n_x, m = X.shape
     dw = np.empty(n_x, dtype=np.float64)
     rows = work_buffer(X, True, chunk)
     db, cost = parallel_sums(w, b, X, y, s, dw, rows, chunk)
     db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
-    return _in_dtype_of(dw, X), db, cost
+    return dw, db, cost
 
 
 @_jit
@@ -382,7 +351,8 @@ def _mean_gradient(w, b, X, y, s, alpha, total, dw, work, parallel, chunk):
     if parallel:
         db, cost = parallel_sums(w, b, X, y, s, dw, work, chunk)
     else:
-        db, cost = serial_sums(w, b, X, y, s, dw, work[0])
+        dw[:] = 0.0
+        db, cost = range_sums(w, b, X, y, s, dw, work[0], 0, X.shape[1])
     return _to_means(w, alpha, total, dw, db, cost)
 
 

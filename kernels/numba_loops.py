@@ -40,7 +40,8 @@ def gradient(w, b, X, y, alpha, sample_weight):
 
     See ``fastlr.kernels`` for the shared signature and contract.
     """
-    return _loops.gradient_one_thread(w, float(b), X, y, sample_weight, float(alpha))
+    dw, db, cost = _loops.gradient_one_thread(w, float(b), X, y, sample_weight, float(alpha))
+    return dw.astype(X.dtype, copy=False), db, cost
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):

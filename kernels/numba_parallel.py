@@ -72,9 +72,10 @@ def gradient(w, b, X, y, alpha, sample_weight):
 
     See ``fastlr.kernels`` for the shared signature and contract.
     """
-    return _run(
+    dw, db, cost = _run(
         _loops.gradient_parallel, w, float(b), X, y, sample_weight, float(alpha), plan(*X.shape)
     )
+    return dw.astype(X.dtype, copy=False), db, cost
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
