@@ -47,14 +47,18 @@ def _have_numba() -> bool:
     return _numba_importable
 
 
+_FLOAT32 = np.dtype(np.float32)
+
+
 def choose_kernel_name(X: np.ndarray) -> str:
     """The name of the kernel ``auto`` runs on a validated ``X``."""
     if not _have_numba():
         return "numpy"
     n_x, m = X.shape
-    features_contiguous = abs(X.strides[0]) > abs(X.strides[1])
-    if features_contiguous and X.dtype == np.float32 and n_x >= NUMPY_FLOAT32_C_MIN_FEATURES:
-        return "numpy"
+    if n_x >= NUMPY_FLOAT32_C_MIN_FEATURES and X.dtype == _FLOAT32:
+        row_stride, column_stride = X.strides
+        if abs(row_stride) > abs(column_stride):  # features contiguous
+            return "numpy"
     if get_num_threads() > 1 and _chunks_at_least_two(n_x, m):
         return "numba-parallel"
     return "numba"

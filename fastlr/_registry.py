@@ -170,9 +170,7 @@ def get_kernel(name: str) -> Kernel:
 
 
 def _auto_gradient(w, b, X, y, alpha, sample_weight):
-    from ._auto import choose_kernel
-
-    return choose_kernel(X).gradient(w, b, X, y, alpha, sample_weight)
+    return kernel_for(AUTO_KERNEL, X).gradient(w, b, X, y, alpha, sample_weight)
 
 
 #: What ``get_kernel("auto")`` returns: it chooses per call, from X.
@@ -201,10 +199,16 @@ def lookup_kernel(kernel: str | Kernel) -> Kernel:
     return get_kernel(kernel)  # raises the TypeError that names the valid choices
 
 
+_choose: Callable[[Any], Kernel] | None = None  # fastlr._auto.choose_kernel, once imported
+
+
 def kernel_for(kernel: Kernel, X: Any) -> Kernel:
     """The kernel that runs on a validated ``X``: ``kernel`` itself, or auto's choice."""
-    if kernel is AUTO_KERNEL:
-        from ._auto import choose_kernel
+    global _choose
+    if kernel is not AUTO_KERNEL:
+        return kernel
+    if _choose is None:
+        from ._auto import choose_kernel  # imports this module: not at the top
 
-        return choose_kernel(X)
-    return kernel
+        _choose = choose_kernel
+    return _choose(X)
