@@ -1,0 +1,93 @@
+"""The speed table as tracked ratios, and the share of the memory-read limit.
+
+Each ``track_`` times the kernel and its reference side by side in the same
+process, and reports kernel time / reference time: a *fraction of* the
+reference's time, so that asv's "higher is worse" flags a kernel getting
+slower. 0.002 of python's time is a 500x speed-up.
+
+- ``track_fraction_of_numpy``: every kernel against ``numpy``;
+- ``track_fraction_of_python``: against the ``python`` loops, at the sizes
+  where those run (the notes' ~300x is a fraction of about 0.003);
+- ``track_multiple_of_read``: time per gradient over the time to read X once
+  (``fastlr._memory_read``): 1.0 would be at the memory-read limit, NumPy's
+  two matrix-vector products are at about 2 and more.
+"""
+
+from __future__ import annotations
+
+import time
+
+import fastlr
+from fastlr._memory_read import read_once
+
+from .common import KERNELS, best_seconds, problem, skip_if_pointless, warm_up
+
+SIZES = ("10x1000", "100x10000", "1000x10000", "100x100000", "1000x100000")
+#: Where the python loops run (at most PYTHON_MAX_STEPS element-steps).
+PYTHON_SIZES = ("10x1000", "10x10000", "100x1000", "100x10000", "1000x1000")
+SETTLE_SECONDS = 0.1  # lets the other kernel's thread pool go idle before timing
+
+
+def _shape(size):
+    return tuple(int(v) for v in size.split("x"))
+
+
+def _seconds(kernel, args):
+    time.sleep(SETTLE_SECONDS)
+    return best_seconds(lambda: fastlr.gradient(*args, kernel=kernel))
+
+
+class TrackFractionOfNumpy:
+    params = (KERNELS, SIZES)
+    param_names = ("kernel", "size")
+    unit = "fraction of numpy's time"
+    number = 1
+    repeat = 1
+
+    def setup(self, kernel, size):
+        n_x, m = _shape(size)
+        skip_if_pointless(kernel, n_x, m)
+        self.args = problem(n_x, m)
+        warm_up(kernel, *self.args)
+        warm_up("numpy", *self.args)
+
+    def track_fraction_of_numpy(self, kernel, size):
+        return _seconds(kernel, self.args) / _seconds("numpy", self.args)
+
+
+class TrackFractionOfPython:
+    params = (KERNELS, PYTHON_SIZES)
+    param_names = ("kernel", "size")
+    unit = "fraction of python's time"
+    number = 1
+    repeat = 1
+
+    def setup(self, kernel, size):
+        n_x, m = _shape(size)
+        skip_if_pointless(kernel, n_x, m)
+        self.args = problem(n_x, m)
+        warm_up(kernel, *self.args)
+
+    def track_fraction_of_python(self, kernel, size):
+        return _seconds(kernel, self.args) / _seconds("python", self.args)
+
+
+class TrackReadLimit:
+    params = (("numpy", "numba", "numba-parallel", "auto"), ("100x100000", "1000x100000"), ("C", "F"))
+    param_names = ("kernel", "size", "order")
+    unit = "multiples of the time to read X once"
+    number = 1
+    repeat = 1
+
+    def setup(self, kernel, size, order):
+        n_x, m = _shape(size)
+        skip_if_pointless(kernel, n_x, m)
+        self.args = problem(n_x, m, "float64", order)
+        warm_up(kernel, *self.args)
+        read_once(self.args[2])
+
+    def track_multiple_of_read(self, kernel, size, order):
+        X = self.args[2]
+        time.sleep(SETTLE_SECONDS)
+        read = best_seconds(lambda: read_once(X))
+        return _seconds(kernel, self.args) / read
