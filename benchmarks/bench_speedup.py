@@ -37,39 +37,42 @@ def _seconds(kernel, args):
     return best_seconds(lambda: fastlr.gradient(*args, kernel=kernel))
 
 
-class TrackFractionOfNumpy:
+class _FractionOf:
+    """A kernel's time over the ``reference`` kernel's, at each size of ``params``."""
+
+    reference = ""
+    number = 1
+    repeat = 1
+
+    def setup(self, kernel, size):
+        n_x, m = _shape(size)
+        skip_if_pointless(kernel, n_x, m)
+        self.args = problem(n_x, m)
+        warm_up(kernel, *self.args)
+        warm_up(self.reference, *self.args)
+
+    def _fraction(self, kernel):
+        return _seconds(kernel, self.args) / _seconds(self.reference, self.args)
+
+
+class TrackFractionOfNumpy(_FractionOf):
     params = (KERNELS, SIZES)
     param_names = ("kernel", "size")
     unit = "fraction of numpy's time"
-    number = 1
-    repeat = 1
-
-    def setup(self, kernel, size):
-        n_x, m = _shape(size)
-        skip_if_pointless(kernel, n_x, m)
-        self.args = problem(n_x, m)
-        warm_up(kernel, *self.args)
-        warm_up("numpy", *self.args)
+    reference = "numpy"
 
     def track_fraction_of_numpy(self, kernel, size):
-        return _seconds(kernel, self.args) / _seconds("numpy", self.args)
+        return self._fraction(kernel)
 
 
-class TrackFractionOfPython:
+class TrackFractionOfPython(_FractionOf):
     params = (KERNELS, PYTHON_SIZES)
     param_names = ("kernel", "size")
     unit = "fraction of python's time"
-    number = 1
-    repeat = 1
-
-    def setup(self, kernel, size):
-        n_x, m = _shape(size)
-        skip_if_pointless(kernel, n_x, m)
-        self.args = problem(n_x, m)
-        warm_up(kernel, *self.args)
+    reference = "python"
 
     def track_fraction_of_python(self, kernel, size):
-        return _seconds(kernel, self.args) / _seconds("python", self.args)
+        return self._fraction(kernel)
 
 
 class TrackReadLimit:

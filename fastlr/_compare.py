@@ -40,7 +40,15 @@ from ._gradient import gradient
 from ._memory_read import read_once
 from ._registry import AUTO, available_kernels
 
-__all__ = ["Measurement", "as_records", "environment", "measure", "parse_sizes", "speedup_table"]
+__all__ = [
+    "Measurement",
+    "as_records",
+    "environment",
+    "measure",
+    "parse_sizes",
+    "speedup_table",
+    "time_per_call",
+]
 
 DEFAULT_SIZES = ((10, 1_000), (100, 1_000), (100, 10_000), (1_000, 10_000),
                  (10, 100_000), (100, 100_000), (1_000, 100_000))
@@ -98,9 +106,14 @@ def _seconds(call: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def _time_per_call(call: Callable[[], object], repeat: int) -> float:
+def time_per_call(call: Callable[[], object], repeat: int,
+                  min_run_seconds: float = _MIN_RUN_SECONDS) -> float:
+    """The best mean time per call over ``repeat`` runs, each at least ``min_run_seconds`` long.
+
+    Also what the asv suites' ratio benchmarks time with.
+    """
     one = _seconds(call)
-    number = max(1, int(_MIN_RUN_SECONDS / max(one, 1e-9)))
+    number = max(1, int(min_run_seconds / max(one, 1e-9)))
     best = one
     for _ in range(repeat):
         start = time.perf_counter()
@@ -122,7 +135,7 @@ def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = No
         if read_baseline:
             read_once(X)  # compile or load the cache
             time.sleep(_SETTLE_SECONDS)
-            results.append(Measurement(n_x, m, READ, _time_per_call(lambda: read_once(X), repeat),
+            results.append(Measurement(n_x, m, READ, time_per_call(lambda: read_once(X), repeat),
                                        None, bytes_read=X.nbytes))
         for name in kernels:
             probe = min(m, _PROBE_EXAMPLES)
@@ -136,7 +149,7 @@ def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = No
             else:
                 time.sleep(_SETTLE_SECONDS)
                 first = _seconds(lambda: gradient(w, b, X, y, kernel=name))
-                seconds = _time_per_call(lambda: gradient(w, b, X, y, kernel=name), repeat)
+                seconds = time_per_call(lambda: gradient(w, b, X, y, kernel=name), repeat)
                 results.append(Measurement(n_x, m, name, seconds, first, bytes_read=X.nbytes, ran=ran))
             if on_step is not None:
                 on_step(f"{name} {n_x}x{m}")

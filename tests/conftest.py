@@ -30,3 +30,11 @@ def kernel(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261127)
+
+
+@pytest.fixture
+def default_threads():
+    """The default thread setting before and after the test, whatever the test sets."""
+    fastlr.set_num_threads(None)
+    yield
+    fastlr.set_num_threads(None)

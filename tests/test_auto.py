@@ -15,11 +15,7 @@ needs_numba = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def all_threads():
-    fastlr.set_num_threads(None)
-    yield
-    fastlr.set_num_threads(None)
+pytestmark = pytest.mark.usefixtures("default_threads")
 
 
 def _X(n_x, m, dtype=np.float64, order="C"):

@@ -12,17 +12,11 @@ import fastlr
 
 from reference import assert_matches_reference
 
-pytestmark = pytest.mark.skipif(
-    "numba-parallel" not in fastlr.available_kernels(), reason="numba-parallel unavailable here"
-)
-
-
-@pytest.fixture(autouse=True)
-def all_threads():
-    """Every test starts and ends with the default thread setting."""
-    fastlr.set_num_threads(None)
-    yield
-    fastlr.set_num_threads(None)
+pytestmark = [
+    pytest.mark.skipif("numba-parallel" not in fastlr.available_kernels(),
+                       reason="numba-parallel unavailable here"),
+    pytest.mark.usefixtures("default_threads"),
+]
 
 
 def _problem(rng, n_x, m, order, dtype=np.float64, weights=False):
