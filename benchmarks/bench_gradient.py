@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import fastlr
 
-from .common import COMPILED, KERNELS, M_GRID, N_X_GRID, problem, skip_if_pointless, warm_up
+from .common import (
+    COMPILED,
+    KERNELS,
+    M_GRID,
+    N_X_GRID,
+    problem,
+    require,
+    skip_if_pointless,
+    warm_up,
+)
 
 
 class TimeGradient:
@@ -48,12 +57,12 @@ class TimeGradientThreads:
 
     def setup(self, threads, order):
         skip_if_pointless("numba-parallel", 1_000, 100_000)
-        fastlr.set_num_threads(threads or None)
+        require("set_num_threads")(threads or None)
         self.args = problem(1_000, 100_000, "float64", order)
         warm_up("numba-parallel", *self.args)
 
     def teardown(self, threads, order):
-        fastlr.set_num_threads(None)
+        require("set_num_threads")(None)
 
     def time_gradient(self, threads, order):
         fastlr.gradient(*self.args, kernel="numba-parallel")

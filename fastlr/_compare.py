@@ -108,10 +108,7 @@ def _seconds(call: Callable[[], object]) -> float:
 
 def time_per_call(call: Callable[[], object], repeat: int,
                   min_run_seconds: float = _MIN_RUN_SECONDS) -> float:
-    """The best mean time per call over ``repeat`` runs, each at least ``min_run_seconds`` long.
-
-    Also what the asv suites' ratio benchmarks time with.
-    """
+    """The best mean time per call over ``repeat`` runs, each at least ``min_run_seconds`` long."""
     one = _seconds(call)
     number = max(1, int(min_run_seconds / max(one, 1e-9)))
     best = one
