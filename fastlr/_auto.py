@@ -4,10 +4,11 @@ The choice looks at what is installed, X's shape, dtype and layout, and the
 thread setting, and costs well under a microsecond:
 
 1. numba does not import: ``numpy``.
-2. X float32 with its features contiguous (C order) and ``n_x >= 2048``:
+2. X float32 with its features contiguous (C order) and ``n_x >= 1500``:
    ``numpy``. OpenBLAS's float32 GEMV, summing in float32 on 16 lanes, beats
-   the compiled kernels' float64 sums there (1.4-1.8x at 3,000 x 3,000,
-   10,000 x 1,000 and 10,000 x 10,000).
+   the compiled kernels' float64 sums there (1.2x at 2,000 x 5,000, 1.2-1.8x
+   at 3,000 x 3,000 and 10,000 x 1,000; at n_x = 1,000 ``numba-parallel``
+   is as fast or faster).
 3. Enough work for two chunks of ``numba-parallel`` and more than one
    thread allowed: ``numba-parallel``. It was the fastest, or within a few
    percent of it, at every other size measured from 100 x 1,000 up.
@@ -35,7 +36,7 @@ from .kernels._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_th
 __all__ = ["choose_kernel", "choose_kernel_name"]
 
 #: From this many features, float32 C-ordered X goes to ``numpy`` (rule 2).
-NUMPY_FLOAT32_C_MIN_FEATURES = 2048
+NUMPY_FLOAT32_C_MIN_FEATURES = 1500
 
 _numba_importable: bool | None = None
 

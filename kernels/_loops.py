@@ -13,8 +13,8 @@ vectorised inner loops (measured 2x slower).
   vectorised pass for ``a``, the loss and ``dz``, then ``dw``, the last
   reading the tile from cache. The loops follow X's layout: four examples
   per step when examples are contiguous (F order; each ``w[j]`` load serves
-  four dot products), four feature rows per step when features are (C
-  order; each ``z[i]`` load serves four rows).
+  four dot products), eight feature rows per step when features are (C
+  order; each ``z[i]`` load serves eight rows).
 - :func:`parallel_sums`: ``prange`` over a fixed partition of the examples
   into chunks, each chunk's ``dw`` in its own row of a ``(chunks, n_x)``
   buffer (a ``prange`` reduction into an array slice races), rows summed in
@@ -137,9 +137,10 @@ def _tile_example_major(w, b, X, y, s, dw, zt, start):
 def _tile_feature_major(w, b, X, y, s, dw, zt, start):
     """Add the tile ``X[:, start:start+k] (s dz)`` to ``dw``, features contiguous.
 
-    A sweep over the tile's rows building ``z`` (four rows per step, so each
-    ``z[i]`` load and store serves four rows), the vectorised finish, and a
-    sweep over the rows accumulating ``dw``, from cache. Rows are taken as
+    A sweep over the tile's rows building ``z`` (eight rows per step, so each
+    ``z[i]`` load and store serves eight rows: float32 1.2x faster than with
+    four), the vectorised finish, and a sweep over the rows accumulating
+    ``dw``, eight at a time, from cache. Rows are taken as
     views ``X[j, start:stop]``, which keep their contiguity in numba's types
     (indexing ``X[j, i]`` from ``start`` does not vectorise: measured 5x
     slower).
@@ -149,6 +150,26 @@ def _tile_feature_major(w, b, X, y, s, dw, zt, start):
     stop = start + k
     zt[:] = b
     j = 0
+    while j + 8 <= n_x:
+        w0 = np.float64(w[j])
+        w1 = np.float64(w[j + 1])
+        w2 = np.float64(w[j + 2])
+        w3 = np.float64(w[j + 3])
+        w4 = np.float64(w[j + 4])
+        w5 = np.float64(w[j + 5])
+        w6 = np.float64(w[j + 6])
+        w7 = np.float64(w[j + 7])
+        r0 = X[j, start:stop]
+        r1 = X[j + 1, start:stop]
+        r2 = X[j + 2, start:stop]
+        r3 = X[j + 3, start:stop]
+        r4 = X[j + 4, start:stop]
+        r5 = X[j + 5, start:stop]
+        r6 = X[j + 6, start:stop]
+        r7 = X[j + 7, start:stop]
+        for i in range(k):
+            zt[i] += ((w0 * r0[i] + w1 * r1[i]) + (w2 * r2[i] + w3 * r3[i])) + ((w4 * r4[i] + w5 * r5[i]) + (w6 * r6[i] + w7 * r7[i]))
+        j += 8
     while j + 4 <= n_x:
         w0 = np.float64(w[j])
         w1 = np.float64(w[j + 1])
@@ -168,6 +189,35 @@ def _tile_feature_major(w, b, X, y, s, dw, zt, start):
             zt[i] += w0 * r0[i]
     db, cost = _finish_tile(zt, y, s, start)
     j = 0
+    while j + 8 <= n_x:
+        r0 = X[j, start:stop]
+        r1 = X[j + 1, start:stop]
+        r2 = X[j + 2, start:stop]
+        r3 = X[j + 3, start:stop]
+        r4 = X[j + 4, start:stop]
+        r5 = X[j + 5, start:stop]
+        r6 = X[j + 6, start:stop]
+        r7 = X[j + 7, start:stop]
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+        for i in range(k):
+            dz = zt[i]
+            a0 += r0[i] * dz
+            a1 += r1[i] * dz
+            a2 += r2[i] * dz
+            a3 += r3[i] * dz
+            a4 += r4[i] * dz
+            a5 += r5[i] * dz
+            a6 += r6[i] * dz
+            a7 += r7[i] * dz
+        dw[j] += a0
+        dw[j + 1] += a1
+        dw[j + 2] += a2
+        dw[j + 3] += a3
+        dw[j + 4] += a4
+        dw[j + 5] += a5
+        dw[j + 6] += a6
+        dw[j + 7] += a7
+        j += 8
     while j + 4 <= n_x:
         r0 = X[j, start:stop]
         r1 = X[j + 1, start:stop]

@@ -31,7 +31,8 @@ def _X(n_x, m, dtype=np.float64, order="C"):
         (10, 10_000, np.float64, "F", "numba-parallel"),
         (100, 10_000, np.float32, "C", "numba-parallel"),
         (1_000, 100_000, np.float64, "C", "numba-parallel"),
-        (3_000, 200, np.float32, "C", "numpy"),  # float32, features contiguous, n_x >= 2048
+        (3_000, 200, np.float32, "C", "numpy"),  # float32, features contiguous, n_x >= 1500
+        (1_000, 20_000, np.float32, "C", "numba-parallel"),
         (3_000, 200, np.float32, "F", "numba-parallel"),
         (3_000, 200, np.float64, "C", "numba-parallel"),
     ],
