@@ -47,6 +47,7 @@ __all__ = [
     "measure",
     "parse_sizes",
     "speedup_table",
+    "text_table",
     "time_per_call",
 ]
 
@@ -193,10 +194,15 @@ def speedup_table(results: list[Measurement]) -> str:
                 _share(read.seconds if read else None, result.seconds),
                 _format_time(result.first_call) if result.first_call is not None else "-",
             ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return text_table(rows)
+
+
+def text_table(rows: list[tuple[str, ...]], left: int = 2) -> str:
+    """Rows of cells as aligned text: the first row a header, column ``left`` left-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
-        cells = [cell.ljust(width) if i == 2 else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths))]
+        cells = [cell.ljust(width) if i == left else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells))
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))

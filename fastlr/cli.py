@@ -21,6 +21,7 @@ import math
 import sys
 import time
 import warnings
+from dataclasses import asdict
 from typing import Sequence
 
 import numpy as np
@@ -63,6 +64,8 @@ def _kernel_names(text: str | None) -> tuple[str, ...] | None:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    if args.fit:
+        return _compare_fits(args)
     try:
         sizes = parse_sizes(args.sizes) if args.sizes else (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     except ValueError as exc:
@@ -90,6 +93,37 @@ def _compare(args: argparse.Namespace) -> int:
             json.dump({"environment": info, "repeat": repeat, "budget_seconds": budget,
                        "dtype": args.dtype, "order": args.order,
                        "results": as_records(results)}, file, indent=1)
+            file.write("\n")
+    return 0
+
+
+def _compare_fits(args: argparse.Namespace) -> int:
+    try:
+        from ._compare_fit import FIT_SIZES, fit_table, measure_fits
+    except ImportError as exc:  # pragma: no cover - sklearn missing
+        raise UsageError(f"fastlr compare --fit needs scikit-learn ({exc}); "
+                         "install it with `pip install scikit-learn`") from None
+    try:
+        sizes = parse_sizes(args.sizes) if args.sizes else FIT_SIZES
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    repeat = args.repeat if args.repeat is not None else 3
+    progress = Progress(len(sizes) * 4, "fitting")
+    started = time.perf_counter()
+    results = measure_fits(sizes, tol=args.tol, repeat=repeat, on_step=lambda note: progress.advance(1, note))
+    progress.close()
+    info = environment()
+    print(f"fastlr {__version__}: time to fit (float64, C = 1, tol = {args.tol:g}, best of {repeat}), "
+          f"measured side by side in {time.perf_counter() - started:.1f} s")
+    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
+    print()
+    print(fit_table(results))
+    print()
+    print("coef vs sklearn: largest coefficient difference from sklearn lbfgs, over its largest coefficient.")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump({"environment": info, "repeat": repeat, "tol": args.tol,
+                       "fits": [asdict(result) for result in results]}, file, indent=1)
             file.write("\n")
     return 0
 
@@ -235,6 +269,11 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--order", choices=("C", "F"), default="C",
                          help="memory layout of X (n_x, m): C, features contiguous (default), or F, "
                               "examples contiguous (what LogisticRegression passes)")
+    compare.add_argument("--fit", action="store_true",
+                         help="time fitting to convergence instead (fastlr lbfgs and gd against "
+                              "scikit-learn's lbfgs and newton-cholesky); --sizes are N_FEATURESxN_SAMPLES")
+    compare.add_argument("--tol", type=_non_negative, default=1e-6,
+                         help="with --fit: the tolerance every method stops at (default 1e-6)")
     compare.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
     compare.set_defaults(run=_compare)
 

@@ -43,11 +43,11 @@ def breast_cancer():
 
 
 @pytest.mark.parametrize("kernel", [k for k in ("numpy", "numba") if k in fastlr.available_kernels()])
-def test_matches_sklearn_on_breast_cancer(breast_cancer, kernel):
+def test_gradient_descent_matches_sklearn_on_breast_cancer(breast_cancer, kernel):
     X, y = breast_cancer
     alpha = 0.01
     expected = SklearnLogisticRegression(C=1.0 / (alpha * X.shape[0]), tol=1e-12, max_iter=10_000).fit(X, y)
-    model = LogisticRegression(kernel=kernel, alpha=alpha, max_iter=20_000, tol=1e-9).fit(X, y)
+    model = LogisticRegression(kernel=kernel, alpha=alpha, solver="gd", max_iter=20_000, tol=1e-9).fit(X, y)
     np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-4)
     np.testing.assert_allclose(model.intercept_, expected.intercept_, rtol=1e-4)
     assert model.n_iter_ < 20_000
@@ -82,9 +82,18 @@ def test_class_weight_is_sample_weight(breast_cancer):
 
 def test_warm_start_continues(breast_cancer):
     X, y = breast_cancer
-    once = LogisticRegression(alpha=0.01, max_iter=300, tol=0.0).fit(X, y)
-    twice = LogisticRegression(alpha=0.01, max_iter=150, tol=0.0, warm_start=True).fit(X, y).fit(X, y)
+    once = LogisticRegression(alpha=0.01, solver="gd", max_iter=300, tol=0.0).fit(X, y)
+    twice = LogisticRegression(alpha=0.01, solver="gd", max_iter=150, tol=0.0, warm_start=True)
+    twice.fit(X, y).fit(X, y)
     np.testing.assert_allclose(twice.coef_, once.coef_, rtol=1e-10)
+
+
+def test_lbfgs_warm_start_from_the_optimum_stops_at_once(breast_cancer):
+    X, y = breast_cancer
+    model = LogisticRegression(alpha=0.01, warm_start=True).fit(X, y)
+    first = model.n_iter_
+    model.fit(X, y)
+    assert first > 5 and model.n_iter_ <= 1
 
 
 def test_no_copy_of_X_for_the_kernels(breast_cancer):
