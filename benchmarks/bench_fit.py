@@ -1,0 +1,91 @@
+"""Time to a converged model: fastlr's solvers against scikit-learn's.
+
+One seeded, standardised synthetic problem with signal per size, fit to the
+same optimum (``alpha = 1 / (C n_samples)``, C = 1) and the same tol by
+``fastlr.LogisticRegression`` (``lbfgs``, ``gd``) and
+``sklearn.linear_model.LogisticRegression`` (``lbfgs``, ``newton-cholesky``).
+``track_fit_fraction_of_sklearn``: fastlr's lbfgs time over scikit-learn's,
+side by side (lower is better, so that asv flags a rise). Skipped where
+scikit-learn, or this version of fastlr's solver, is missing.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+import fastlr
+
+from .common import best_seconds
+
+SIZES = ("20x20000", "200x200000")
+METHODS = ("fastlr-lbfgs", "fastlr-gd", "sklearn-lbfgs", "sklearn-newton-cholesky")
+TOL = 1e-6
+
+
+def _problem(size):
+    n_features, n_samples = (int(v) for v in size.split("x"))
+    rng = np.random.default_rng(n_features)
+    X = rng.standard_normal((n_samples, n_features))
+    beta = 3.0 * rng.standard_normal(n_features) / np.sqrt(n_features)
+    y = (rng.random(n_samples) < 1.0 / (1.0 + np.exp(-(X @ beta)))).astype(int)
+    return X, y
+
+
+def _model(method, n_samples):
+    try:
+        from sklearn.linear_model import LogisticRegression as Sklearn
+    except ImportError:
+        raise NotImplementedError("scikit-learn is not installed") from None
+    if method.startswith("sklearn-"):
+        return Sklearn(C=1.0, tol=TOL, solver=method.removeprefix("sklearn-"), max_iter=10_000)
+    solver = method.removeprefix("fastlr-")
+    model = fastlr.LogisticRegression(alpha=1.0 / n_samples, tol=TOL, max_iter=10_000)
+    if "solver" not in model.get_params():
+        raise NotImplementedError("this version of fastlr has no solver parameter")
+    return model.set_params(solver=solver)
+
+
+def _fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(X, y)
+
+
+class TimeFit:
+    params = (METHODS, SIZES)
+    param_names = ("method", "size")
+    timeout = 300
+
+    def setup(self, method, size):
+        self.X, self.y = _problem(size)
+        self.model = _model(method, self.X.shape[0])
+        _fit(_model(method, self.X.shape[0]).set_params(max_iter=2), self.X, self.y)  # compile
+
+    def time_fit(self, method, size):
+        _fit(self.model, self.X, self.y)
+
+
+class TrackFitFractionOfSklearn:
+    params = (SIZES,)
+    param_names = ("size",)
+    unit = "fraction of scikit-learn lbfgs's time"
+    number = 1
+    repeat = 1
+    timeout = 300
+
+    def setup(self, size):
+        self.X, self.y = _problem(size)
+        n_samples = self.X.shape[0]
+        self.ours = _model("fastlr-lbfgs", n_samples)
+        self.theirs = _model("sklearn-lbfgs", n_samples)
+        _fit(_model("fastlr-lbfgs", n_samples).set_params(max_iter=2), self.X, self.y)
+
+    def track_fit_fraction_of_sklearn(self, size):
+        time.sleep(0.2)
+        ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
+        time.sleep(0.2)
+        theirs = best_seconds(lambda: _fit(self.theirs, self.X, self.y), repeat=2)
+        return ours / theirs
