@@ -70,9 +70,11 @@ def minimize(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
     n_x = X.shape[0]
     gradient = kernel.gradient
     w_k = np.empty(n_x, dtype=X.dtype)
-    last = {"finite": True}
+    last = {"finite": True, "theta": None, "value": None}
 
     def cost_and_gradient(theta):
+        if last["theta"] is not None and np.array_equal(theta, last["theta"]):
+            return last["value"]  # scipy's first evaluation is the start, already computed
         w_k[:] = theta[:n_x]
         dw, db, cost = gradient(w_k, float(theta[n_x]), X, y, alpha, s)
         grad = np.empty(n_x + 1, dtype=np.float64)  # new each time: scipy keeps a reference
@@ -87,10 +89,11 @@ def minimize(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
     theta0 = np.empty(n_x + 1, dtype=np.float64)
     theta0[:n_x] = problem.w
     theta0[n_x] = problem.b
-    start_cost, _ = cost_and_gradient(theta0)
+    start = cost_and_gradient(theta0)
     if not last["finite"]:
         raise_for_non_finite(X)
-    costs = [start_cost]
+    last["theta"], last["value"] = theta0.copy(), start
+    costs = [start[0]]
 
     def record(intermediate_result):
         costs.append(float(intermediate_result.fun))
