@@ -123,3 +123,17 @@ def test_train_bad_files(tmp_path, content, target, message):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr, done.stderr
+
+
+def test_compare_fit_against_sklearn(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "fit.json"
+    assert main(["compare", "--fit", "--sizes", "5x400", "--repeat", "1", "--tol", "1e-8",
+                 "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "time to fit" in table and "vs sklearn lbfgs" in table
+    fits = {r["method"]: r for r in json.loads(out.read_text())["fits"]}
+    assert set(fits) == {"fastlr lbfgs", "fastlr gd", "sklearn lbfgs", "sklearn newton-cholesky"}
+    assert fits["sklearn lbfgs"]["coef_difference"] == 0.0
+    assert fits["fastlr lbfgs"]["converged"] and fits["fastlr lbfgs"]["coef_difference"] < 1e-6
+    assert all(r["seconds"] > 0 and r["n_features"] == 5 and r["n_samples"] == 400 for r in fits.values())
