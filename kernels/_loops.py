@@ -170,18 +170,6 @@ def _tile_feature_major(w, b, X, y, s, dw, zt, start):
         for i in range(k):
             zt[i] += ((w0 * r0[i] + w1 * r1[i]) + (w2 * r2[i] + w3 * r3[i])) + ((w4 * r4[i] + w5 * r5[i]) + (w6 * r6[i] + w7 * r7[i]))
         j += 8
-    while j + 4 <= n_x:
-        w0 = np.float64(w[j])
-        w1 = np.float64(w[j + 1])
-        w2 = np.float64(w[j + 2])
-        w3 = np.float64(w[j + 3])
-        r0 = X[j, start:stop]
-        r1 = X[j + 1, start:stop]
-        r2 = X[j + 2, start:stop]
-        r3 = X[j + 3, start:stop]
-        for i in range(k):
-            zt[i] += w0 * r0[i] + w1 * r1[i] + w2 * r2[i] + w3 * r3[i]
-        j += 4
     for j in range(j, n_x):
         w0 = np.float64(w[j])
         r0 = X[j, start:stop]
@@ -218,23 +206,6 @@ def _tile_feature_major(w, b, X, y, s, dw, zt, start):
         dw[j + 6] += a6
         dw[j + 7] += a7
         j += 8
-    while j + 4 <= n_x:
-        r0 = X[j, start:stop]
-        r1 = X[j + 1, start:stop]
-        r2 = X[j + 2, start:stop]
-        r3 = X[j + 3, start:stop]
-        a0 = a1 = a2 = a3 = 0.0
-        for i in range(k):
-            dz = zt[i]
-            a0 += r0[i] * dz
-            a1 += r1[i] * dz
-            a2 += r2[i] * dz
-            a3 += r3[i] * dz
-        dw[j] += a0
-        dw[j + 1] += a1
-        dw[j + 2] += a2
-        dw[j + 3] += a3
-        j += 4
     for j in range(j, n_x):
         r0 = X[j, start:stop]
         a0 = 0.0

@@ -34,7 +34,6 @@ from . import _loops
 __all__ = ["gradient", "train"]
 
 
-
 def gradient(w, b, X, y, alpha, sample_weight):
     """Compiled gradient and cost, loop order chosen from X's strides.
 
