@@ -70,16 +70,15 @@ def minimize(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
     n_x = X.shape[0]
     gradient = kernel.gradient
     w_k = np.empty(n_x, dtype=X.dtype)
-    last = {"finite": True, "theta": None, "value": None}
+    start: dict[str, Any] = {}  # theta0 and its (cost, gradient), once computed
 
     def cost_and_gradient(theta):
-        if last["theta"] is not None and np.array_equal(theta, last["theta"]):
-            return last["value"]  # scipy's first evaluation is the start, already computed
+        if start and np.array_equal(theta, start["theta"]):
+            return start["value"]  # scipy's first evaluation is the start, already computed
         w_k[:] = theta[:n_x]
         dw, db, cost = gradient(w_k, float(theta[n_x]), X, y, alpha, s)
         grad = np.empty(n_x + 1, dtype=np.float64)  # new each time: scipy keeps a reference
         if not is_finite_result(dw, db, cost):
-            last["finite"] = False
             grad[:] = np.nan
             return np.inf, grad
         grad[:n_x] = dw
@@ -89,11 +88,11 @@ def minimize(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
     theta0 = np.empty(n_x + 1, dtype=np.float64)
     theta0[:n_x] = problem.w
     theta0[n_x] = problem.b
-    start = cost_and_gradient(theta0)
-    if not last["finite"]:
+    start_value = cost_and_gradient(theta0)
+    if start_value[0] == np.inf:  # cost_and_gradient's mark of a non-finite result
         raise_for_non_finite(X)
-    last["theta"], last["value"] = theta0.copy(), start
-    costs = [start[0]]
+    start.update(theta=theta0.copy(), value=start_value)
+    costs = [start_value[0]]
 
     def record(intermediate_result):
         costs.append(float(intermediate_result.fun))
