@@ -1,9 +1,11 @@
 """``solver="lbfgs"``: scipy's L-BFGS-B over one fused fastlr gradient per evaluation.
 
-Each function evaluation is one kernel call, which returns the cost and the
-gradient together (``jac=True``), on the validated problem: no validation,
-no second pass. The optimiser's state is float64 (scipy's); ``w`` is cast to
-X's dtype for the kernel, so float32 X is read as float32, never copied.
+Each function evaluation is one evaluation of the objective
+(``fastlr._objective``), which returns the cost and the gradient together
+(``jac=True``): one kernel call on the validated data in memory, or one map
+over the chunks and one tree reduction for Dask arrays. The optimiser's
+state is float64 (scipy's); ``w`` is cast to X's dtype for the kernel, so
+float32 X is read as float32, never copied.
 
 The stopping rule is scikit-learn's: ``gtol = tol`` (L-BFGS-B stops once
 the largest gradient component is ``<= tol``; nothing is bounded here, so
@@ -32,8 +34,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._registry import Kernel
-from ._validation import Problem, is_finite_result, raise_for_non_finite
+from ._objective import Objective
+from ._validation import is_finite_result
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 
 __all__ = ["minimize"]
@@ -62,21 +64,19 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def minimize(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
+def minimize(objective: Objective, max_iter: int, tol: float,
              callback: Callable[..., Any] | None):
     """Fit by L-BFGS-B; returns ``(w float64, b, costs, status, n_iter, message)``."""
     scipy_minimize = _scipy_minimize()
-    X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
-    n_x = X.shape[0]
-    gradient = kernel.gradient
-    w_k = np.empty(n_x, dtype=X.dtype)
+    n_x, dtype, evaluate = objective.n_x, objective.dtype, objective.evaluate
+    w_k = np.empty(n_x, dtype=dtype)
     start: dict[str, Any] = {}  # theta0 and its (cost, gradient), once computed
 
     def cost_and_gradient(theta):
         if start and np.array_equal(theta, start["theta"]):
             return start["value"]  # scipy's first evaluation is the start, already computed
         w_k[:] = theta[:n_x]
-        dw, db, cost = gradient(w_k, float(theta[n_x]), X, y, alpha, s)
+        dw, db, cost = evaluate(w_k, float(theta[n_x]))
         grad = np.empty(n_x + 1, dtype=np.float64)  # new each time: scipy keeps a reference
         if not is_finite_result(dw, db, cost):
             grad[:] = np.nan
@@ -86,11 +86,11 @@ def minimize(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
         return cost, grad
 
     theta0 = np.empty(n_x + 1, dtype=np.float64)
-    theta0[:n_x] = problem.w
-    theta0[n_x] = problem.b
+    theta0[:n_x] = objective.w
+    theta0[n_x] = objective.b
     start_value = cost_and_gradient(theta0)
     if start_value[0] == np.inf:  # cost_and_gradient's mark of a non-finite result
-        raise_for_non_finite(X)
+        objective.explain_non_finite()
     start.update(theta=theta0.copy(), value=start_value)
     costs = [start_value[0]]
 
@@ -98,7 +98,7 @@ def minimize(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
         costs.append(float(intermediate_result.fun))
         if callback is not None:
             theta = intermediate_result.x
-            callback(len(costs) - 1, theta[:n_x].astype(X.dtype), float(theta[n_x]),
+            callback(len(costs) - 1, theta[:n_x].astype(dtype), float(theta[n_x]),
                      float(intermediate_result.fun))
 
     with _one_blas_thread():

@@ -32,19 +32,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._lbfgs import minimize as lbfgs_minimize
+from ._objective import Objective, curvature_image, in_memory
 from ._registry import Kernel, kernel_for, lookup_kernel
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
-from ._validation import (
-    Problem,
-    as_matrix,
-    is_finite_result,
-    raise_for_non_finite,
-    real_scalar,
-    validate_problem,
-)
+from ._validation import as_matrix, is_finite_result, real_scalar, validate_problem
 from ._warnings import convergence_warning
 
-__all__ = ["SOLVERS", "TrainResult", "lipschitz_constant", "train"]
+__all__ = ["SOLVERS", "TrainResult", "curvature_bound", "lipschitz_constant", "train"]
 
 #: What ``solver=`` accepts.
 SOLVERS = ("gd", "lbfgs")
@@ -85,26 +79,25 @@ class TrainResult:
     solver: str = "gd"
 
 
-def lipschitz_constant(X: np.ndarray, sample_weight: np.ndarray | None, alpha: float,
-                       max_power_iter: int = 50, rtol: float = 1e-4) -> float:
+def lipschitz_constant(X: np.ndarray, sample_weight: np.ndarray | None, alpha: float) -> float:
+    """Bound on the curvature of the cost of an in-memory problem (see :func:`curvature_bound`)."""
+    total = float(X.shape[1]) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
+    return curvature_bound(lambda v: curvature_image(X, sample_weight, v), X.shape[0], total, alpha)
+
+
+def curvature_bound(curvature: Callable[[np.ndarray], np.ndarray], n_x: int, total: float,
+                    alpha: float, max_power_iter: int = 50, rtol: float = 1e-4) -> float:
     """Bound on the curvature of the cost: ``lambda_max([X; 1] S [X; 1]ᵀ) / (4 sum(s)) + alpha``.
 
-    ``sigmoid' <= 1/4`` bounds the Hessian by that matrix. Power iteration
-    from a positive vector converges to its largest eigenvalue from below;
-    with the 1/4 bound (rarely tight), a step of ``1/L`` stays well under the
-    ``2/L`` at which descent could fail. Each iteration reads X twice.
+    ``curvature(v)`` applies that matrix (it reads X twice). ``sigmoid' <= 1/4``
+    bounds the Hessian by it. Power iteration from a positive vector converges
+    to its largest eigenvalue from below; with the 1/4 bound (rarely tight), a
+    step of ``1/L`` stays well under the ``2/L`` at which descent could fail.
     """
-    n_x, m = X.shape
-    total = float(m) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
     v = np.full(n_x + 1, 1.0 / math.sqrt(n_x + 1))
     estimate = 0.0
     for _ in range(max_power_iter):
-        u = v[:-1].astype(X.dtype) @ X + v[-1]  # [X; 1]ᵀ v, shape (m,)
-        if sample_weight is not None:
-            u *= sample_weight
-        image = np.empty(n_x + 1)
-        image[:-1] = X @ u.astype(X.dtype, copy=False)
-        image[-1] = u.sum(dtype=np.float64)
+        image = curvature(v)
         previous, estimate = estimate, float(np.linalg.norm(image))
         if estimate == 0.0 or not math.isfinite(estimate):
             break
@@ -122,26 +115,27 @@ def _positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
-def _learning_rate(value: Any, problem: Problem) -> float:
+def _learning_rate(value: Any, objective: Objective) -> float:
     if isinstance(value, str):
         if value != "auto":
             raise ValueError(f"learning_rate must be 'auto' or a number > 0; got {value!r}")
-        return 1.0 / lipschitz_constant(problem.X, problem.sample_weight, problem.alpha)
+        return 1.0 / curvature_bound(objective.curvature, objective.n_x, objective.total_weight,
+                                     objective.alpha)
     return real_scalar("learning_rate", value, low=0.0, low_inclusive=False)
 
 
-def _python_loop(kernel: Kernel, problem: Problem, learning_rate: float, max_iter: int,
-                 tol: float, callback: Callable[..., Any] | None):
-    """The same iteration as the compiled loops, one kernel call per step."""
-    X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
-    w = problem.w.astype(np.float64)
-    b = problem.b
+def _python_loop(objective: Objective, learning_rate: float, max_iter: int, tol: float,
+                 callback: Callable[..., Any] | None):
+    """The same iteration as the compiled loops, one evaluation per step."""
+    evaluate, dtype = objective.evaluate, objective.dtype
+    w = objective.w.astype(np.float64)
+    b = objective.b
     costs = np.empty(max_iter)
     status = MAX_ITER
     n_iter = 0
     for iteration in range(max_iter):
-        w_k = w.astype(X.dtype, copy=False)
-        dw, db, cost = kernel.gradient(w_k, b, X, y, alpha, s)
+        w_k = w.astype(dtype, copy=False)
+        dw, db, cost = evaluate(w_k, b)
         costs[iteration] = cost
         n_iter = iteration + 1
         if not is_finite_result(dw, db, cost):
@@ -227,28 +221,25 @@ def train(
     named = lookup_kernel(kernel)
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
+    max_iter = _positive_int("max_iter", max_iter)
+    tol = real_scalar("tol", tol, low=0.0)
     X = as_matrix(X)
     if w0 is None:
         w0 = np.zeros(X.shape[0])
     problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
-    max_iter = _positive_int("max_iter", max_iter)
-    tol = real_scalar("tol", tol, low=0.0)
-    chosen = kernel_for(named, problem.X)
+    objective = in_memory(kernel_for(named, problem.X), problem)
     if solver == "lbfgs":
-        return _train_lbfgs(chosen, problem, max_iter, tol, callback)
-    step = _learning_rate(learning_rate, problem)
+        return _train_lbfgs(objective, max_iter, tol, callback)
+    step = _learning_rate(learning_rate, objective)
 
-    if chosen.train is not None and callback is None:
-        w, b, costs, status = chosen.train(
-            problem.w, problem.b, problem.X, problem.y, problem.alpha,
-            problem.sample_weight, step, max_iter, tol,
-        )
+    if objective.compiled_train is not None and callback is None:
+        w, b, costs, status = objective.compiled_train(step, max_iter, tol)
     else:
-        w, b, costs, status = _python_loop(chosen, problem, step, max_iter, tol, callback)
+        w, b, costs, status = _python_loop(objective, step, max_iter, tol, callback)
 
     if status == NOT_FINITE:
         if costs.size == 1:  # the starting point: the input itself is at fault
-            raise_for_non_finite(problem.X)
+            objective.explain_non_finite()
         raise FloatingPointError(
             f"training diverged: the cost became {costs[-1]} at iteration {costs.size} "
             f"(learning_rate={step:g}); use a smaller learning rate, or learning_rate='auto'"
@@ -262,19 +253,19 @@ def train(
             stacklevel=2,
         )
     return TrainResult(
-        w=w.astype(problem.X.dtype).reshape(problem.w_shape),
+        w=w.astype(objective.dtype).reshape(objective.w_shape),
         b=float(b),
         costs=costs,
         n_iter=int(costs.size),
         converged=converged,
         learning_rate=step,
-        kernel=chosen.name,
+        kernel=objective.kernel,
     )
 
 
-def _train_lbfgs(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
+def _train_lbfgs(objective: Objective, max_iter: int, tol: float,
                  callback: Callable[..., Any] | None) -> TrainResult:
-    w, b, costs, status, n_iter, message = lbfgs_minimize(kernel, problem, max_iter, tol, callback)
+    w, b, costs, status, n_iter, message = lbfgs_minimize(objective, max_iter, tol, callback)
     if status == NOT_FINITE:
         raise FloatingPointError(
             "L-BFGS diverged: the cost became infinite or NaN although the start was finite; "
@@ -289,12 +280,12 @@ def _train_lbfgs(kernel: Kernel, problem: Problem, max_iter: int, tol: float,
             stacklevel=3,
         )
     return TrainResult(
-        w=w.astype(problem.X.dtype).reshape(problem.w_shape),
+        w=w.astype(objective.dtype).reshape(objective.w_shape),
         b=b,
         costs=costs,
         n_iter=n_iter,
         converged=converged,
         learning_rate=math.nan,
-        kernel=kernel.name,
+        kernel=objective.kernel,
         solver="lbfgs",
     )

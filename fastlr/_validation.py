@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -33,10 +33,15 @@ __all__ = [
     "Problem",
     "all_finite",
     "as_matrix",
+    "check_label_range",
+    "check_real",
     "check_result_finite",
+    "check_weight_summary",
+    "compute_dtype",
     "is_finite_result",
     "raise_for_non_finite",
     "real_scalar",
+    "validate_coefficients",
     "validate_problem",
 ]
 
@@ -56,7 +61,7 @@ class Problem(NamedTuple):
     w_shape: tuple[int, ...]  # the shape w came in, for returning dw
 
 
-def _compute_dtype(name: str, array: np.ndarray) -> np.dtype:
+def compute_dtype(name: str, array: np.ndarray) -> np.dtype:
     """The float dtype an argument is computed in, or a TypeError."""
     dtype = array.dtype
     if dtype in _FLOAT_DTYPES:
@@ -66,7 +71,7 @@ def _compute_dtype(name: str, array: np.ndarray) -> np.dtype:
     raise TypeError(f"{name} has dtype {dtype}; fastlr accepts {_ALLOWED_DTYPES}")
 
 
-def _check_real(name: str, array: np.ndarray) -> None:
+def check_real(name: str, array: Any) -> None:
     """Refuse complex, object, string and other non-real dtypes."""
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} has dtype {array.dtype}; fastlr accepts {_ALLOWED_DTYPES}")
@@ -75,7 +80,7 @@ def _check_real(name: str, array: np.ndarray) -> None:
 def as_matrix(X: Any, name: str = "X") -> np.ndarray:
     """``X`` as a non-empty 2-D float32/float64 array, without copying when possible."""
     X = np.asarray(X)
-    _check_real(name, X)
+    check_real(name, X)
     if X.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D with shape (n_x, m), one example per column; "
@@ -86,7 +91,7 @@ def as_matrix(X: Any, name: str = "X") -> np.ndarray:
             f"{name} must have at least one feature and one example; got shape {X.shape} "
             f"(n_x={X.shape[0]}, m={X.shape[1]})"
         )
-    dtype = _compute_dtype(name, X)
+    dtype = compute_dtype(name, X)
     return X if X.dtype == dtype else X.astype(dtype)
 
 
@@ -111,7 +116,7 @@ def _bias(b: Any, check_finite: bool) -> float:
         array = np.asarray(b)
         if array.size != 1:
             raise ValueError(f"b must be a scalar (one number); got an array of shape {array.shape}")
-        _check_real("b", array)
+        check_real("b", array)
         b = float(array.reshape(()))
     if check_finite and not math.isfinite(b):
         raise ValueError(f"b must be finite; got {b!r}")
@@ -125,7 +130,7 @@ def _vector(name: str, value: Any, length: int, shapes: tuple[tuple[int, ...], .
     if array.shape not in shapes:
         allowed = " or ".join(str(shape) for shape in shapes)
         raise ValueError(f"{name} must have shape {allowed} to match {what()}; got shape {array.shape}")
-    _check_real(name, array)
+    check_real(name, array)
     return array.reshape(length)
 
 
@@ -133,7 +138,12 @@ def _labels(Y: Any, X: np.ndarray, check_finite: bool) -> np.ndarray:
     m = X.shape[1]
     y = _vector("Y", Y, m, ((m,), (1, m)), lambda: f"X of shape {X.shape} (m={m})")
     y = y.astype(X.dtype, copy=False)
-    low, high = float(y.min()), float(y.max())
+    check_label_range(float(y.min()), float(y.max()), check_finite)
+    return y
+
+
+def check_label_range(low: float, high: float, check_finite: bool) -> None:
+    """Raise unless the labels, whose smallest and largest are given, lie in [0, 1]."""
     if check_finite and not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError("Y contains NaN or infinity; labels must be finite numbers in [0, 1]")
     if low < 0.0 or high > 1.0:
@@ -142,7 +152,6 @@ def _labels(Y: Any, X: np.ndarray, check_finite: bool) -> np.ndarray:
             "Hint: labels must be 0/1 (or probabilities); map your two classes to 0 and 1, "
             "or use fastlr.LogisticRegression, which maps any two class labels"
         )
-    return y
 
 
 def _weights(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
@@ -151,14 +160,18 @@ def _weights(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
     m = X.shape[1]
     s = _vector("sample_weight", sample_weight, m, ((m,), (1, m)),
                 lambda: f"X of shape {X.shape} (one weight per example, m={m})")
-    if not np.isfinite(s).all():
+    check_weight_summary(bool(np.isfinite(s).all()), float(s.min()), bool(s.any()))
+    return s.astype(X.dtype, copy=False)
+
+
+def check_weight_summary(finite: bool, low: float, any_nonzero: bool) -> None:
+    """Raise unless the weights (all finite?, smallest, any non-zero?) are valid."""
+    if not finite:
         raise ValueError("sample_weight contains NaN or infinity; weights must be finite and >= 0")
-    low = s.min()
     if low < 0:
         raise ValueError(f"sample_weight must be non-negative; got a weight of {low:g}")
-    if not s.any():
+    if not any_nonzero:
         raise ValueError("sample_weight must not be all zero; at least one example needs a positive weight")
-    return s.astype(X.dtype, copy=False)
 
 
 def validate_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
@@ -176,21 +189,28 @@ def validate_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
         or ``Y`` (when ``check_finite``).
     """
     X = as_matrix(X)
-    n_x = X.shape[0]
-    w_array = np.asarray(w)
-    w_flat = _vector("w", w_array, n_x, ((n_x,), (n_x, 1)), lambda: f"X of shape {X.shape} (n_x={n_x})")
-    w_flat = w_flat.astype(X.dtype, copy=False)
-    if check_finite and not all_finite(w_flat):
-        raise ValueError("w contains NaN or infinity")
+    w_flat, b, w_shape = validate_coefficients(w, b, X.shape, X.dtype, check_finite)
     return Problem(
         w=w_flat,
-        b=_bias(b, check_finite),
+        b=b,
         X=X,
         y=_labels(Y, X, check_finite),
         sample_weight=_weights(sample_weight, X),
         alpha=real_scalar("alpha", alpha, low=0.0),
-        w_shape=w_array.shape,
+        w_shape=w_shape,
     )
+
+
+def validate_coefficients(w: Any, b: Any, shape: tuple[int, int], dtype: np.dtype,
+                          check_finite: bool) -> tuple[np.ndarray, float, tuple[int, ...]]:
+    """``(w flat in dtype, b as a float, the shape w came in)`` for X of ``shape``."""
+    n_x = shape[0]
+    w_array = np.asarray(w)
+    w_flat = _vector("w", w_array, n_x, ((n_x,), (n_x, 1)), lambda: f"X of shape {shape} (n_x={n_x})")
+    w_flat = w_flat.astype(dtype, copy=False)
+    if check_finite and not all_finite(w_flat):
+        raise ValueError("w contains NaN or infinity")
+    return w_flat, _bias(b, check_finite), w_array.shape
 
 
 def all_finite(vector: np.ndarray) -> bool:
@@ -203,7 +223,7 @@ def is_finite_result(dw: np.ndarray, db: float, cost: float) -> bool:
     return math.isfinite(cost) and math.isfinite(db) and all_finite(dw)
 
 
-def raise_for_non_finite(X: np.ndarray) -> None:
+def raise_for_non_finite(X: Any) -> NoReturn:
     """Explain a non-finite output of finite ``w``, ``b``, ``Y``: NaN/inf in X, or overflow."""
     if not np.isfinite(X).all():
         raise ValueError(

@@ -1,0 +1,90 @@
+"""What the training loops optimise: one validated problem's cost and gradient as a function of ``(w, b)``.
+
+An :class:`Objective` hides where the data lives. In memory (this module's
+:func:`in_memory`) an evaluation is one kernel call; for Dask arrays
+(``fastlr._dask_objective``) it is one map over the chunks and one tree
+reduction. The gradient-descent loop of ``fastlr._training`` and the L-BFGS
+driver of ``fastlr._lbfgs`` see only this:
+
+- ``evaluate(w, b) -> (dw, db, cost)``: the kernel contract's output, with
+  ``w`` flat in ``dtype`` and ``dw`` returned in ``dtype``;
+- ``curvature(v) -> [X; 1] diag(s) [X; 1]ᵀ v``: the matrix whose largest
+  eigenvalue bounds the Hessian (``learning_rate="auto"``), for ``v`` of
+  length ``n_x + 1``;
+- ``explain_non_finite()``: raise the error that names why an evaluation at
+  a finite point was not finite (NaN or inf in X, or overflow);
+- ``compiled_train``: the kernel's compiled gradient-descent loop bound to
+  the data, or ``None`` where the loop runs in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, NoReturn
+
+import numpy as np
+
+from ._registry import Kernel
+from ._validation import Problem, raise_for_non_finite
+
+__all__ = ["Objective", "curvature_image", "in_memory"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The cost and gradient of one validated problem, wherever its data lives."""
+
+    evaluate: Callable[[np.ndarray, float], tuple[np.ndarray, float, float]]
+    curvature: Callable[[np.ndarray], np.ndarray]
+    explain_non_finite: Callable[[], NoReturn]
+    compiled_train: Callable[..., Any] | None
+    w: np.ndarray  # the start, flat, in dtype
+    b: float
+    w_shape: tuple[int, ...]
+    dtype: np.dtype
+    alpha: float
+    total_weight: float  # sum(sample_weight), or m
+    kernel: str  # the kernel that runs (auto's choice, for data in memory)
+
+    @property
+    def n_x(self) -> int:
+        return self.w.shape[0]
+
+
+def curvature_image(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarray) -> np.ndarray:
+    """``[X; 1] diag(s) [X; 1]ᵀ v`` in float64; X is read twice, in its own dtype."""
+    u = v[:-1].astype(X.dtype) @ X + v[-1]  # [X; 1]ᵀ v, shape (m,)
+    if sample_weight is not None:
+        u *= sample_weight
+    image = np.empty(v.shape[0])
+    image[:-1] = X @ u.astype(X.dtype, copy=False)
+    image[-1] = u.sum(dtype=np.float64)
+    return image
+
+
+def in_memory(kernel: Kernel, problem: Problem) -> Objective:
+    """The objective of a problem held in memory, evaluated by ``kernel`` (not ``auto``)."""
+    X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
+    gradient = kernel.gradient
+
+    def evaluate(w: np.ndarray, b: float):
+        return gradient(w, b, X, y, alpha, s)
+
+    def curvature(v: np.ndarray) -> np.ndarray:
+        return curvature_image(X, s, v)
+
+    compiled_train = None
+    if kernel.train is not None:
+        train = kernel.train
+
+        def compiled_train(learning_rate: float, max_iter: int, tol: float):
+            return train(problem.w, problem.b, X, y, alpha, s, learning_rate, max_iter, tol)
+
+    m = X.shape[1]
+    total = float(m) if s is None else float(s.sum(dtype=np.float64))
+    return Objective(
+        evaluate=evaluate, curvature=curvature, explain_non_finite=partial(raise_for_non_finite, X),
+        compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
+        dtype=X.dtype, alpha=alpha, total_weight=total, kernel=kernel.name,
+    )
