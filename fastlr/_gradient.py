@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._dask_input import is_dask_array
 from ._registry import Kernel, kernel_for, lookup_kernel
 from ._validation import check_result_finite, validate_problem
 
@@ -86,6 +87,10 @@ def gradient(
     (array([-0.5]), 0.0, 0.693147)
     """
     named = lookup_kernel(kernel)
+    if is_dask_array(X):
+        from ._dask_objective import dask_gradient
+
+        return dask_gradient(w, b, X, Y, named, alpha, sample_weight, check_finite)
     problem = validate_problem(
         w, b, X, Y, alpha=alpha, sample_weight=sample_weight, check_finite=check_finite
     )

@@ -31,6 +31,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._dask_input import is_dask_array
 from ._lbfgs import minimize as lbfgs_minimize
 from ._objective import Objective, curvature_image, in_memory
 from ._registry import Kernel, kernel_for, lookup_kernel
@@ -223,11 +224,17 @@ def train(
         raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
     max_iter = _positive_int("max_iter", max_iter)
     tol = real_scalar("tol", tol, low=0.0)
-    X = as_matrix(X)
-    if w0 is None:
-        w0 = np.zeros(X.shape[0])
-    problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
-    objective = in_memory(kernel_for(named, problem.X), problem)
+    if is_dask_array(X):
+        from ._dask_objective import dask_objective
+
+        objective = dask_objective(named, X, Y, alpha=alpha, sample_weight=sample_weight,
+                                   w0=w0, b0=b0)
+    else:
+        X = as_matrix(X)
+        if w0 is None:
+            w0 = np.zeros(X.shape[0])
+        problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
+        objective = in_memory(kernel_for(named, problem.X), problem)
     if solver == "lbfgs":
         return _train_lbfgs(objective, max_iter, tol, callback)
     step = _learning_rate(learning_rate, objective)

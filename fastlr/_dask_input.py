@@ -1,0 +1,154 @@
+"""Dask input: recognise a Dask array without importing Dask, and validate its chunking.
+
+``fastlr.gradient``, ``fastlr.train`` and ``fastlr.LogisticRegression`` take
+a ``dask.array.Array`` X wherever they take a NumPy one. The rules are those
+of in-memory input (``fastlr._validation``: shapes, dtypes, labels in [0, 1],
+weights) plus the chunking that keeps every kernel call local to one chunk:
+
+- X ``(n_x, m)`` is chunked along the examples only: one chunk spans all
+  ``n_x`` features (``len(X.chunks[0]) == 1``), so each chunk is a set of
+  whole examples, and every chunk size is known (no NaN chunks).
+- Y ``(m,)`` or ``(1, m)`` and ``sample_weight`` ``(m,)`` are either NumPy
+  (then cut into X's chunks) or Dask arrays chunked exactly as X along the
+  examples.
+
+Each rule broken is a ``ValueError`` that names the argument, shows the
+chunks, and says how to rechunk. Label and weight checks run on the
+cluster in one ``dask.compute`` of a few reductions; X itself is never
+scanned (a NaN in X shows in the gradient, as for in-memory input).
+
+Nothing here imports Dask until a Dask array is seen; without Dask
+installed, fastlr is unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._validation import (
+    check_label_range,
+    check_real,
+    check_weight_summary,
+    compute_dtype,
+    real_scalar,
+    validate_coefficients,
+)
+
+__all__ = ["DaskProblem", "import_dask", "is_dask_array", "validate_dask_problem"]
+
+INSTALL_HINT = "install it with `pip install 'fastlr-kernels[dask]'` (dask[array] and distributed)"
+
+
+def is_dask_array(value: Any) -> bool:
+    """Whether ``value`` is a ``dask.array.Array``; never imports Dask."""
+    dask_array = sys.modules.get("dask.array")
+    return dask_array is not None and isinstance(value, getattr(dask_array, "Array", ()))
+
+
+def import_dask():
+    """``(dask, dask.array)``, or an ImportError that says what to install."""
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as exc:
+        raise ImportError(f"fastlr's Dask support needs dask[array]; {INSTALL_HINT}") from exc
+    return dask, da
+
+
+class DaskProblem(NamedTuple):
+    """Validated Dask input: X, y and sample_weight chunked alike along the examples."""
+
+    X: Any  # dask array (n_x, m), float32 or float64, one chunk along axis 0
+    y: Any  # dask array (m,), X's dtype
+    sample_weight: Any  # dask array (m,) in X's dtype, or None
+    w: np.ndarray  # (n_x,), X's dtype
+    b: float
+    alpha: float
+    w_shape: tuple[int, ...]
+    total_weight: float  # sum(sample_weight), or m
+
+
+def _examples_chunking(X: Any) -> tuple[int, ...]:
+    """X's chunk sizes along the examples, after checking its dimensions and chunking."""
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D with shape (n_x, m), one example per column; "
+            f"got a {X.ndim}-D array of shape {X.shape}"
+        )
+    if any(math.isnan(size) for sizes in X.chunks for size in sizes):
+        raise ValueError(
+            f"X has unknown chunk sizes {X.chunks} (as after boolean indexing); "
+            "call X.compute_chunk_sizes() first"
+        )
+    if 0 in X.shape:
+        raise ValueError(
+            f"X must have at least one feature and one example; got shape {X.shape} "
+            f"(n_x={X.shape[0]}, m={X.shape[1]})"
+        )
+    if len(X.chunks[0]) != 1:
+        raise ValueError(
+            f"X is chunked along its features (axis 0 has chunks {X.chunks[0]}); each chunk must "
+            "hold whole examples (columns of X): rechunk it with X.rechunk({0: -1}), "
+            "keeping the chunks along the examples"
+        )
+    return X.chunks[1]
+
+
+def _along_examples(name: str, value: Any, chunks: tuple[int, ...], dtype: np.dtype, da: Any) -> Any:
+    """``Y`` or ``sample_weight`` as a flat Dask array in ``dtype``, chunked as X's examples."""
+    m = sum(chunks)
+    shapes = ((m,), (1, m))
+    if not is_dask_array(value):
+        value = np.asarray(value)
+    if value.shape not in shapes:
+        allowed = " or ".join(str(shape) for shape in shapes)
+        raise ValueError(f"{name} must have shape {allowed} to match X's m={m} examples; "
+                         f"got shape {value.shape}")
+    check_real(name, value)
+    if is_dask_array(value):
+        flat = value[0] if value.ndim == 2 else value
+        if flat.chunks[0] != chunks:
+            raise ValueError(
+                f"{name} is chunked as {flat.chunks[0]} but X's examples as {chunks}; chunk them "
+                f"alike, for example with {name}.rechunk(X.chunks[1])"
+            )
+    else:
+        flat = da.from_array(value.reshape(m), chunks=(chunks,))
+    return flat.astype(dtype) if flat.dtype != dtype else flat
+
+
+def validate_dask_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
+                          sample_weight: Any = None, check_finite: bool = True,
+                          persist: bool = False) -> DaskProblem:
+    """Validate Dask input (see the module docstring); with ``persist``, keep X, y, weights on the cluster.
+
+    The label and weight checks are one ``dask.compute``, after the persist.
+    """
+    dask, da = import_dask()
+    check_real("X", X)
+    dtype = compute_dtype("X", X)
+    chunks = _examples_chunking(X)
+    alpha = real_scalar("alpha", alpha, low=0.0)
+    w_flat, b, w_shape = validate_coefficients(w, b, X.shape, dtype, check_finite)
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    y = _along_examples("Y", Y, chunks, dtype, da)
+    s = None if sample_weight is None else _along_examples("sample_weight", sample_weight, chunks,
+                                                             dtype, da)
+    if persist:
+        X, y, s = dask.persist(X, y, s)
+    summaries = [y.min(), y.max()]
+    if s is not None:
+        summaries += [da.isfinite(s).all(), s.min(), (s != 0).any(), s.sum(dtype=np.float64)]
+    values = dask.compute(*summaries)
+    check_label_range(float(values[0]), float(values[1]), check_finite)
+    total = float(sum(chunks))
+    if s is not None:
+        check_weight_summary(bool(values[2]), float(values[3]), bool(values[4]))
+        total = float(values[5])
+    return DaskProblem(X=X, y=y, sample_weight=s, w=w_flat, b=b, alpha=alpha, w_shape=w_shape,
+                       total_weight=total)

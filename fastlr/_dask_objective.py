@@ -1,0 +1,179 @@
+"""The gradient over a Dask array: a fastlr kernel on every chunk, where it lives, and one tree reduction.
+
+For X ``(n_x, m)`` chunked along the examples (``fastlr._dask_input``), one
+evaluation at ``(w, b)`` is a small graph:
+
+- one task per chunk, run by the Dask scheduler where the chunk is: the
+  kernel's gradient of the chunk, unpenalised, scaled back to sums
+  (:func:`chunk_sums`), ``n_x + 3`` numbers: ``sum(s dz x)``,
+  ``sum(s dz)``, ``sum(s loss)``, ``sum(s)``;
+- a tree of additions, :data:`SPLIT_EVERY` parts per node, in chunk order,
+  so the total is the same to the last bit however the tasks were placed;
+- on the client: the means and the L2 terms.
+
+Only ``w`` travels to the chunks and only those vectors travel back; no
+chunk of X moves. The same map-reduce applies the curvature matrix of
+``learning_rate="auto"`` (:func:`chunk_curvature`).
+
+``fastlr.train`` persists X, y and the weights once (``dask.persist``),
+then evaluates on the persisted chunks every iteration; the data is
+released when training returns. Whatever scheduler is active runs the
+tasks: a ``dask.distributed`` Client when one exists (a worker lost
+mid-fit has its chunks recomputed from the graph by the scheduler), the
+local threaded scheduler otherwise.
+
+``kernel="auto"`` is resolved on the client, for one thread per task as
+Dask runs them: ``numba`` where numba imports, else ``numpy``. A named
+kernel is looked up on each worker; a :class:`fastlr.Kernel` object is
+shipped to the workers as it is.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ._dask_input import DaskProblem, import_dask, validate_dask_problem
+from ._objective import Objective, curvature_image
+from ._registry import AUTO_KERNEL, KERNELS, Kernel, available_kernels, lookup_kernel
+from ._validation import check_result_finite, raise_for_non_finite
+
+__all__ = ["SPLIT_EVERY", "chunk_curvature", "chunk_sums", "dask_gradient", "dask_objective"]
+
+#: Parts summed per node of the reduction tree.
+SPLIT_EVERY = 8
+
+
+def _kernel_spec(kernel: Kernel) -> str | Kernel:
+    """What the chunk tasks get: a name for fastlr's kernels (auto resolved here), else the object."""
+    if kernel is AUTO_KERNEL:
+        return "numba" if "numba" in available_kernels() else "numpy"
+    if kernel.name in KERNELS and lookup_kernel(kernel.name) is kernel:
+        return kernel.name
+    return kernel
+
+
+def chunk_sums(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, w: np.ndarray,
+               b: float, kernel: str | Kernel) -> np.ndarray:
+    """``[sum(s dz x) (n_x), sum(s dz), sum(s loss), sum(s)]`` of one chunk, in float64.
+
+    The kernel returns means over the chunk (``alpha = 0``); they are scaled
+    back by the chunk's weight. A chunk without examples, or whose weights
+    are all zero, contributes zeros (the kernel contract excludes both).
+    """
+    n_x, m = X.shape
+    sums = np.zeros(n_x + 3)
+    if m == 0:
+        return sums
+    weight = float(m) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
+    if weight == 0.0:
+        return sums
+    if isinstance(kernel, str):
+        kernel = lookup_kernel(kernel)
+    dw, db, cost = kernel.gradient(w, b, X, y, 0.0, sample_weight)
+    sums[:n_x] = dw
+    sums[n_x] = db
+    sums[n_x + 1] = cost
+    sums[: n_x + 2] *= weight
+    sums[n_x + 2] = weight
+    return sums
+
+
+def chunk_curvature(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarray) -> np.ndarray:
+    """One chunk's part of ``[X; 1] diag(s) [X; 1]ᵀ v``."""
+    if X.shape[1] == 0:
+        return np.zeros(v.shape[0])
+    return curvature_image(X, sample_weight, v)
+
+
+def _add(*parts: np.ndarray) -> np.ndarray:
+    """The sum of the parts, left to right."""
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+class _Chunks:
+    """The blocks of X, y and the weights as Delayed objects, in chunk order, and the map-reduce over them."""
+
+    def __init__(self, problem: DaskProblem):
+        dask, _ = import_dask()
+        self._dask = dask
+        X = list(problem.X.to_delayed().ravel())
+        y = list(problem.y.to_delayed().ravel())
+        s = problem.sample_weight
+        s = [None] * len(X) if s is None else list(s.to_delayed().ravel())
+        self.labelled = list(zip(X, y, s))  # the arguments of chunk_sums
+        self.unlabelled = list(zip(X, s))  # the arguments of chunk_curvature
+
+    def map_sum(self, function, blocks, *arguments) -> np.ndarray:
+        """The sum over chunks of ``function(*block, *arguments)``: one graph, one compute."""
+        delayed = self._dask.delayed
+        task = delayed(function, pure=False)
+        parts = [task(*block, *arguments) for block in blocks]
+        add = delayed(_add, pure=False)
+        while len(parts) > 1:
+            parts = [add(*parts[i:i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
+        (total,) = self._dask.compute(parts[0])
+        return total
+
+
+def _means(problem: DaskProblem, n_x: int, dtype: np.dtype, sums: np.ndarray, w: np.ndarray):
+    """The kernel contract's ``(dw, db, cost)`` from the reduced sums."""
+    total = sums[n_x + 2]
+    alpha = problem.alpha
+    w64 = w.astype(np.float64)
+    dw = sums[:n_x] / total
+    if alpha:
+        dw += alpha * w64
+    cost = float(sums[n_x + 1] / total) + 0.5 * alpha * float(w64 @ w64)
+    return dw.astype(dtype, copy=False), float(sums[n_x] / total), cost
+
+
+def _bind(problem: DaskProblem, kernel: Kernel):
+    """``(evaluate, curvature)`` over the problem's chunks."""
+    chunks = _Chunks(problem)
+    spec = _kernel_spec(kernel)
+    n_x = problem.w.shape[0]
+    dtype = problem.X.dtype
+
+    def evaluate(w: np.ndarray, b: float):
+        sums = chunks.map_sum(chunk_sums, chunks.labelled, w, b, spec)
+        return _means(problem, n_x, dtype, sums, w)
+
+    def curvature(v: np.ndarray) -> np.ndarray:
+        return chunks.map_sum(chunk_curvature, chunks.unlabelled, v)
+
+    return evaluate, curvature, spec
+
+
+def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight: Any,
+                   w0: Any, b0: Any) -> Objective:
+    """The training objective of Dask input, persisted once on the cluster."""
+    if w0 is None:
+        w0 = np.zeros(X.shape[0]) if X.ndim == 2 else np.zeros(0)
+    problem = validate_dask_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
+                                    persist=True)
+    evaluate, curvature, spec = _bind(problem, kernel)
+    return Objective(
+        evaluate=evaluate, curvature=curvature,
+        explain_non_finite=partial(raise_for_non_finite, problem.X), compiled_train=None,
+        w=problem.w, b=problem.b, w_shape=problem.w_shape, dtype=problem.X.dtype,
+        alpha=problem.alpha, total_weight=problem.total_weight,
+        kernel=spec if isinstance(spec, str) else spec.name,
+    )
+
+
+def dask_gradient(w: Any, b: Any, X: Any, Y: Any, kernel: Kernel, alpha: Any,
+                  sample_weight: Any, check_finite: bool):
+    """``fastlr.gradient`` of Dask input: ``(dw, db, cost)`` in memory, ``dw`` in X's dtype."""
+    problem = validate_dask_problem(w, b, X, Y, alpha=alpha, sample_weight=sample_weight,
+                                    check_finite=check_finite)
+    evaluate, _, _ = _bind(problem, kernel)
+    dw, db, cost = evaluate(problem.w, problem.b)
+    if check_finite:
+        check_result_finite(problem.X, dw, db, cost)
+    return dw.reshape(problem.w_shape), db, cost
