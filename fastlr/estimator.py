@@ -26,10 +26,20 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._dask_estimator import check_binary, dask_fit_input, is_dask_array, lazy_take
 from ._model_file import model_dict, read_model, write_model
 from ._training import train
 
 __all__ = ["LogisticRegression"]
+
+
+def _columns(first, second):
+    """Two vectors side by side, shape (n, 2); Dask arrays stay Dask arrays."""
+    if is_dask_array(first):
+        import dask.array as da
+
+        return da.stack([first, second], axis=1)
+    return np.column_stack([first, second])
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -124,22 +134,41 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        if is_dask_array(X):
+            X_t, y01, weights, classes = dask_fit_input(X, y, sample_weight, self.class_weight)
+            self.n_features_in_ = X.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            X_t, y01, weights, classes = self._in_memory_fit_input(X, y, sample_weight)
+        self.classes_ = classes
+
+        w0, b0 = None, 0.0
+        n_features = X_t.shape[0]
+        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, n_features):
+            w0, b0 = self.coef_.ravel(), float(self.intercept_[0])
+        callback = self._print_cost if self.verbose >= 2 else None
+        result = train(
+            X_t, y01, kernel=self.kernel, alpha=self.alpha,
+            learning_rate=self.learning_rate, max_iter=self.max_iter, tol=self.tol,
+            sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=self.solver,
+        )
+        self.coef_ = result.w.reshape(1, -1)
+        self.intercept_ = np.array([result.b], dtype=result.w.dtype)
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.costs
+        if self.verbose:
+            print(f"fastlr: {result.n_iter} {result.solver} iterations with kernel {result.kernel!r}, "
+                  f"final cost {result.costs[-1]:.6g}, converged={result.converged}")
+        return self
+
+    def _in_memory_fit_input(self, X, y, sample_weight):
+        """``(X.T, y as 0/1, weights or None, classes)`` of NumPy-like input, validated by scikit-learn."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order=None)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y")
         classes, y_index = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"fastlr.LogisticRegression needs samples of 2 classes; the data contains "
-                f"only one class: {classes[0]!r}"
-            )
-        if y_type != "binary":
-            raise ValueError(
-                f"Only binary classification is supported. The type of the target is {y_type}: "
-                f"y has {classes.size} classes {classes.tolist()!r}, and fastlr.LogisticRegression "
-                "is binary-only. Wrap it in sklearn.multiclass.OneVsRestClassifier for more than two"
-            )
-        self.classes_ = classes
+        check_binary(classes, y_type)
         weights = None  # the kernels' unweighted path, unless weights are given
         if sample_weight is not None:
             weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -149,51 +178,51 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if weights is not None and not weights.any():
             raise ValueError("sample_weight (times class_weight) is zero for every sample; "
                              "at least one sample needs a positive weight")
-
-        w0, b0 = None, 0.0
-        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, X.shape[1]):
-            w0, b0 = self.coef_.ravel(), float(self.intercept_[0])
-        callback = self._print_cost if self.verbose >= 2 else None
-        result = train(
-            X.T, y_index.astype(X.dtype), kernel=self.kernel, alpha=self.alpha,
-            learning_rate=self.learning_rate, max_iter=self.max_iter, tol=self.tol,
-            sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=self.solver,
-        )
-        self.coef_ = result.w.reshape(1, -1)
-        self.intercept_ = np.array([result.b], dtype=X.dtype)
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = result.costs
-        if self.verbose:
-            print(f"fastlr: {result.n_iter} {result.solver} iterations with kernel {result.kernel!r}, "
-                  f"final cost {result.costs[-1]:.6g}, converged={result.converged}")
-        return self
+        return X.T, y_index.astype(X.dtype), weights, classes
 
     @staticmethod
     def _print_cost(iteration, w, b, cost):
         print(f"iteration {iteration}: cost {cost:.10g}")
 
     def decision_function(self, X) -> np.ndarray:
-        """``X @ coef_.T + intercept_``, shape (n_samples,); positive means ``classes_[1]``."""
+        """``X @ coef_.T + intercept_``, shape (n_samples,); positive means ``classes_[1]``.
+
+        A Dask X gives a Dask array, chunked as X's samples (so do the other
+        prediction methods).
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        if is_dask_array(X):
+            X = self._dask_prediction_input(X)
+        else:
+            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return X @ self.coef_[0].astype(X.dtype, copy=False) + self.intercept_[0]
+
+    def _dask_prediction_input(self, X):
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has shape {X.shape}, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
+        if X.dtype.kind not in "f":
+            X = X.astype(np.float64)
+        return X
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, 2), in the order of ``classes_``."""
         z = self.decision_function(X)
         with np.errstate(over="ignore"):
             p = 1.0 / (1.0 + np.exp(-z))
-        return np.column_stack([1.0 - p, p])
+        return _columns(1.0 - p, p)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed stably."""
         z = self.decision_function(X)
-        return -np.column_stack([np.logaddexp(0.0, z), np.logaddexp(0.0, -z)])
+        return -_columns(np.logaddexp(0.0, z), np.logaddexp(0.0, -z))
 
     def predict(self, X) -> np.ndarray:
         """The more probable class of each sample."""
-        positive = self.decision_function(X) > 0
-        return self.classes_[positive.astype(np.intp)]
+        positive = (self.decision_function(X) > 0).astype(np.intp)
+        if is_dask_array(positive):
+            return lazy_take(self.classes_, positive)
+        return self.classes_[positive]
 
     # -- persistence (format: fastlr._model_file) ------------------------------
 
