@@ -16,7 +16,9 @@ Public API: :func:`gradient`, :func:`train` (:class:`TrainResult`),
 :class:`ConvergenceWarning`.
 
 ``LogisticRegression`` and ``ConvergenceWarning`` are imported on first use,
-so that ``import fastlr`` never pays for scikit-learn.
+so that ``import fastlr`` never pays for scikit-learn. ``gradient``,
+``train`` and ``LogisticRegression`` also take Dask arrays chunked along the
+examples (``fastlr[dask]``); Dask is imported only when one is passed.
 """
 
 from __future__ import annotations

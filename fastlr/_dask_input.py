@@ -13,9 +13,11 @@ weights) plus the chunking that keeps every kernel call local to one chunk:
   examples.
 
 Each rule broken is a ``ValueError`` that names the argument, shows the
-chunks, and says how to rechunk. Label and weight checks run on the
-cluster in one ``dask.compute`` of a few reductions; X itself is never
-scanned (a NaN in X shows in the gradient, as for in-memory input).
+chunks, and says how to rechunk. The label and weight checks are a few
+reductions computed on the cluster: in the same ``dask.compute`` as the
+gradient for ``fastlr.gradient`` (one round trip per call), once after the
+persist for ``fastlr.train``. X itself is never scanned (a NaN in X shows
+in the gradient, as for in-memory input).
 
 Nothing here imports Dask until a Dask array is seen; without Dask
 installed, fastlr is unchanged.
@@ -38,7 +40,7 @@ from ._validation import (
     validate_coefficients,
 )
 
-__all__ = ["DaskProblem", "import_dask", "is_dask_array", "validate_dask_problem"]
+__all__ = ["DaskProblem", "check_summaries", "import_dask", "is_dask_array", "validate_dask_problem"]
 
 INSTALL_HINT = "install it with `pip install 'fastlr-kernels[dask]'` (dask[array] and distributed)"
 
@@ -60,7 +62,12 @@ def import_dask():
 
 
 class DaskProblem(NamedTuple):
-    """Validated Dask input: X, y and sample_weight chunked alike along the examples."""
+    """Validated Dask input: X, y and sample_weight chunked alike along the examples.
+
+    The label and weight checks are left to be computed (:meth:`summaries`),
+    so that a caller can fold them into a computation it makes anyway, and
+    checked by :func:`check_summaries`.
+    """
 
     X: Any  # dask array (n_x, m), float32 or float64, one chunk along axis 0
     y: Any  # dask array (m,), X's dtype
@@ -69,7 +76,26 @@ class DaskProblem(NamedTuple):
     b: float
     alpha: float
     w_shape: tuple[int, ...]
-    total_weight: float  # sum(sample_weight), or m
+    check_finite: bool
+
+    def summaries(self) -> list[Any]:
+        """The lazy reductions :func:`check_summaries` needs, to compute in one go."""
+        y, s = self.y, self.sample_weight
+        summaries = [y.min(), y.max()]
+        if s is not None:
+            import dask.array as da
+
+            summaries += [da.isfinite(s).all(), s.min(), (s != 0).any(), s.sum(dtype=np.float64)]
+        return summaries
+
+
+def check_summaries(problem: DaskProblem, values: Any) -> float:
+    """Raise for bad labels or weights, from the computed :meth:`DaskProblem.summaries`; return ``sum(s)`` (or m)."""
+    check_label_range(float(values[0]), float(values[1]), problem.check_finite)
+    if problem.sample_weight is None:
+        return float(problem.y.shape[0])
+    check_weight_summary(bool(values[2]), float(values[3]), bool(values[4]))
+    return float(values[5])
 
 
 def _examples_chunking(X: Any) -> tuple[int, ...]:
@@ -124,9 +150,10 @@ def _along_examples(name: str, value: Any, chunks: tuple[int, ...], dtype: np.dt
 def validate_dask_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
                           sample_weight: Any = None, check_finite: bool = True,
                           persist: bool = False) -> DaskProblem:
-    """Validate Dask input (see the module docstring); with ``persist``, keep X, y, weights on the cluster.
+    """Validate Dask input (see the module docstring), all but its :meth:`~DaskProblem.summaries`.
 
-    The label and weight checks are one ``dask.compute``, after the persist.
+    With ``persist``, X, y and the weights are persisted on the cluster
+    (``dask.persist``), to be read by every later computation.
     """
     dask, da = import_dask()
     check_real("X", X)
@@ -141,14 +168,5 @@ def validate_dask_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
                                                              dtype, da)
     if persist:
         X, y, s = dask.persist(X, y, s)
-    summaries = [y.min(), y.max()]
-    if s is not None:
-        summaries += [da.isfinite(s).all(), s.min(), (s != 0).any(), s.sum(dtype=np.float64)]
-    values = dask.compute(*summaries)
-    check_label_range(float(values[0]), float(values[1]), check_finite)
-    total = float(sum(chunks))
-    if s is not None:
-        check_weight_summary(bool(values[2]), float(values[3]), bool(values[4]))
-        total = float(values[5])
     return DaskProblem(X=X, y=y, sample_weight=s, w=w_flat, b=b, alpha=alpha, w_shape=w_shape,
-                       total_weight=total)
+                       check_finite=check_finite)

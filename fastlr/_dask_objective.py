@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ._dask_input import DaskProblem, import_dask, validate_dask_problem
+from ._dask_input import DaskProblem, check_summaries, import_dask, validate_dask_problem
 from ._objective import Objective, curvature_image
 from ._registry import AUTO_KERNEL, KERNELS, Kernel, available_kernels, lookup_kernel
 from ._validation import check_result_finite, raise_for_non_finite
@@ -102,29 +102,39 @@ class _Chunks:
     def __init__(self, problem: DaskProblem):
         dask, _ = import_dask()
         self._dask = dask
-        X = list(problem.X.to_delayed().ravel())
-        y = list(problem.y.to_delayed().ravel())
+        # Held for as long as the chunks are used: on a distributed cluster the
+        # persisted collections' futures are what keeps their data there (the
+        # Delayed blocks below name the keys, but do not hold them).
+        self._collections = (problem.X, problem.y, problem.sample_weight)
+        # Unoptimised: the blocks keep the collections' own keys and tasks. An
+        # optimised graph renames fused tasks, and a key still held from an
+        # earlier persist of the same array would then meet a different task.
+        X = list(problem.X.to_delayed(optimize_graph=False).ravel())
+        y = list(problem.y.to_delayed(optimize_graph=False).ravel())
         s = problem.sample_weight
-        s = [None] * len(X) if s is None else list(s.to_delayed().ravel())
+        s = [None] * len(X) if s is None else list(s.to_delayed(optimize_graph=False).ravel())
         self.labelled = list(zip(X, y, s))  # the arguments of chunk_sums
         self.unlabelled = list(zip(X, s))  # the arguments of chunk_curvature
 
-    def map_sum(self, function, blocks, *arguments) -> np.ndarray:
-        """The sum over chunks of ``function(*block, *arguments)``: one graph, one compute."""
+    def map_sum(self, function, blocks, *arguments, computed_with=()):
+        """The sum over chunks of ``function(*block, *arguments)``: one graph, one compute.
+
+        With ``computed_with`` (lazy values): ``(sum, [their values])``, from the same compute.
+        """
         delayed = self._dask.delayed
         task = delayed(function, pure=False)
         parts = [task(*block, *arguments) for block in blocks]
         add = delayed(_add, pure=False)
         while len(parts) > 1:
             parts = [add(*parts[i:i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
-        (total,) = self._dask.compute(parts[0])
-        return total
+        total, *values = self._dask.compute(parts[0], *computed_with)
+        return (total, values) if computed_with else total
 
 
-def _means(problem: DaskProblem, n_x: int, dtype: np.dtype, sums: np.ndarray, w: np.ndarray):
+def _means(alpha: float, dtype: np.dtype, sums: np.ndarray, w: np.ndarray):
     """The kernel contract's ``(dw, db, cost)`` from the reduced sums."""
+    n_x = w.shape[0]
     total = sums[n_x + 2]
-    alpha = problem.alpha
     w64 = w.astype(np.float64)
     dw = sums[:n_x] / total
     if alpha:
@@ -134,46 +144,52 @@ def _means(problem: DaskProblem, n_x: int, dtype: np.dtype, sums: np.ndarray, w:
 
 
 def _bind(problem: DaskProblem, kernel: Kernel):
-    """``(evaluate, curvature)`` over the problem's chunks."""
+    """``(chunks, evaluate, curvature, kernel spec)`` over the problem's chunks."""
     chunks = _Chunks(problem)
     spec = _kernel_spec(kernel)
-    n_x = problem.w.shape[0]
-    dtype = problem.X.dtype
+    alpha, dtype = problem.alpha, problem.X.dtype
 
     def evaluate(w: np.ndarray, b: float):
-        sums = chunks.map_sum(chunk_sums, chunks.labelled, w, b, spec)
-        return _means(problem, n_x, dtype, sums, w)
+        return _means(alpha, dtype, chunks.map_sum(chunk_sums, chunks.labelled, w, b, spec), w)
 
     def curvature(v: np.ndarray) -> np.ndarray:
         return chunks.map_sum(chunk_curvature, chunks.unlabelled, v)
 
-    return evaluate, curvature, spec
+    return chunks, evaluate, curvature, spec
 
 
 def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight: Any,
                    w0: Any, b0: Any) -> Objective:
     """The training objective of Dask input, persisted once on the cluster."""
     if w0 is None:
-        w0 = np.zeros(X.shape[0]) if X.ndim == 2 else np.zeros(0)
+        w0 = np.zeros(X.shape[0] if X.ndim == 2 else 0)
     problem = validate_dask_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
                                     persist=True)
-    evaluate, curvature, spec = _bind(problem, kernel)
+    dask, _ = import_dask()
+    total_weight = check_summaries(problem, dask.compute(*problem.summaries()))
+    _, evaluate, curvature, spec = _bind(problem, kernel)
     return Objective(
         evaluate=evaluate, curvature=curvature,
         explain_non_finite=partial(raise_for_non_finite, problem.X), compiled_train=None,
         w=problem.w, b=problem.b, w_shape=problem.w_shape, dtype=problem.X.dtype,
-        alpha=problem.alpha, total_weight=problem.total_weight,
+        alpha=problem.alpha, total_weight=total_weight,
         kernel=spec if isinstance(spec, str) else spec.name,
     )
 
 
 def dask_gradient(w: Any, b: Any, X: Any, Y: Any, kernel: Kernel, alpha: Any,
                   sample_weight: Any, check_finite: bool):
-    """``fastlr.gradient`` of Dask input: ``(dw, db, cost)`` in memory, ``dw`` in X's dtype."""
+    """``fastlr.gradient`` of Dask input: ``(dw, db, cost)`` in memory, ``dw`` in X's dtype.
+
+    The label and weight checks are computed with the gradient: one round trip.
+    """
     problem = validate_dask_problem(w, b, X, Y, alpha=alpha, sample_weight=sample_weight,
                                     check_finite=check_finite)
-    evaluate, _, _ = _bind(problem, kernel)
-    dw, db, cost = evaluate(problem.w, problem.b)
+    chunks, _, _, spec = _bind(problem, kernel)
+    sums, summaries = chunks.map_sum(chunk_sums, chunks.labelled, problem.w, problem.b, spec,
+                                     computed_with=problem.summaries())
+    check_summaries(problem, summaries)
+    dw, db, cost = _means(problem.alpha, problem.X.dtype, sums, problem.w)
     if check_finite:
         check_result_finite(problem.X, dw, db, cost)
     return dw.reshape(problem.w_shape), db, cost

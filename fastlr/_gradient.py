@@ -46,7 +46,11 @@ def gradient(
     X : array_like, shape (n_x, m)
         Features, one example per column. float32 and float64 are computed in
         their own dtype; integer and bool input becomes float64. Any memory
-        layout is accepted and never copied.
+        layout is accepted and never copied. A ``dask.array.Array`` chunked
+        along the examples only is computed chunk by chunk where it lives
+        (each chunk by ``kernel``, ``auto`` meaning one thread per task), the
+        partial sums reduced in a tree; Y and ``sample_weight`` are then
+        NumPy or Dask arrays chunked as X's examples. Needs ``fastlr[dask]``.
     Y : array_like, shape (m,) or (1, m)
         Labels in [0, 1]: 0/1 classes or probabilities.
     kernel : str or Kernel, default "auto"

@@ -172,7 +172,10 @@ def train(
     Parameters
     ----------
     X : array_like, shape (n_x, m)
-        Features, one example per column, as for :func:`fastlr.gradient`.
+        Features, one example per column, as for :func:`fastlr.gradient`. A
+        ``dask.array.Array`` (chunked along the examples) is persisted once on
+        the cluster; each iteration then sends ``w`` to the chunks and gets
+        back ``n_x + 3`` numbers per chunk (the loop runs here, in Python).
     Y : array_like, shape (m,) or (1, m)
         Labels in [0, 1].
     kernel : str or Kernel, default "auto"

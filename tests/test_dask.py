@@ -317,3 +317,14 @@ def test_a_fit_survives_a_killed_worker(kernel):
     assert result.converged and result.n_iter == expected.n_iter
     assert _relative(result.w, expected.w) < 1e-10
     assert result.b == pytest.approx(expected.b, rel=1e-10)
+
+
+def test_train_then_gradient_on_the_same_lazy_array(client, caplog):
+    """The graph sent for an unpersisted X must match the keys a fit just persisted (no scheduler warning)."""
+    rng = da.random.default_rng(0)
+    samples = rng.standard_normal((4000, 3), chunks=(1000, 3))
+    labels = (samples[:, 0] > 0).astype(float)
+    with caplog.at_level("WARNING", logger="distributed.scheduler"):
+        result = fastlr.train(samples.T, labels, kernel="numpy", solver="lbfgs", alpha=0.1)
+        fastlr.gradient(result.w, result.b, samples.T, labels, kernel="numpy")
+    assert not [record for record in caplog.records if "run_spec" in record.getMessage()]
