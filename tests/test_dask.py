@@ -127,10 +127,10 @@ def test_any_chunking_gives_the_in_memory_gradient(cuts, seed):
     assert cost == pytest.approx(expected[2], rel=1e-13)
 
 
+@pytest.mark.parametrize("chunks", [(250, 100, 250), (600,)], ids=["uneven", "one-chunk"])
 @pytest.mark.parametrize("solver", ["gd", "lbfgs"])
-def test_training_equals_in_memory(client, kernel, rng, solver):
+def test_training_equals_in_memory(client, kernel, rng, solver, chunks):
     X, y = _problem(rng, m=600, n_x=4)
-    chunks = (250, 100, 250)
     s = 0.5 + rng.random(600)
     options = dict(kernel=kernel, alpha=0.05, tol=1e-7, solver=solver, max_iter=2000)
     expected = fastlr.train(X, y, sample_weight=s, **options)
