@@ -12,8 +12,12 @@ The loop the course notes cannot vectorise away::
   (found by power iteration) over ``4 sum(s)``, plus ``alpha``. The row of
   ones accounts for the bias, without which the bound does not hold.
   With ``1/L`` the cost never rises.
+- Both solvers run on an :class:`~fastlr._objective.Objective`: the data in
+  memory, or Dask chunks on a cluster (``fastlr._dask_objective``), one
+  map-reduce per evaluation.
 - A kernel with a compiled loop (``Kernel.train``) runs every iteration
-  without Python; the others, and any run with a ``callback``, loop here.
+  without Python, for data in memory; the others, Dask input, and any run
+  with a ``callback``, loop here.
 - Validation happens once, before the loop. A cost or gradient that stops
   being finite raises ``FloatingPointError`` naming the iteration (or
   ``ValueError`` naming X when X holds NaN or inf); NaN coefficients are
