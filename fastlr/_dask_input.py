@@ -33,7 +33,9 @@ import numpy as np
 
 from ._validation import (
     check_label_range,
+    check_not_empty,
     check_real,
+    check_two_dimensional,
     check_weight_summary,
     compute_dtype,
     real_scalar,
@@ -100,21 +102,13 @@ def check_summaries(problem: DaskProblem, values: Any) -> float:
 
 def _examples_chunking(X: Any) -> tuple[int, ...]:
     """X's chunk sizes along the examples, after checking its dimensions and chunking."""
-    if X.ndim != 2:
-        raise ValueError(
-            f"X must be 2-D with shape (n_x, m), one example per column; "
-            f"got a {X.ndim}-D array of shape {X.shape}"
-        )
+    check_two_dimensional("X", X)
     if any(math.isnan(size) for sizes in X.chunks for size in sizes):
         raise ValueError(
             f"X has unknown chunk sizes {X.chunks} (as after boolean indexing); "
             "call X.compute_chunk_sizes() first"
         )
-    if 0 in X.shape:
-        raise ValueError(
-            f"X must have at least one feature and one example; got shape {X.shape} "
-            f"(n_x={X.shape[0]}, m={X.shape[1]})"
-        )
+    check_not_empty("X", X)
     if len(X.chunks[0]) != 1:
         raise ValueError(
             f"X is chunked along its features (axis 0 has chunks {X.chunks[0]}); each chunk must "

@@ -34,8 +34,10 @@ __all__ = [
     "all_finite",
     "as_matrix",
     "check_label_range",
+    "check_not_empty",
     "check_real",
     "check_result_finite",
+    "check_two_dimensional",
     "check_weight_summary",
     "compute_dtype",
     "is_finite_result",
@@ -81,18 +83,28 @@ def as_matrix(X: Any, name: str = "X") -> np.ndarray:
     """``X`` as a non-empty 2-D float32/float64 array, without copying when possible."""
     X = np.asarray(X)
     check_real(name, X)
+    check_two_dimensional(name, X)
+    check_not_empty(name, X)
+    dtype = compute_dtype(name, X)
+    return X if X.dtype == dtype else X.astype(dtype)
+
+
+def check_two_dimensional(name: str, X: Any) -> None:
+    """Raise unless X (any array with ``ndim`` and ``shape``) is 2-D."""
     if X.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D with shape (n_x, m), one example per column; "
             f"got a {X.ndim}-D array of shape {X.shape}"
         )
+
+
+def check_not_empty(name: str, X: Any) -> None:
+    """Raise unless the 2-D X has at least one feature and one example."""
     if 0 in X.shape:
         raise ValueError(
             f"{name} must have at least one feature and one example; got shape {X.shape} "
             f"(n_x={X.shape[0]}, m={X.shape[1]})"
         )
-    dtype = compute_dtype(name, X)
-    return X if X.dtype == dtype else X.astype(dtype)
 
 
 def real_scalar(name: str, value: Any, *, low: float = -math.inf, low_inclusive: bool = True) -> float:

@@ -207,6 +207,8 @@ def test_estimator_fits_and_predicts_dask_arrays(client, rng):
          "X has unknown chunk sizes"),
         (lambda X, y: (X[None], y),
          "X must be 2-D with shape (n_x, m), one example per column; got a 3-D array"),
+        (lambda X, y: (X[:, :0], y[:0]),
+         "X must have at least one feature and one example; got shape (6, 0)"),
         (lambda X, y: (X, y[:-1]),
          "Y must have shape (1000,) or (1, 1000) to match X's m=1000 examples; got shape (999,)"),
         (lambda X, y: (X, 2.0 * y),
@@ -214,7 +216,8 @@ def test_estimator_fits_and_predicts_dask_arrays(client, rng):
         (lambda X, y: (X.astype(np.complex128), y),
          "X has dtype complex128; fastlr accepts float32 or float64"),
     ],
-    ids=["features-chunked", "Y-chunks", "unknown-chunks", "3-D", "Y-length", "labels", "complex"],
+    ids=["features-chunked", "Y-chunks", "unknown-chunks", "3-D", "empty", "Y-length", "labels",
+         "complex"],
 )
 def test_bad_dask_input(client, rng, make, message):
     X, y = _problem(rng)
