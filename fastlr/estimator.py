@@ -21,6 +21,7 @@ import os
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -198,18 +199,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return X @ self.coef_[0].astype(X.dtype, copy=False) + self.intercept_[0]
 
     def _dask_prediction_input(self, X):
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has shape {X.shape}, but {type(self).__name__} is expecting "
-                             f"{self.n_features_in_} features as input")
-        if X.dtype.kind not in "f":
-            X = X.astype(np.float64)
-        return X
+        """A Dask X checked as scikit-learn checks NumPy input here: 2-D, ``n_features_in_`` columns, real."""
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D array (n_samples, n_features); got a {X.ndim}-D "
+                             f"array of shape {X.shape}")
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input.")
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"X has dtype {X.dtype}; expected real numbers")
+        return X if X.dtype.kind == "f" else X.astype(np.float64)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, 2), in the order of ``classes_``."""
-        z = self.decision_function(X)
-        with np.errstate(over="ignore"):
-            p = 1.0 / (1.0 + np.exp(-z))
+        p = expit(self.decision_function(X))  # a ufunc: lazy on Dask arrays, never overflows
         return _columns(1.0 - p, p)
 
     def predict_log_proba(self, X) -> np.ndarray:

@@ -192,6 +192,11 @@ def test_estimator_fits_and_predicts_dask_arrays(client, rng):
                                rtol=1e-9)
     np.testing.assert_allclose(model.predict_log_proba(X).compute(),
                                expected.predict_log_proba(samples), rtol=1e-9)
+    far = da.from_array(1e4 * samples, chunks=(300, 5))  # |z| far past exp's range: no warning
+    np.testing.assert_allclose(model.predict_proba(far).compute(), expected.predict_proba(1e4 * samples),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match=re.escape("X has 4 features, but LogisticRegression is expecting 5")):
+        model.predict(X[:, :4])
 
 
 @pytest.mark.parametrize(
