@@ -97,11 +97,12 @@ def _add(*parts: np.ndarray) -> np.ndarray:
 
 
 class _Chunks:
-    """The blocks of X, y and the weights as Delayed objects, in chunk order, and the map-reduce over them."""
+    """The problem's chunks as Delayed blocks, in chunk order, and the two map-reduces over them."""
 
-    def __init__(self, problem: DaskProblem):
+    def __init__(self, problem: DaskProblem, kernel: Kernel):
         dask, _ = import_dask()
         self._dask = dask
+        self.kernel = _kernel_spec(kernel)
         # Held for as long as the chunks are used: on a distributed cluster the
         # persisted collections' futures are what keeps their data there (the
         # Delayed blocks below name the keys, but do not hold them).
@@ -113,14 +114,22 @@ class _Chunks:
         y = list(problem.y.to_delayed(optimize_graph=False).ravel())
         s = problem.sample_weight
         s = [None] * len(X) if s is None else list(s.to_delayed(optimize_graph=False).ravel())
-        self.labelled = list(zip(X, y, s))  # the arguments of chunk_sums
-        self.unlabelled = list(zip(X, s))  # the arguments of chunk_curvature
+        self._labelled = list(zip(X, y, s))  # the arguments of chunk_sums
+        self._unlabelled = list(zip(X, s))  # the arguments of chunk_curvature
 
-    def map_sum(self, function, blocks, *arguments, computed_with=()):
-        """The sum over chunks of ``function(*block, *arguments)``: one graph, one compute.
+    def sums(self, w: np.ndarray, b: float, computed_with=()):
+        """The reduced :func:`chunk_sums` at ``(w, b)``.
 
-        With ``computed_with`` (lazy values): ``(sum, [their values])``, from the same compute.
+        With ``computed_with`` (lazy values): ``(sums, [their values])``, from the same compute.
         """
+        return self._map_sum(chunk_sums, self._labelled, (w, b, self.kernel), computed_with)
+
+    def curvature(self, v: np.ndarray) -> np.ndarray:
+        """``[X; 1] diag(s) [X; 1]ᵀ v``, reduced from :func:`chunk_curvature`."""
+        return self._map_sum(chunk_curvature, self._unlabelled, (v,), ())
+
+    def _map_sum(self, function, blocks, arguments, computed_with):
+        """The sum over chunks of ``function(*block, *arguments)``: one graph, one compute."""
         delayed = self._dask.delayed
         task = delayed(function, pure=False)
         parts = [task(*block, *arguments) for block in blocks]
@@ -143,21 +152,6 @@ def _means(alpha: float, dtype: np.dtype, sums: np.ndarray, w: np.ndarray):
     return dw.astype(dtype, copy=False), float(sums[n_x] / total), cost
 
 
-def _bind(problem: DaskProblem, kernel: Kernel):
-    """``(chunks, evaluate, curvature, kernel spec)`` over the problem's chunks."""
-    chunks = _Chunks(problem)
-    spec = _kernel_spec(kernel)
-    alpha, dtype = problem.alpha, problem.X.dtype
-
-    def evaluate(w: np.ndarray, b: float):
-        return _means(alpha, dtype, chunks.map_sum(chunk_sums, chunks.labelled, w, b, spec), w)
-
-    def curvature(v: np.ndarray) -> np.ndarray:
-        return chunks.map_sum(chunk_curvature, chunks.unlabelled, v)
-
-    return chunks, evaluate, curvature, spec
-
-
 def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight: Any,
                    w0: Any, b0: Any) -> Objective:
     """The training objective of Dask input, persisted once on the cluster."""
@@ -167,13 +161,18 @@ def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight:
                                     persist=True)
     dask, _ = import_dask()
     total_weight = check_summaries(problem, dask.compute(*problem.summaries()))
-    _, evaluate, curvature, spec = _bind(problem, kernel)
+    chunks = _Chunks(problem, kernel)
+    alpha, dtype = problem.alpha, problem.X.dtype
+
+    def evaluate(w: np.ndarray, b: float):
+        return _means(alpha, dtype, chunks.sums(w, b), w)
+
     return Objective(
-        evaluate=evaluate, curvature=curvature,
+        evaluate=evaluate, curvature=chunks.curvature,
         explain_non_finite=partial(raise_for_non_finite, problem.X), compiled_train=None,
         w=problem.w, b=problem.b, w_shape=problem.w_shape, dtype=problem.X.dtype,
         alpha=problem.alpha, total_weight=total_weight,
-        kernel=spec if isinstance(spec, str) else spec.name,
+        kernel=chunks.kernel if isinstance(chunks.kernel, str) else chunks.kernel.name,
     )
 
 
@@ -185,9 +184,8 @@ def dask_gradient(w: Any, b: Any, X: Any, Y: Any, kernel: Kernel, alpha: Any,
     """
     problem = validate_dask_problem(w, b, X, Y, alpha=alpha, sample_weight=sample_weight,
                                     check_finite=check_finite)
-    chunks, _, _, spec = _bind(problem, kernel)
-    sums, summaries = chunks.map_sum(chunk_sums, chunks.labelled, problem.w, problem.b, spec,
-                                     computed_with=problem.summaries())
+    sums, summaries = _Chunks(problem, kernel).sums(problem.w, problem.b,
+                                                    computed_with=problem.summaries())
     check_summaries(problem, summaries)
     dw, db, cost = _means(problem.alpha, problem.X.dtype, sums, problem.w)
     if check_finite:
