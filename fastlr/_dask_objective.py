@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ._dask_input import DaskProblem, check_summaries, import_dask, validate_dask_problem
-from ._objective import Objective, curvature_image
+from ._objective import Objective, curvature_image, weight_total
 from ._registry import AUTO_KERNEL, KERNELS, Kernel, available_kernels, lookup_kernel
 from ._validation import check_result_finite, raise_for_non_finite
 
@@ -67,7 +67,7 @@ def chunk_sums(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, w
     sums = np.zeros(n_x + 3)
     if m == 0:
         return sums
-    weight = float(m) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
+    weight = weight_total(sample_weight, m)
     if weight == 0.0:
         return sums
     if isinstance(kernel, str):

@@ -28,7 +28,7 @@ import numpy as np
 from ._registry import Kernel
 from ._validation import Problem, raise_for_non_finite
 
-__all__ = ["Objective", "curvature_image", "in_memory"]
+__all__ = ["Objective", "curvature_image", "in_memory", "weight_total"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ class Objective:
     @property
     def n_x(self) -> int:
         return self.w.shape[0]
+
+
+def weight_total(sample_weight: np.ndarray | None, m: int) -> float:
+    """``sum(sample_weight)`` in float64, or ``m`` without weights: what the means divide by."""
+    return float(m) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
 
 
 def curvature_image(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarray) -> np.ndarray:
@@ -81,10 +86,8 @@ def in_memory(kernel: Kernel, problem: Problem) -> Objective:
         def compiled_train(learning_rate: float, max_iter: int, tol: float):
             return train(problem.w, problem.b, X, y, alpha, s, learning_rate, max_iter, tol)
 
-    m = X.shape[1]
-    total = float(m) if s is None else float(s.sum(dtype=np.float64))
     return Objective(
         evaluate=evaluate, curvature=curvature, explain_non_finite=partial(raise_for_non_finite, X),
         compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
-        dtype=X.dtype, alpha=alpha, total_weight=total, kernel=kernel.name,
+        dtype=X.dtype, alpha=alpha, total_weight=weight_total(s, X.shape[1]), kernel=kernel.name,
     )

@@ -30,6 +30,7 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
@@ -37,7 +38,7 @@ from numpy.typing import ArrayLike
 
 from ._dask_input import is_dask_array
 from ._lbfgs import minimize as lbfgs_minimize
-from ._objective import Objective, curvature_image, in_memory
+from ._objective import Objective, curvature_image, in_memory, weight_total
 from ._registry import Kernel, kernel_for, lookup_kernel
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from ._validation import as_matrix, is_finite_result, real_scalar, validate_problem
@@ -86,8 +87,8 @@ class TrainResult:
 
 def lipschitz_constant(X: np.ndarray, sample_weight: np.ndarray | None, alpha: float) -> float:
     """Bound on the curvature of the cost of an in-memory problem (see :func:`curvature_bound`)."""
-    total = float(X.shape[1]) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
-    return curvature_bound(lambda v: curvature_image(X, sample_weight, v), X.shape[0], total, alpha)
+    return curvature_bound(partial(curvature_image, X, sample_weight), X.shape[0],
+                           weight_total(sample_weight, X.shape[1]), alpha)
 
 
 def curvature_bound(curvature: Callable[[np.ndarray], np.ndarray], n_x: int, total: float,
