@@ -67,7 +67,7 @@ def dask_fit_input(X: Any, y: Any, sample_weight: Any, class_weight: Any):
         )
     chunks = X.chunks[0]
     y = _on_samples("y", y, chunks, da)
-    classes, counts = dask.compute(*da.unique(y, return_counts=True))
+    classes, counts = dask.compute(*da.unique(y, return_counts=True), optimize_graph=False)
     check_classification_targets(classes)
     check_binary(classes, type_of_target(classes, input_name="y"))
     dtype = np.float32 if X.dtype == np.float32 else np.float64

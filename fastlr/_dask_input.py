@@ -19,6 +19,13 @@ gradient for ``fastlr.gradient`` (one round trip per call), once after the
 persist for ``fastlr.train``. X itself is never scanned (a NaN in X shows
 in the gradient, as for in-memory input).
 
+Every graph fastlr sends (persist, compute) is sent unoptimised
+(``optimize_graph=False``). Dask's optimisation fuses tasks and turns the
+fused-away keys into aliases; a key then met once as an alias and once as
+its own task (a persisted y, and the same lazy y in a later call) makes
+the distributed scheduler warn of a different ``run_spec`` for that key
+(dask/dask#9888). Unoptimised, every call names the same tasks.
+
 Nothing here imports Dask until a Dask array is seen; without Dask
 installed, fastlr is unchanged.
 """
@@ -161,6 +168,6 @@ def validate_dask_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
     s = None if sample_weight is None else _along_examples("sample_weight", sample_weight, chunks,
                                                              dtype, da)
     if persist:
-        X, y, s = dask.persist(X, y, s)
+        X, y, s = dask.persist(X, y, s, optimize_graph=False)
     return DaskProblem(X=X, y=y, sample_weight=s, w=w_flat, b=b, alpha=alpha, w_shape=w_shape,
                        check_finite=check_finite)

@@ -107,9 +107,7 @@ class _Chunks:
         # persisted collections' futures are what keeps their data there (the
         # Delayed blocks below name the keys, but do not hold them).
         self._collections = (problem.X, problem.y, problem.sample_weight)
-        # Unoptimised: the blocks keep the collections' own keys and tasks. An
-        # optimised graph renames fused tasks, and a key still held from an
-        # earlier persist of the same array would then meet a different task.
+        # Unoptimised, as every graph fastlr sends (see fastlr._dask_input).
         X = list(problem.X.to_delayed(optimize_graph=False).ravel())
         y = list(problem.y.to_delayed(optimize_graph=False).ravel())
         s = problem.sample_weight
@@ -136,7 +134,7 @@ class _Chunks:
         add = delayed(_add, pure=False)
         while len(parts) > 1:
             parts = [add(*parts[i:i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
-        total, *values = self._dask.compute(parts[0], *computed_with)
+        total, *values = self._dask.compute(parts[0], *computed_with, optimize_graph=False)
         return (total, values) if computed_with else total
 
 
@@ -160,7 +158,7 @@ def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight:
     problem = validate_dask_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
                                     persist=True)
     dask, _ = import_dask()
-    total_weight = check_summaries(problem, dask.compute(*problem.summaries()))
+    total_weight = check_summaries(problem, dask.compute(*problem.summaries(), optimize_graph=False))
     chunks = _Chunks(problem, kernel)
     alpha, dtype = problem.alpha, problem.X.dtype
 
