@@ -24,6 +24,10 @@ _BLOCK = 1 << 14  # elements per task of the flat read
 def _compile():
     import numba
 
+    from .kernels import _threading_layer
+
+    _threading_layer.prepare()  # before numba chooses its threading layer
+
     flags = {"reassoc", "contract", "nsz", "arcp"}
 
     @numba.njit(cache=True, parallel=True, fastmath=flags, error_model="numpy")

@@ -15,20 +15,28 @@ vectorised inner loops (measured 2x slower).
   per step when examples are contiguous (F order; each ``w[j]`` load serves
   four dot products), eight feature rows per step when features are (C
   order; each ``z[i]`` load serves eight rows).
-- :func:`parallel_sums`: ``prange`` over a fixed partition of the examples
+- :func:`_parallel_sums`: ``prange`` over a fixed partition of the examples
   into chunks, each chunk's ``dw`` in its own row of a ``(chunks, n_x)``
   buffer (a ``prange`` reduction into an array slice races), rows summed in
   order afterwards. The partition depends on the shape only, so the result
   is the same to the last bit whatever the number of threads.
 - :func:`gradient_one_thread`, :func:`gradient_parallel`: the kernel
-  contract's ``(dw, db, cost)`` from either (two functions, so that the
-  ``numba`` kernel's gradient never compiles the parallel pass);
-- :func:`descend`: the whole gradient-descent loop, compiled, over either:
-  ``parallel`` selects the one-thread loops or the parallel pass.
+  contract's ``(dw, db, cost)`` from either;
+- :func:`descend_one_thread`, :func:`descend_parallel`: a slice of
+  gradient-descent iterations, compiled, from either; the kernels run the
+  slices from Python (``kernels._interruptible``) so that Ctrl-C is seen
+  between them.
 
-The parallel pass runs on as many threads as ``numba.set_num_threads`` was
-given in the calling thread: the caller sets it (numba cannot cache a
-function that calls ``set_num_threads`` itself).
+One rule keeps numba's on-disk cache safe: a function that runs a
+``prange`` is compiled with ``parallel=True`` and called from Python only.
+The parallel pass is inlined into its two callers at numba's IR level rather
+than called: a cached non-parallel function calling a parallel one crashes
+when it is loaded from the cache in a new process (numba issue #8578), even
+on a path that never runs the parallel code. The one-thread entry points
+therefore never reference the parallel pass.
+
+The parallel functions run on as many threads as ``numba.set_num_threads``
+was given in the calling thread: the caller sets it, and restores it.
 """
 
 from __future__ import annotations
@@ -38,16 +46,18 @@ import math
 import numba
 import numpy as np
 
-from . import CONVERGED, MAX_ITER, NOT_FINITE
+from . import CONVERGED, NOT_FINITE
 from ._vector_math import exp_nonpositive, log1p_unit, sigmoid_and_loss
 
 __all__ = [
+    "CONTINUE",
     "FASTMATH",
-    "descend",
+    "descend_one_thread",
+    "descend_parallel",
     "gradient_one_thread",
     "gradient_parallel",
-    "parallel_sums",
     "range_sums",
+    "tile_buffer",
 ]
 
 #: Reassociation and contraction let LLVM vectorise the sums; no ``nnan`` /
@@ -61,17 +71,22 @@ def _jit(function, **options):
 
 
 @_jit
-def _finish_tile(zt, y, s, start):
+def _finish_tile(zt, lt, y, s, start):
     """Turn ``zt = z[start:start+k]`` into ``s dz`` in place; return ``(sum(s dz), sum(s loss))``.
 
-    One loop over the tile's examples that LLVM vectorises: the math of
+    Two loops that LLVM vectorises. The first, element by element, writes
+    ``s dz`` to ``zt`` and ``s loss`` to ``lt``: the math of
     ``kernels._vector_math`` is called piece by piece right in the loop,
     where LLVM inlines each piece (keeping its own flags); wrapped in a
     helper function it is too big to inline, and a call left in the loop
-    stops vectorisation.
+    stops vectorisation. The second sums the two buffers and stores
+    nothing. Summed in the first loop, the sums depended on addresses: a
+    loop that stores to ``zt`` and reads ``y`` gets a run-time overlap check
+    from LLVM, and where the check could not rule out overlap the scalar
+    fallback summed in another order (``db`` and the cost one ulp apart
+    from one call to the next). A loop that only reads has no such check:
+    its order depends on the tile length alone.
     """
-    db = 0.0
-    cost = 0.0
     for i in range(zt.shape[0]):
         z = zt[i]
         y_i = np.float64(y[start + i])
@@ -79,13 +94,17 @@ def _finish_tile(zt, y, s, start):
         e = exp_nonpositive(-abs(z))
         a, loss = sigmoid_and_loss(z, y_i, e, log1p_unit(e))
         zt[i] = (a - y_i) * s_i
+        lt[i] = loss * s_i
+    db = 0.0
+    cost = 0.0
+    for i in range(zt.shape[0]):
         db += zt[i]
-        cost += loss * s_i
+        cost += lt[i]
     return db, cost
 
 
 @_jit
-def _tile_example_major(w, b, X, y, s, dw, zt, start):
+def _tile_example_major(w, b, X, y, s, dw, zt, lt, start):
     """Add the tile ``X[:, start:start+k] (s dz)`` to ``dw``, examples contiguous.
 
     Three passes over the tile: ``z`` four examples per step (each ``w[j]``
@@ -115,7 +134,7 @@ def _tile_example_major(w, b, X, y, s, dw, zt, start):
         for j in range(n_x):
             z0 += np.float64(w[j]) * X[j, start + i]
         zt[i] = z0
-    db, cost = _finish_tile(zt, y, s, start)
+    db, cost = _finish_tile(zt, lt, y, s, start)
     i = 0
     while i + 4 <= k:
         e = start + i
@@ -134,7 +153,7 @@ def _tile_example_major(w, b, X, y, s, dw, zt, start):
 
 
 @_jit
-def _tile_feature_major(w, b, X, y, s, dw, zt, start):
+def _tile_feature_major(w, b, X, y, s, dw, zt, lt, start):
     """Add the tile ``X[:, start:start+k] (s dz)`` to ``dw``, features contiguous.
 
     A sweep over the tile's rows building ``z`` (eight rows per step, so each
@@ -175,7 +194,7 @@ def _tile_feature_major(w, b, X, y, s, dw, zt, start):
         r0 = X[j, start:stop]
         for i in range(k):
             zt[i] += w0 * r0[i]
-    db, cost = _finish_tile(zt, y, s, start)
+    db, cost = _finish_tile(zt, lt, y, s, start)
     j = 0
     while j + 8 <= n_x:
         r0 = X[j, start:stop]
@@ -246,43 +265,71 @@ def tile_length(X):
 def range_sums(w, b, X, y, s, dw, z, start, stop):
     """Add ``X[:, start:stop] (s dz)`` to ``dw`` tile by tile; return ``(sum(s dz), sum(s loss))``.
 
-    ``z`` is a float64 buffer of :func:`tile_length` ``(X)``, overwritten.
+    ``z`` is a ``(2, tile_length(X))`` float64 buffer, overwritten.
     """
-    tile = z.shape[0]
+    tile = z.shape[1]
     by_example = examples_contiguous(X)
     db = 0.0
     cost = 0.0
     for t in range(start, stop, tile):
-        zt = z[:min(tile, stop - t)]
+        k = min(tile, stop - t)
+        zt = z[0, :k]
+        lt = z[1, :k]
         if by_example:
-            db_t, cost_t = _tile_example_major(w, b, X, y, s, dw, zt, t)
+            db_t, cost_t = _tile_example_major(w, b, X, y, s, dw, zt, lt, t)
         else:
-            db_t, cost_t = _tile_feature_major(w, b, X, y, s, dw, zt, t)
+            db_t, cost_t = _tile_feature_major(w, b, X, y, s, dw, zt, lt, t)
         db += db_t
         cost += cost_t
     return db, cost
 
 
-@numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy", fastmath=set(FASTMATH))
-def parallel_sums(w, b, X, y, s, dw, rows, chunk):
+@_jit
+def tile_buffer(X):
+    """The work buffer of :func:`range_sums`: ``(2, tile_length(X))`` float64."""
+    return np.empty((2, tile_length(X)), dtype=np.float64)
+
+
+@numba.njit(inline="always")
+def _parallel_sums(w, b, X, y, s, dw, rows, db_parts, cost_parts, chunk):
     """Fill ``dw`` with ``X (s dz)`` on the threads numba's ``set_num_threads`` allows.
+
+    Inlined into its callers at numba's IR level (``inline="always"``), so
+    that the ``prange`` belongs to a ``parallel=True`` function called from
+    Python. It is never a dispatcher of its own: a cached function that
+    calls a parallel one segfaults when loaded from numba's cache in a
+    fresh process (the threading layer is never started for it; numba
+    issue #8578).
 
     The examples are cut into ``rows.shape[0]`` chunks of ``chunk`` examples
     (the last one shorter), each walked by :func:`range_sums` into its own
-    row of ``rows``, a ``(chunks, n_x)`` float64 buffer, overwritten.
+    row of ``rows``, a ``(chunks, n_x)`` float64 buffer, overwritten; the
+    rows and the parts are then summed in chunk order.
     """
     m = X.shape[1]
-    n_chunks = rows.shape[0]
-    tile = tile_length(X)
-    db_parts = np.empty(n_chunks, dtype=np.float64)
-    cost_parts = np.empty(n_chunks, dtype=np.float64)
-    for c in numba.prange(n_chunks):
+    for c in numba.prange(rows.shape[0]):
         start = c * chunk
         row = rows[c]
         row[:] = 0.0
-        z = np.empty(tile, dtype=np.float64)
+        z = tile_buffer(X)
         db_parts[c], cost_parts[c] = range_sums(w, b, X, y, s, row, z, start, min(m, start + chunk))
     return _sum_rows(rows, dw, db_parts, cost_parts)
+
+
+#: ``parallel=`` for the functions that hold a ``prange``: only the
+#: ``prange`` runs in parallel; whole-array expressions stay serial.
+_PRANGE_ONLY = {"prange": True, "numpy": False, "reduction": False, "setitem": False,
+                "comprehension": False, "stencil": False, "fusion": False}
+
+
+def _jit_parallel(function):
+    """Compile a function that holds a ``prange`` (via :func:`_parallel_sums`).
+
+    Such functions are called from Python only, never from other compiled
+    functions (see :func:`_parallel_sums`).
+    """
+    return numba.njit(cache=True, nogil=True, parallel=_PRANGE_ONLY, error_model="numpy",
+                      fastmath=set(FASTMATH))(function)
 
 
 @_jit
@@ -320,24 +367,20 @@ def _squared_norm(w):
 
 
 @_jit
-def work_buffer(X, parallel, chunk):
-    """The work buffer of the chosen loops.
-
-    One thread: ``z``, ``(1, tile_length(X))``. Parallel: ``rows``,
-    ``(chunks, n_x)`` for chunks of ``chunk`` examples.
-    """
-    n_x, m = X.shape
-    if parallel:
-        return np.empty(((m + chunk - 1) // chunk, n_x), dtype=np.float64)
-    return np.empty((1, tile_length(X)), dtype=np.float64)
-
-
-@_jit
 def _to_means(w, alpha, total, dw, db, cost):
     """Turn the sums into ``(dw, db, cost)`` means, plus the L2 terms; ``dw`` in place."""
     for j in range(dw.shape[0]):
         dw[j] = dw[j] / total + alpha * w[j]
     return db / total, cost / total + 0.5 * alpha * _squared_norm(w)
+
+
+@_jit
+def _chunk_buffers(X, chunk):
+    """The work buffers of :func:`_parallel_sums` for chunks of ``chunk`` examples."""
+    n_x, m = X.shape
+    n_chunks = (m + chunk - 1) // chunk
+    rows = np.empty((n_chunks, n_x), dtype=np.float64)
+    return rows, np.empty(n_chunks, dtype=np.float64), np.empty(n_chunks, dtype=np.float64)
 
 
 @_jit
@@ -349,35 +392,25 @@ def gradient_one_thread(w, b, X, y, s, alpha):
     """
     n_x, m = X.shape
     dw = np.zeros(n_x, dtype=np.float64)
-    z = np.empty(tile_length(X), dtype=np.float64)
-    db, cost = range_sums(w, b, X, y, s, dw, z, 0, m)
+    db, cost = range_sums(w, b, X, y, s, dw, tile_buffer(X), 0, m)
     db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
     return dw, db, cost
 
 
-@_jit
+@_jit_parallel
 def gradient_parallel(w, b, X, y, s, alpha, chunk):
-    """The kernel contract's ``(dw, db, cost)`` by :func:`parallel_sums`, ``dw`` in float64."""
+    """The kernel contract's ``(dw, db, cost)`` by :func:`_parallel_sums`, ``dw`` in float64."""
     n_x, m = X.shape
     dw = np.empty(n_x, dtype=np.float64)
-    rows = work_buffer(X, True, chunk)
-    db, cost = parallel_sums(w, b, X, y, s, dw, rows, chunk)
+    rows, db_parts, cost_parts = _chunk_buffers(X, chunk)
+    db, cost = _parallel_sums(w, b, X, y, s, dw, rows, db_parts, cost_parts, chunk)
     db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
     return dw, db, cost
 
 
-@_jit
-def _mean_gradient(w, b, X, y, s, alpha, total, dw, work, parallel, chunk):
-    """Fill ``dw`` (float64) with the mean gradient; return ``(db, cost)``."""
-    if parallel:
-        db, cost = parallel_sums(w, b, X, y, s, dw, work, chunk)
-    else:
-        dw[:] = 0.0
-        db, cost = range_sums(w, b, X, y, s, dw, work[0], 0, X.shape[1])
-    return _to_means(w, alpha, total, dw, db, cost)
-
-
-_CONTINUE = -1  # internal to the loop below; never returned
+#: :func:`descend_one_thread` / :func:`descend_parallel` status: the slice
+#: ended with training still going.
+CONTINUE = -1
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)  # IEEE tests: fastmath may fold them
@@ -390,42 +423,69 @@ def _step_status(cost, db, dw, tol):
         if not math.isfinite(dw[j]):
             return NOT_FINITE
         largest = max(largest, abs(dw[j]))
-    return CONVERGED if largest <= tol else _CONTINUE
+    return CONVERGED if largest <= tol else CONTINUE
 
 
 @_jit
-def descend(w0, b, X, y, s, alpha, learning_rate, max_iter, tol, costs, parallel, chunk):
-    """Gradient descent, every iteration compiled.
+def _to_dtype(w_k, w):
+    """Copy the float64 master ``w`` into ``w_k``, in X's dtype."""
+    for j in range(w.shape[0]):
+        w_k[j] = w[j]
 
-    Iterates ``w -= lr dw, b -= lr db`` from ``(w0, b)`` on a float64 master
-    copy of ``w`` (the gradient sees it in X's dtype), recording the cost
-    before each update in ``costs``. Stops when ``max(|dw|, |db|) <= tol``
-    (``CONVERGED``), after ``max_iter`` gradients (``MAX_ITER``), or when the
-    cost or gradient is not finite (``NOT_FINITE``, that iteration's cost
-    recorded).
 
-    Returns ``(w, b, n_iter, status)``; ``n_iter`` gradients were computed.
-    """
-    n_x, m = X.shape
-    w = w0.astype(np.float64)
-    w_k = np.empty(n_x, dtype=X.dtype)
-    dw = np.empty(n_x, dtype=np.float64)
-    work = work_buffer(X, parallel, chunk)
-    total = total_weight(s, m)
-    n_iter = 0
-    status = MAX_ITER
-    for iteration in range(max_iter):
-        for j in range(n_x):
-            w_k[j] = w[j]
-        db, cost = _mean_gradient(w_k, b, X, y, s, alpha, total, dw, work, parallel, chunk)
-        costs[iteration] = cost
-        n_iter = iteration + 1
-        status = _step_status(cost, db, dw, tol)
-        if status != _CONTINUE:
-            break
-        for j in range(n_x):
+@_jit
+def _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol):
+    """Record the cost, decide, and take the step ``w -= lr dw`` unless stopping: ``(b, status)``."""
+    costs[iteration] = cost
+    status = _step_status(cost, db, dw, tol)
+    if status == CONTINUE:
+        for j in range(w.shape[0]):
             w[j] -= learning_rate * dw[j]
         b -= learning_rate * db
-    if status == _CONTINUE:
-        status = MAX_ITER
-    return w, b, n_iter, status
+    return b, status
+
+
+@_jit
+def descend_one_thread(w, b, X, y, s, alpha, learning_rate, tol, costs, first, last):
+    """Gradient-descent iterations ``first`` to ``last - 1`` on one thread.
+
+    ``w`` is the float64 master copy, updated in place (the gradient sees it
+    in X's dtype); ``costs[k]`` receives the cost before the k-th update.
+    Returns ``(b, n_iter, status)``: ``n_iter`` gradients computed in all,
+    ``status`` :data:`CONTINUE` when the slice ended with training going on,
+    else ``CONVERGED`` (``max(|dw|, |db|) <= tol``) or ``NOT_FINITE``.
+    The caller runs the slices (``kernels._interruptible``), so that Python
+    sees Ctrl-C between them.
+    """
+    n_x, m = X.shape
+    w_k = np.empty(n_x, dtype=X.dtype)
+    dw = np.empty(n_x, dtype=np.float64)
+    z = tile_buffer(X)
+    total = total_weight(s, m)
+    for iteration in range(first, last):
+        _to_dtype(w_k, w)
+        dw[:] = 0.0
+        db, cost = range_sums(w_k, b, X, y, s, dw, z, 0, m)
+        db, cost = _to_means(w_k, alpha, total, dw, db, cost)
+        b, status = _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol)
+        if status != CONTINUE:
+            return b, iteration + 1, status
+    return b, last, CONTINUE
+
+
+@_jit_parallel
+def descend_parallel(w, b, X, y, s, alpha, learning_rate, tol, costs, first, last, chunk):
+    """:func:`descend_one_thread` with each gradient by :func:`_parallel_sums`."""
+    n_x, m = X.shape
+    w_k = np.empty(n_x, dtype=X.dtype)
+    dw = np.empty(n_x, dtype=np.float64)
+    rows, db_parts, cost_parts = _chunk_buffers(X, chunk)
+    total = total_weight(s, m)
+    for iteration in range(first, last):
+        _to_dtype(w_k, w)
+        db, cost = _parallel_sums(w_k, b, X, y, s, dw, rows, db_parts, cost_parts, chunk)
+        db, cost = _to_means(w_k, alpha, total, dw, db, cost)
+        b, status = _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol)
+        if status != CONTINUE:
+            return b, iteration + 1, status
+    return b, last, CONTINUE

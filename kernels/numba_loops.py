@@ -21,15 +21,15 @@ from the strides; any other layout (a strided view) takes the branch its
 smaller stride favours, and is never copied. The loops themselves live in
 ``kernels._loops``, shared with ``numba-parallel``.
 
-Besides ``gradient``, the module exposes ``train``: the whole gradient-descent
-loop compiled, so that no Python runs per iteration.
+Besides ``gradient``, the module exposes ``train``: the gradient-descent loop
+compiled, run in slices of about 0.1 s so that Ctrl-C stops it promptly
+(``kernels._interruptible``); no Python runs within a slice.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import _loops
+from ._interruptible import call, run_in_slices
 
 __all__ = ["gradient", "train"]
 
@@ -39,7 +39,7 @@ def gradient(w, b, X, y, alpha, sample_weight):
 
     See ``fastlr.kernels`` for the shared signature and contract.
     """
-    dw, db, cost = _loops.gradient_one_thread(w, float(b), X, y, sample_weight, float(alpha))
+    dw, db, cost = call(_loops.gradient_one_thread, w, float(b), X, y, sample_weight, float(alpha))
     return dw.astype(X.dtype, copy=False), db, cost
 
 
@@ -49,9 +49,9 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
     Returns ``(w, b, costs, status)`` with ``w`` float64 and ``costs`` the
     ``n_iter`` recorded costs.
     """
-    costs = np.empty(max_iter, dtype=np.float64)
-    w_out, b_out, n_iter, status = _loops.descend(
-        w, float(b), X, y, sample_weight, float(alpha), float(learning_rate),
-        int(max_iter), float(tol), costs, False, 1,
-    )
-    return w_out, b_out, costs[:n_iter], status
+
+    def descend(w_master, b_now, costs, first, last):
+        return _loops.descend_one_thread(w_master, b_now, X, y, sample_weight, float(alpha),
+                                         float(learning_rate), float(tol), costs, first, last)
+
+    return run_in_slices(descend, w, float(b), int(max_iter), _loops.CONTINUE)

@@ -9,13 +9,18 @@ copied: each chunk is walked in tiles whose second touch finds them in
 cache, in the loop order of X's layout (F order, examples contiguous, is what
 ``LogisticRegression`` passes; C order works as well).
 
-The partition depends only on the shape and numba's pool size, never on the
-number of threads in use, so the result is the same to the last bit with 1
-thread or all of them. Threads: ``fastlr.set_num_threads`` (process-wide).
+The partition depends only on the shape, never on the number of threads in
+use or available, so the result is the same to the last bit with 1 thread
+or all of them, on any machine. Threads: ``fastlr.set_num_threads`` (process-wide).
+numba's own thread count (``numba.set_num_threads``, per calling thread) is
+set for the call and restored before it returns.
 
-Calls from several Python threads at once are safe: numba's ``omp`` and
-``tbb`` threading layers run them concurrently; its ``workqueue`` layer
-cannot, so there they are serialised by a lock.
+Threading layer: TBB where it is installed (``kernels._threading_layer``
+makes the ``tbb`` package loadable before numba chooses), which is safe in
+``fork``ed children and with several Python threads at once. Under a layer
+that cannot take concurrent calls (``workqueue``) calls are serialised by a
+lock. The training loop runs in slices of about 0.1 s, so that Ctrl-C stops
+it promptly (``kernels._interruptible``).
 """
 
 from __future__ import annotations
@@ -23,22 +28,26 @@ from __future__ import annotations
 import threading
 
 import numba
-import numpy as np
 
-from . import _loops
-from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, max_threads
+from . import _loops, _threading_layer
+from ._interruptible import call, run_in_slices
+from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads
 
 __all__ = ["gradient", "plan", "train"]
 
-#: Chunks per thread of the pool: enough to even out threads that run slow.
-CHUNKS_PER_THREAD = 4
+_threading_layer.prepare()
+
+#: Most chunks a pass is cut into. A constant, not a multiple of the pool
+#: size: the partition, and so every bit of the result, must not depend on
+#: the machine or on ``NUMBA_NUM_THREADS`` (which loky, for one, sets to 1 in
+#: its workers). 64 chunks keep 16 threads evened out at 4 chunks each.
+MAX_CHUNKS = 64
 
 
 def plan(n_x: int, m: int) -> int:
-    """Examples per chunk, a multiple of 4, from the shape and numba's pool size only."""
-    pool = max_threads()
+    """Examples per chunk, a multiple of 4, from the shape alone."""
     min_chunk = max(MIN_CHUNK_EXAMPLES, -(-MIN_CHUNK_ELEMENTS // n_x))
-    n_chunks = max(1, min(m // min_chunk, CHUNKS_PER_THREAD * pool))
+    n_chunks = max(1, min(m // min_chunk, MAX_CHUNKS))
     chunk = -(-m // n_chunks)
     return chunk + -chunk % 4
 
@@ -48,23 +57,29 @@ _serialise: bool | None = None  # None until the threading layer is known
 
 
 def _run(function, *args):
-    """Call a parallel function on ``get_num_threads()`` threads.
+    """Call a parallel function on ``get_num_threads()`` threads, then restore numba's setting.
 
-    numba's thread count is per calling thread, so it is set on each call
-    (cheap when unchanged). Calls are serialised where the threading layer
+    numba's thread count is per calling thread: it is set for the call and
+    put back as it was, so that a user's own ``numba.set_num_threads`` holds
+    after fastlr returns. Calls are serialised where the threading layer
     cannot take concurrent ones (``workqueue``), and until it is known.
     """
     global _serialise
     threads = get_num_threads()
-    if numba.get_num_threads() != threads:
+    before = numba.get_num_threads()
+    if before != threads:
         numba.set_num_threads(threads)
-    if _serialise is False:
-        return function(*args)
-    with _lock:
-        result = function(*args)
-        if _serialise is None:
-            _serialise = numba.threading_layer() == "workqueue"
-        return result
+    try:
+        if _serialise is False:
+            return call(function, *args)
+        with _lock:
+            result = call(function, *args)
+            if _serialise is None:
+                _serialise = _threading_layer.layer() not in _threading_layer.THREAD_SAFE
+            return result
+    finally:
+        if before != threads:
+            numba.set_num_threads(before)
 
 
 def gradient(w, b, X, y, alpha, sample_weight):
@@ -84,9 +99,10 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
     Returns ``(w, b, costs, status)`` with ``w`` float64 and ``costs`` the
     ``n_iter`` recorded costs.
     """
-    costs = np.empty(max_iter, dtype=np.float64)
-    w_out, b_out, n_iter, status = _run(
-        _loops.descend, w, float(b), X, y, sample_weight, float(alpha),
-        float(learning_rate), int(max_iter), float(tol), costs, True, plan(*X.shape),
-    )
-    return w_out, b_out, costs[:n_iter], status
+    chunk = plan(*X.shape)
+
+    def descend(w_master, b_now, costs, first, last):
+        return _run(_loops.descend_parallel, w_master, b_now, X, y, sample_weight, float(alpha),
+                    float(learning_rate), float(tol), costs, first, last, chunk)
+
+    return run_in_slices(descend, w, float(b), int(max_iter), _loops.CONTINUE)
