@@ -1,0 +1,67 @@
+"""What the process-safety tests run in a fresh interpreter: ``python process_worker.py OP...``.
+
+Each OP is ``what:kernel:layout:dtype``:
+
+- ``what``: ``gradient`` (one ``fastlr.gradient``), ``train`` (gradient
+  descent, the compiled loop), ``estimator`` (``LogisticRegression(solver="gd")``);
+- ``kernel``: a name from ``fastlr.KERNELS``;
+- ``layout``: ``C``, ``F`` or ``strided`` (a column slice of a wider array);
+- ``dtype``: ``float32`` or ``float64``.
+
+Every result is checked against the ``numpy`` kernel (gradient) or against
+``numba``'s one-thread loop run in Python (training); the process exits 1 on
+a mismatch, and a crash shows as a negative exit status (the signal).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import sys
+import warnings
+
+import numpy as np
+
+faulthandler.enable()
+
+
+def problem(layout: str, dtype: str, n_x: int = 7, m: int = 3001):
+    rng = np.random.default_rng(7)
+    if layout == "strided":
+        X = rng.standard_normal((n_x, 3 * m)).astype(dtype)[:, ::3]
+    else:
+        X = np.asarray(rng.standard_normal((n_x, m)), order=layout).astype(dtype)
+    y = (rng.random(m) < 0.4).astype(dtype)
+    return X, y
+
+
+def run(op: str) -> None:
+    import fastlr
+
+    what, kernel, layout, dtype = op.split(":")
+    X, y = problem(layout, dtype)
+    rtol = 1e-10 if dtype == "float64" else 1e-4
+    w = np.full(X.shape[0], 0.1, dtype=dtype)
+    if what == "gradient":
+        got = fastlr.gradient(w, 0.2, X, y, kernel=kernel)
+        want = fastlr.gradient(w, 0.2, X, y, kernel="numpy")
+        np.testing.assert_allclose(got[0], want[0], rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(got[1:], want[1:], rtol=rtol, atol=rtol)
+    elif what == "train":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = fastlr.train(X, y, kernel=kernel, max_iter=5, learning_rate=0.5)
+            want = fastlr.train(X, y, kernel="numpy", max_iter=5, learning_rate=0.5)
+        np.testing.assert_allclose(got.costs, want.costs, rtol=rtol)
+    elif what == "estimator":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = fastlr.LogisticRegression(solver="gd", kernel=kernel, max_iter=5).fit(X.T, y)
+        assert model.coef_.shape == (1, X.shape[0])
+    else:
+        raise SystemExit(f"unknown op {op!r}")
+
+
+if __name__ == "__main__":
+    for op in sys.argv[1:]:
+        run(op)
+    print("ok", flush=True)
