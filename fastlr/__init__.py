@@ -23,6 +23,17 @@ examples (``fastlr[dask]``); Dask is imported only when one is passed.
 
 from __future__ import annotations
 
+import os as _os
+
+# In a source checkout the kernels live in ``kernels/`` beside this folder
+# (installed as ``fastlr.kernels`` through setuptools' ``package-dir``). Run
+# from the checkout's root, this folder shadows the installed package, so
+# ``fastlr.kernels`` is looked for beside it too.
+if not _os.path.isdir(_os.path.join(__path__[0], "kernels")):
+    _checkout = _os.path.dirname(_os.path.abspath(__path__[0]))
+    if _os.path.isfile(_os.path.join(_checkout, "kernels", "_loops.py")):
+        __path__.append(_checkout)
+
 from ._errors import KernelUnavailableError, UnknownKernelError
 from ._gradient import gradient
 from ._registry import KERNELS, Kernel, available_kernels, get_kernel
