@@ -48,25 +48,48 @@ def test_breast_cancer_matches_sklearn(kernel):
     assert model.n_iter_ == pytest.approx(expected.n_iter_[0], abs=2)  # the same method and rule
 
 
-def test_ill_conditioned_matches_sklearn(rng, kernel):
+def _objective(X, y, coef, intercept, alpha, sample_weight=None):
+    """The weighted mean log-loss plus ``alpha/2 ||coef||^2``, in float64, stably."""
+    s = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    z = X @ np.ravel(coef) + float(np.ravel(intercept)[0])
+    loss = np.logaddexp(0.0, z) - y * z
+    return float((s * loss).sum() / s.sum() + 0.5 * alpha * np.dot(np.ravel(coef), np.ravel(coef)))
+
+
+def _assert_same_objective(model, expected, X, y, alpha, sample_weight=None):
+    """What the optimum guarantees: the same objective value, to rounding of the stopping rule.
+
+    On an ill-conditioned problem both optimisers may stop on L-BFGS-B's
+    relative-reduction test before the gradient test, so their coefficients
+    agree only as far as the objective's flatness allows; the objective
+    values agree far more closely than that, whichever stops first.
+    """
+    ours = _objective(X, y, model.coef_, model.intercept_, alpha, sample_weight)
+    theirs = _objective(X, y, expected.coef_, expected.intercept_, alpha, sample_weight)
+    assert abs(ours - theirs) <= 1e-9 * abs(theirs)
+
+
+def test_ill_conditioned_reaches_sklearns_objective(rng, kernel):
     X, y = _ill_conditioned(rng)
     C = 10.0
+    alpha = 1 / (C * X.shape[0])
     expected = _sklearn(X, y, C)
-    model = fastlr.LogisticRegression(kernel=kernel, alpha=1 / (C * X.shape[0]), tol=1e-10,
+    model = fastlr.LogisticRegression(kernel=kernel, alpha=alpha, tol=1e-10,
                                       max_iter=100_000).fit(X, y)
-    _assert_same_optimum(model, expected)
+    _assert_same_objective(model, expected, X, y, alpha)
 
 
-def test_sample_and_class_weights_match_sklearn(rng, kernel):
+def test_sample_and_class_weights_reach_sklearns_objective(rng, kernel):
     X, y = _ill_conditioned(rng, m=300, n=5)
     weights = rng.random(X.shape[0]) * 2
     class_weight = {0: 1.0, 1: 3.0}
     C = 1.0
     expected = _sklearn(X, y, C, sample_weight=weights, class_weight=class_weight)
-    total = float((weights * np.where(y == 1, 3.0, 1.0)).sum())
-    model = fastlr.LogisticRegression(kernel=kernel, alpha=1 / (C * total), tol=1e-10, max_iter=100_000,
+    combined = weights * np.where(y == 1, 3.0, 1.0)
+    alpha = 1 / (C * float(combined.sum()))
+    model = fastlr.LogisticRegression(kernel=kernel, alpha=alpha, tol=1e-10, max_iter=100_000,
                                       class_weight=class_weight).fit(X, y, sample_weight=weights)
-    _assert_same_optimum(model, expected)
+    _assert_same_objective(model, expected, X, y, alpha, combined)
 
 
 def test_train_result():
