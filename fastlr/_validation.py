@@ -64,12 +64,19 @@ class Problem(NamedTuple):
 
 
 def compute_dtype(name: str, array: np.ndarray) -> np.dtype:
-    """The float dtype an argument is computed in, or a TypeError."""
+    """The float dtype an argument is computed in, or a TypeError.
+
+    float32 and float64 in the other byte order (big-endian data from a
+    file) are computed in the native one: a copy, once.
+    """
     dtype = array.dtype
     if dtype in _FLOAT_DTYPES:
         return dtype
     if dtype.kind in "biu":
         return np.dtype(np.float64)
+    native = dtype.newbyteorder("=")
+    if native in _FLOAT_DTYPES:
+        return native
     raise TypeError(f"{name} has dtype {dtype}; fastlr accepts {_ALLOWED_DTYPES}")
 
 
@@ -79,8 +86,18 @@ def check_real(name: str, array: Any) -> None:
         raise TypeError(f"{name} has dtype {array.dtype}; fastlr accepts {_ALLOWED_DTYPES}")
 
 
+def _refuse_sparse(name: str, X: Any) -> None:
+    """scipy.sparse input would become a 0-d object array: say what it is instead."""
+    if type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"{name} is a scipy.sparse {type(X).__name__}; fastlr's kernels take dense arrays "
+            f"for now: pass {name}.toarray() if it fits in memory"
+        )
+
+
 def as_matrix(X: Any, name: str = "X") -> np.ndarray:
     """``X`` as a non-empty 2-D float32/float64 array, without copying when possible."""
+    _refuse_sparse(name, X)
     X = np.asarray(X)
     check_real(name, X)
     check_two_dimensional(name, X)

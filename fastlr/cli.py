@@ -8,8 +8,10 @@
     which ``fastlr.LogisticRegression.load`` reads back.
 
 Bad input (a missing file or column, a non-numeric feature, a target with
-other than two values, an unknown kernel) prints one line on stderr and
-exits with status 2, without a traceback.
+other than two values, an output folder that does not exist, an unknown
+kernel) prints one line on stderr and exits with status 2, without a
+traceback, before any training. Ctrl-C prints one line and exits with
+status 130, as shells expect of an interrupted command.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -86,7 +89,8 @@ def _compare(args: argparse.Namespace) -> int:
     print()
     print(speedup_table(results))
     print()
-    print(f"{READ}: the fastest single pass over X (all threads); 'of read' is its time over the kernel's.")
+    print(f"{READ}: the fastest pass over X measured at that size (a parallel read, a one-thread "
+          "X.sum(), or a kernel if one was faster); 'of read' is its time over the kernel's.")
     print("first call: the first gradient at that size, including numba's compile or cache load.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
@@ -139,7 +143,7 @@ def _number(text: str) -> float | None:
 def _read_csv(path: str, target: str):
     """``(X (n_samples, n_features) float64, labels, feature names)`` from a CSV file."""
     try:
-        with open(path, newline="", encoding="utf-8") as file:
+        with open(path, newline="", encoding="utf-8-sig") as file:  # a byte-order mark is not a name
             rows = list(csv.reader(file))
     except OSError as exc:
         raise UsageError(f"cannot read {path!r}: {exc.strerror or exc}") from None
@@ -175,23 +179,46 @@ def _read_csv(path: str, target: str):
 
 
 def _classes(labels: list[str], target: str) -> tuple[list, np.ndarray]:
-    """The two classes (numbers when every label is one) and 0/1 labels."""
+    """The two classes (numbers when every label is one) and 0/1 labels.
+
+    Numeric labels are compared as numbers, so that ``0`` and ``0.0`` are one
+    class; any other label as text.
+    """
     distinct = sorted(set(labels))
-    if len(distinct) != 2:
-        shown = ", ".join(repr(value) for value in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
-        raise UsageError(f"target column {target!r} has {len(distinct)} distinct values ({shown}); "
-                         "fastlr train needs exactly two")
-    numbers = [_number(value) for value in distinct]
-    if all(number is not None for number in numbers):
-        classes = [int(n) if float(n).is_integer() else n for n in sorted(numbers)]
-        positive = distinct[numbers.index(max(numbers))]
-    else:
-        classes, positive = distinct, distinct[1]
-    y = np.array([1.0 if label == positive else 0.0 for label in labels])
-    return classes, y
+    numbers = {label: _number(label) for label in distinct}
+    numeric = all(number is not None for number in numbers.values())
+    values = sorted(set(numbers.values())) if numeric else distinct
+    if len(values) != 2:
+        if numeric and len(values) != len(distinct):
+            spelled = ", ".join(repr(value) for value in distinct[:8]) + (", ..." if len(distinct) > 8 else "")
+            found = (f"{len(values)} distinct numeric value{'s' if len(values) != 1 else ''} "
+                     f"(written {spelled})")
+        else:
+            shown = ", ".join(repr(value) for value in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
+            found = f"{len(distinct)} distinct values ({shown})"
+        raise UsageError(f"target column {target!r} has {found}; fastlr train needs exactly two")
+    if numeric:
+        y = np.array([1.0 if numbers[label] == values[1] else 0.0 for label in labels])
+        return [int(n) if float(n).is_integer() else n for n in values], y
+    y = np.array([1.0 if label == values[1] else 0.0 for label in labels])
+    return values, y
+
+
+def _check_output(path: str | None) -> None:
+    """Fail before training when the model could not be saved where asked."""
+    if not path:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot save the model to {path!r}: folder {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"cannot save the model to {path!r}: it is a folder")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot save the model to {path!r}: folder {folder!r} is not writable")
 
 
 def _train(args: argparse.Namespace) -> int:
+    _check_output(args.output)
     X, labels, feature_names = _read_csv(args.file, args.target)
     classes, y = _classes(labels, args.target)
     kernel = get_kernel(args.kernel).name if args.kernel else "auto"
@@ -300,6 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, UnknownKernelError, KernelUnavailableError, ValueError, FloatingPointError) as exc:
         print(f"fastlr {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"fastlr {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

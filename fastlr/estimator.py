@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._dask_estimator import check_binary, dask_fit_input, is_dask_array, lazy_take
-from ._model_file import model_dict, read_model, write_model
+from ._model_file import check_model, model_dict, read_model, write_model
 from ._training import train
 
 __all__ = ["LogisticRegression"]
@@ -245,7 +245,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def from_dict(cls, data: dict) -> LogisticRegression:
-        """A fitted model back from :meth:`to_dict`."""
+        """A fitted model back from :meth:`to_dict` (checked: ``ValueError`` names a bad key)."""
+        check_model(data)
         model = cls(**data["params"])
         dtype = np.dtype(data["dtype"])
         model.coef_ = np.asarray(data["coef"], dtype=dtype).reshape(1, -1)

@@ -112,6 +112,8 @@ def test_train_matches_the_estimator(tmp_path, csv_file):
         ("f1,label\n1,0\n2,0\n", "label", "target column 'label' has 1 distinct values"),
         ("", "label", "is empty"),
         ("f1,label\n1,0\n2\n", "label", "line 3: 1 fields, but the header has 2"),
+        ("f1,label\n1,0\n2,0.0\n3,0\n", "label",
+         "target column 'label' has 1 distinct numeric value (written '0', '0.0')"),
     ],
 )
 def test_train_bad_files(tmp_path, content, target, message):
@@ -123,6 +125,75 @@ def test_train_bad_files(tmp_path, content, target, message):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr, done.stderr
+
+
+def test_train_numeric_labels_spelled_two_ways_are_one_class(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    path = tmp_path / "data.csv"
+    path.write_text("f1,label\n-2,0\n-1,0.0\n1,1\n2,1.0\n")
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "label", "--output", str(model_path)]) == 0
+    model = fastlr.LogisticRegression.load(model_path)
+    assert model.classes_.tolist() == [0, 1]
+    assert model.coef_[0, 0] > 0  # class 1 (written 1 and 1.0) on the side of large f1
+
+
+def test_train_reads_a_csv_with_a_byte_order_mark(tmp_path, csv_file, capsys):
+    pytest.importorskip("sklearn")
+    path, _, _ = csv_file
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as spreadsheet programs save "CSV UTF-8"
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(marked), "--target", "label", "--output", str(model_path)]) == 0
+    assert fastlr.LogisticRegression.load(model_path).feature_names_in_.tolist() == ["f1", "f2", "f3"]
+
+
+def test_train_output_into_a_missing_folder_fails_before_training(tmp_path, csv_file):
+    path, _, _ = csv_file
+    target = tmp_path / "no" / "such" / "model.json"
+    done = subprocess.run([sys.executable, "-m", "fastlr", "train", str(path), "--target", "label",
+                           "--output", str(target)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stdout == ""  # nothing trained
+    assert done.stderr.strip().splitlines() == [
+        f"fastlr train: error: cannot save the model to {str(target)!r}: folder "
+        f"{str(target.parent)!r} does not exist"]
+
+
+def test_compare_says_why_it_skipped(capsys):
+    assert main(["compare", "--sizes", "50x2000", "--kernels", "python", "--repeat", "1", "--budget", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "python at 50 x 2000 skipped: estimated" in out and "exceed the 0 s budget" in out
+
+
+def test_compare_never_skips_a_fast_kernel_for_its_fixed_cost(monkeypatch):
+    """A kernel whose small calls cost a fixed 5 ms (a pool waking on a busy machine) is timed, not skipped."""
+    import time as time_module
+
+    from fastlr import _compare
+
+    real = _compare.gradient
+
+    def slow_start(w, b, X, y, kernel):
+        time_module.sleep(0.005)
+        return real(w, b, X, y, kernel=kernel)
+
+    monkeypatch.setattr(_compare, "gradient", slow_start)
+    results = _compare.measure([(10, 200_000)], ["numpy"], repeat=1, budget=1.0, read_baseline=False)
+    assert results[0].skipped is None and results[0].seconds is not None
+
+
+def test_compare_never_reports_more_than_the_read_limit():
+    from fastlr import _compare
+
+    results = _compare.measure([(20, 3000), (5, 50_000)], ["numpy", *_COMPILED, "auto"], repeat=2)
+    for size in {(r.n_x, r.m) for r in results}:
+        here = [r for r in results if (r.n_x, r.m) == size]
+        read = next(r for r in here if r.kernel == _compare.READ).seconds
+        assert all(read <= r.seconds for r in here if r.seconds is not None)
+
+
+_COMPILED = [name for name in ("numba", "numba-parallel") if name in fastlr.available_kernels()]
 
 
 def test_compare_fit_against_sklearn(tmp_path, capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 
 import numpy as np
@@ -117,3 +119,41 @@ def test_save_and_load_round_trip(tmp_path, breast_cancer):
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     assert loaded.get_params() == model.get_params()
     assert loaded.n_iter_ == model.n_iter_
+
+
+def _saved(tmp_path, breast_cancer, dtype=np.float64):
+    X, y = breast_cancer
+    model = LogisticRegression(alpha=0.01, max_iter=100).fit(X.astype(dtype), y)
+    path = tmp_path / "model.json"
+    model.save(path)
+    return path, json.loads(path.read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["coef"].__setitem__(0, float("nan")), "'coef' must hold finite numbers; got nan"),
+        (lambda d: d.__setitem__("intercept", None), "'intercept' must be a number; got None"),
+        (lambda d: d.__setitem__("classes", [1, 1]), "'classes' must be a list of two distinct labels"),
+        (lambda d: d.__setitem__("dtype", "int8"), "'dtype' must be one of 'float32', 'float64'; got 'int8'"),
+        (lambda d: d.__setitem__("dtype", "float32"), "which float32 cannot store exactly"),
+        (lambda d: d.pop("coef"), "missing key 'coef'"),
+        (lambda d: d.pop("params"), "missing key 'params'"),
+        (lambda d: d.__setitem__("feature_names", ["a"]), "'feature_names' must be 30 strings"),
+        (lambda d: d.__setitem__("n_iter", -1), "'n_iter' must be a non-negative integer; got -1"),
+    ],
+)
+def test_load_refuses_a_damaged_file(tmp_path, breast_cancer, change, message):
+    path, data = _saved(tmp_path, breast_cancer)
+    change(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        LogisticRegression.load(path)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        LogisticRegression.from_dict(data)
+
+
+def test_load_keeps_float32_coefficients_exactly(tmp_path, breast_cancer):
+    path, _ = _saved(tmp_path, breast_cancer, np.float32)
+    loaded = LogisticRegression.load(path)
+    assert loaded.coef_.dtype == np.float32
