@@ -168,3 +168,23 @@ def test_course_notes_example():
     np.testing.assert_allclose(dw, [-0.5])
     assert db == 0.0
     assert cost == pytest.approx(np.log(2.0))
+
+
+def test_float32_sums_over_many_examples_stay_within_1e4(kernel):
+    """float32 X with examples contiguous, built so that float32 running sums drift.
+
+    Every example's ``dz`` is 0.5 and X alternates 1 and 1 + 2**-10, so the
+    exact ``dw`` is known; BLAS summing 500,000 examples one by one in
+    float32 was 4.7e-4 off. The loops of ``python`` and ``partial`` sum in
+    float64 but would take minutes here.
+    """
+    if kernel in ("python", "partial"):
+        pytest.skip("10 million Python-level steps")
+    m = 500_000
+    X = np.ones((20, m), dtype=np.float32, order="F")
+    X[:, ::2] = 1.0009765625
+    y = np.zeros(m, dtype=np.float32)
+    dw, db, cost = fastlr.gradient(np.zeros(20, dtype=np.float32), 0.0, X, y, kernel=kernel)
+    exact = 0.5 * (m // 2 * 1.0 + (m - m // 2) * 1.0009765625) / m
+    assert np.max(np.abs(dw.astype(np.float64) - exact)) <= 1e-4 * exact
+    assert db == pytest.approx(0.5, rel=1e-6)
