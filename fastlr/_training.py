@@ -15,9 +15,10 @@ The loop the course notes cannot vectorise away::
 - Both solvers run on an :class:`~fastlr._objective.Objective`: the data in
   memory, or Dask chunks on a cluster (``fastlr._dask_objective``), one
   map-reduce per evaluation.
-- A kernel with a compiled loop (``Kernel.train``) runs every iteration
-  without Python, for data in memory; the others, Dask input, and any run
-  with a ``callback``, loop here.
+- A kernel with a compiled loop (``Kernel.train``) runs its iterations
+  without Python, for data in memory, in slices of about 0.1 s so that
+  Ctrl-C is seen between them; the others, Dask input, and any run with a
+  ``callback``, loop here.
 - Validation happens once, before the loop. A cost or gradient that stops
   being finite raises ``FloatingPointError`` naming the iteration (or
   ``ValueError`` naming X when X holds NaN or inf); NaN coefficients are
@@ -186,7 +187,8 @@ def train(
     kernel : str or Kernel, default "auto"
         The gradient kernel; ``"auto"`` picks from X as :func:`fastlr.gradient`
         does (the kernel that ran is ``TrainResult.kernel``). ``numba`` and
-        ``numba-parallel`` run the whole loop compiled.
+        ``numba-parallel`` run the loop compiled (in slices of about 0.1 s,
+        between which Ctrl-C raises ``KeyboardInterrupt``).
     alpha : float, default 0.0
         L2 penalty strength, ``>= 0``.
     learning_rate : float or "auto", default "auto"

@@ -30,14 +30,17 @@ A kernel may also expose a compiled gradient-descent loop::
         -> (w float64, b, costs, status)
 
 with ``status`` one of the codes below; see ``fastlr._training`` for the
-iteration it must compute.
+iteration it must compute. A compiled loop returns to Python at least every
+~0.1 s (``_interruptible``), so that Ctrl-C stops it.
 
 Kernel modules know nothing of each other. What they share lives in private
 modules: ``_stable`` (the per-example math on Python floats),
 ``_vector_math`` (the same math, vectorisable, for compiled loops),
 ``_loops`` (the compiled loops of ``numba`` and ``numba-parallel``),
-``_threads`` (the thread setting of the multi-threaded kernels) and
-``_ieee`` (floating-point error state).
+``_threads`` (the thread setting of the multi-threaded kernels),
+``_threading_layer`` (numba's TBB layer made loadable),
+``_interruptible`` (compiled calls that Ctrl-C can stop) and ``_ieee``
+(floating-point error state).
 """
 
 #: ``train`` status: stopped at ``max_iter`` before ``tol``.
