@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels._interruptible import call  # Ctrl-C during a compiled call: a KeyboardInterrupt
+
 __all__ = ["read_once"]
 
 _compiled = None
@@ -65,5 +67,5 @@ def read_once(X: np.ndarray) -> float:
         return float(X.sum())
     read_flat, read_rows = _compiled
     if X.flags.c_contiguous or X.flags.f_contiguous:
-        return float(read_flat(X.ravel(order="K"), _BLOCK))
-    return float(read_rows(X))
+        return float(call(read_flat, X.ravel(order="K"), _BLOCK))
+    return float(call(read_rows, X))
