@@ -8,9 +8,9 @@ Each OP is ``what:kernel:layout:dtype``:
 - ``layout``: ``C``, ``F`` or ``strided`` (a column slice of a wider array);
 - ``dtype``: ``float32`` or ``float64``.
 
-Every result is checked against the ``numpy`` kernel (gradient) or against
-``numba``'s one-thread loop run in Python (training); the process exits 1 on
-a mismatch, and a crash shows as a negative exit status (the signal).
+Every gradient and every training run is checked against the ``numpy``
+kernel's; the process exits 1 on a mismatch, and a crash shows as a
+negative exit status (the signal).
 """
 
 from __future__ import annotations
