@@ -34,6 +34,10 @@ if not _os.path.isdir(_os.path.join(__path__[0], "kernels")):
     if _os.path.isfile(_os.path.join(_checkout, "kernels", "_loops.py")):
         __path__.append(_checkout)
 
+from .kernels import _threading_layer
+
+_threading_layer.preload_early()  # TBB findable before any numba code chooses a layer
+
 from ._errors import KernelUnavailableError, UnknownKernelError
 from ._gradient import gradient
 from ._registry import KERNELS, Kernel, available_kernels, get_kernel

@@ -27,16 +27,24 @@ default choice finds it. It changes nothing numba has not yet chosen:
 - once numba has started its threads (the user's own parallel code ran
   first), the layer is fixed for the process and left alone.
 
+``import fastlr`` calls :func:`preload_early`, which loads the library
+without importing numba when it lies where pip puts it (``sys.prefix/lib``,
+one file check and one ``dlopen``), so that TBB is chosen even when the
+user's own ``parallel=True`` code runs before fastlr's first parallel call.
+The kernels call :func:`prepare`, which also finds the library through the
+``tbb`` distribution's metadata.
+
 :func:`layer` tells which layer runs, once it is known. Pure Python; numba
-is imported only by :func:`prepare`.
+is imported only by :func:`prepare` and :func:`layer`.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 
-__all__ = ["FORK_SAFE", "THREAD_SAFE", "layer", "prepare"]
+__all__ = ["FORK_SAFE", "THREAD_SAFE", "layer", "preload_early", "prepare"]
 
 #: Layers whose pool survives ``fork()`` (GNU OpenMP's does not).
 FORK_SAFE = frozenset({"tbb", "workqueue"})
@@ -44,8 +52,36 @@ FORK_SAFE = frozenset({"tbb", "workqueue"})
 THREAD_SAFE = frozenset({"tbb", "omp"})
 
 _LIBRARY = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib", "win32": "tbb12.dll"}
+#: What ``NUMBA_THREADING_LAYER`` may say for TBB to be numba's choice.
+_TBB_CHOICES = ("default", "tbb", "safe", "threadsafe", "forksafe")
 _prepared = False
 _loaded: ctypes.CDLL | None = None  # kept alive for the life of the process
+
+
+def _load(path: str) -> None:
+    global _loaded
+    if _loaded is None:
+        try:
+            _loaded = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+        except OSError:
+            _loaded = None
+
+
+def preload_early() -> None:
+    """Load the ``tbb`` package's library from ``sys.prefix/lib``, if numba has not started yet.
+
+    Imports nothing; costs a file check when the library is not there.
+    """
+    name = _LIBRARY.get(sys.platform)
+    if name is None or sys.platform == "win32" or _loaded is not None:
+        return
+    if "numba" in sys.modules:  # numba may have chosen already: prepare() looks
+        return
+    if os.environ.get("NUMBA_THREADING_LAYER", "default").lower() not in _TBB_CHOICES:
+        return
+    path = os.path.join(sys.prefix, "lib", name)
+    if os.path.isfile(path):
+        _load(path)
 
 
 def _tbb_library_path() -> str | None:
@@ -72,7 +108,7 @@ def prepare() -> None:
     Idempotent and cheap after the first call. Never raises: without a
     loadable TBB numba chooses as it always would.
     """
-    global _prepared, _loaded
+    global _prepared
     if _prepared:
         return
     _prepared = True
@@ -81,18 +117,14 @@ def prepare() -> None:
 
     if parallel._is_initialized:  # the layer is already fixed for this process
         return
-    wanted = str(config.THREADING_LAYER).lower()
-    if wanted not in ("default", "tbb", "safe", "threadsafe", "forksafe"):
+    if str(config.THREADING_LAYER).lower() not in _TBB_CHOICES or _loaded is not None:
         return
     try:
         from numba.np.ufunc import tbbpool  # noqa: F401  (loads: TBB is already findable)
     except ImportError:
         path = _tbb_library_path()
         if path is not None:
-            try:
-                _loaded = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
-            except OSError:
-                _loaded = None
+            _load(path)
 
 
 def layer() -> str | None:

@@ -228,6 +228,33 @@ def test_threading_layer_is_fork_safe(warm_cache):
     assert done.stdout.split() == ["tbb", "True"]
 
 
+def test_users_own_parallel_code_first_still_gets_tbb(warm_cache):
+    """``import fastlr``, then the user's own ``parallel=True`` function runs before any fastlr kernel."""
+    try:
+        from importlib import metadata
+
+        metadata.distribution("tbb")
+    except Exception:
+        pytest.skip("the tbb package is not installed here")
+    code = textwrap.dedent("""
+        import fastlr, numba
+
+        @numba.njit(parallel=True)
+        def total(n):
+            s = 0.0
+            for i in numba.prange(n):
+                s += i
+            return s
+
+        total(10)
+        print(numba.threading_layer())
+    """)
+    done = subprocess.run([sys.executable, "-c", code], env=_child_env(warm_cache),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["tbb"]
+
+
 # -- the source checkout -------------------------------------------------------------
 
 def test_imports_from_the_checkout_root():
