@@ -15,8 +15,9 @@ user pays it). Per kernel and size:
   through the best of three calls on the first 64 and the first 512
   examples, so that a fixed cost per call (waking a thread pool on a busy
   machine) is not multiplied by m / 64; a kernel is skipped only if a
-  real call on all of X confirms it is over the budget, or, for the loops
-  of ``python`` and ``partial``, if the line alone says so;
+  real call on all of X (the second: the first compiles for X's own layout,
+  and is reported as ``first_call``) confirms it is over the budget, or, for
+  the loops of ``python`` and ``partial``, if the line alone says so;
 - ``auto`` is timed as a kernel of its own, and records which kernel it ran.
 
 Per size, the memory-read baseline (``fastlr._memory_read``) is timed the
@@ -39,7 +40,7 @@ from __future__ import annotations
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Callable, Iterable
 
 import numpy as np
@@ -144,39 +145,49 @@ def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = No
         if read_baseline:
             read_once(X)  # compile or load the cache
             time.sleep(_SETTLE_SECONDS)
-            parallel_read = time_per_call(lambda: read_once(X), repeat)
-            one_thread_read = time_per_call(X.sum, repeat)
-            results.append(Measurement(n_x, m, READ, min(parallel_read, one_thread_read), None,
-                                       bytes_read=X.nbytes))
+            read_seconds = min(time_per_call(lambda: read_once(X), repeat),
+                               time_per_call(X.sum, repeat))
+        here = []
         for name in kernels:
-            estimate = _estimate(lambda k: gradient(w, b, X[:, :k], y[:k], kernel=name), m)
-            ran = choose_kernel_name(X) if name == AUTO else None
-            measurement = None
-            if estimate * (repeat + 2) > budget:
-                if name in _LOOPS:
-                    per_call = estimate
-                else:  # one real call decides: compiled kernels have fixed costs the line may inflate
-                    time.sleep(_SETTLE_SECONDS)
-                    per_call = _seconds(lambda: gradient(w, b, X, y, kernel=name))
-                if per_call * (repeat + 2) > budget:
-                    how = "estimated" if name in _LOOPS else "measured"
-                    measurement = Measurement(
-                        n_x, m, name, None, None,
-                        f"{how} {per_call:.2g} s per gradient; {repeat + 2} calls exceed the "
-                        f"{budget:g} s budget (--budget)",
-                        bytes_read=X.nbytes, ran=ran)
-            if measurement is None:
-                time.sleep(_SETTLE_SECONDS)
-                first = _seconds(lambda: gradient(w, b, X, y, kernel=name))
-                seconds = time_per_call(lambda: gradient(w, b, X, y, kernel=name), repeat)
-                measurement = Measurement(n_x, m, name, seconds, first, bytes_read=X.nbytes, ran=ran)
-            results.append(measurement)
+            here.append(_measure_kernel(name, w, b, X, y, repeat, budget))
             if on_step is not None:
                 on_step(f"{name} {n_x}x{m}")
-        if read_baseline:
-            results = _fastest_read(results, n_x, m)
+        if read_baseline:  # the fastest pass over X seen at this size (see above)
+            fastest = min([read_seconds, *(r.seconds for r in here if r.seconds is not None)])
+            here.insert(0, Measurement(n_x, m, READ, fastest, None, bytes_read=X.nbytes))
+        results.extend(here)
         del X
     return results
+
+
+def _measure_kernel(name: str, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray,
+                    repeat: int, budget: float) -> Measurement:
+    """One kernel at one size: timed, or skipped with the reason (see the module docstring)."""
+    n_x, m = X.shape
+    ran = choose_kernel_name(X) if name == AUTO else None
+
+    def full() -> object:
+        return gradient(w, b, X, y, kernel=name)
+
+    first = None
+    estimate = _estimate(lambda k: gradient(w, b, X[:, :k], y[:k], kernel=name), m)
+    if estimate * (repeat + 2) > budget:
+        if name in _LOOPS:
+            per_call, how = estimate, "estimated"
+        else:  # real calls decide: compiled kernels have fixed costs the line may inflate
+            time.sleep(_SETTLE_SECONDS)
+            first = _seconds(full)  # compiles, or loads, for X's own layout
+            per_call, how = _seconds(full), "measured"
+        if per_call * (repeat + 2) > budget:
+            return Measurement(n_x, m, name, None, None,
+                               f"{how} {per_call:.2g} s per gradient; {repeat + 2} calls exceed "
+                               f"the {budget:g} s budget (--budget)",
+                               bytes_read=X.nbytes, ran=ran)
+    if first is None:
+        time.sleep(_SETTLE_SECONDS)
+        first = _seconds(full)
+    return Measurement(n_x, m, name, time_per_call(full, repeat), first, bytes_read=X.nbytes,
+                       ran=ran)
 
 
 def _estimate(call_on: Callable[[int], object], m: int) -> float:
@@ -189,18 +200,6 @@ def _estimate(call_on: Callable[[int], object], m: int) -> float:
     t_large = min(_seconds(lambda: call_on(large)) for _ in range(3))
     slope = max(t_large - t_small, 0.0) / (large - small)
     return t_large + slope * (m - large)
-
-
-def _fastest_read(results: list[Measurement], n_x: int, m: int) -> list[Measurement]:
-    """Make this size's read baseline the fastest pass over X measured for it (see above)."""
-    here = [r for r in results if (r.n_x, r.m) == (n_x, m)]
-    read = next(r for r in here if r.kernel == READ)
-    times = [r.seconds for r in here if r.seconds is not None]
-    fastest = min(times)
-    if fastest >= read.seconds:
-        return results
-    faster = replace(read, seconds=fastest)
-    return [faster if r is read else r for r in results]
 
 
 def _format_time(seconds: float | None) -> str:
