@@ -49,3 +49,6 @@ MAX_ITER = 0
 CONVERGED = 1
 #: ``train`` status: the cost or gradient stopped being finite.
 NOT_FINITE = 2
+#: Status of one slice of a compiled loop (``_interruptible.run_in_slices``):
+#: training goes on. Never returned by ``train``.
+CONTINUE = -1

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import MAX_ITER
+from . import CONTINUE, MAX_ITER
 
 __all__ = ["SLICE_SECONDS", "call", "run_in_slices"]
 
@@ -44,12 +44,12 @@ def call(function: Callable[..., Any], *args: Any) -> Any:
 
 
 def run_in_slices(descend: Callable[..., tuple[float, int, int]], w0: np.ndarray, b: float,
-                  max_iter: int, continue_status: int):
+                  max_iter: int):
     """Run ``descend(w, b, costs, first, last) -> (b, n_iter, status)`` slice by slice.
 
     ``descend`` runs iterations ``first`` to ``last - 1`` on the float64
-    ``w`` in place, writing ``costs[k]``, and returns ``continue_status``
-    while training goes on. The first slice is one iteration; each next one
+    ``w`` in place, writing ``costs[k]``, and returns ``CONTINUE`` while
+    training goes on; it makes its compiled call through :func:`call`. The first slice is one iteration; each next one
     is sized from the last one's time to take about :data:`SLICE_SECONDS`.
 
     Returns ``(w, b, costs, status)`` as a kernel's ``train`` does, with
@@ -59,15 +59,15 @@ def run_in_slices(descend: Callable[..., tuple[float, int, int]], w0: np.ndarray
     costs = np.empty(max_iter, dtype=np.float64)
     done = 0
     length = 1
-    status = continue_status
+    status = CONTINUE
     while done < max_iter:
         first, last = done, min(max_iter, done + length)
         started = time.perf_counter()
-        b, done, status = call(descend, w, b, costs, first, last)
-        if status != continue_status:
+        b, done, status = descend(w, b, costs, first, last)
+        if status != CONTINUE:
             break
         per_iteration = (time.perf_counter() - started) / (last - first)
         length = max(1, min(length * _GROWTH, int(SLICE_SECONDS / max(per_iteration, 1e-9))))
-    if status == continue_status:
+    if status == CONTINUE:
         status = MAX_ITER
     return w, b, costs[:done], status

@@ -46,11 +46,10 @@ import math
 import numba
 import numpy as np
 
-from . import CONVERGED, NOT_FINITE
+from . import CONTINUE, CONVERGED, NOT_FINITE
 from ._vector_math import exp_nonpositive, log1p_unit, sigmoid_and_loss
 
 __all__ = [
-    "CONTINUE",
     "FASTMATH",
     "descend_one_thread",
     "descend_parallel",
@@ -406,11 +405,6 @@ def gradient_parallel(w, b, X, y, s, alpha, chunk):
     db, cost = _parallel_sums(w, b, X, y, s, dw, rows, db_parts, cost_parts, chunk)
     db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
     return dw, db, cost
-
-
-#: :func:`descend_one_thread` / :func:`descend_parallel` status: the slice
-#: ended with training still going.
-CONTINUE = -1
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)  # IEEE tests: fastmath may fold them

@@ -51,7 +51,7 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
     """
 
     def descend(w_master, b_now, costs, first, last):
-        return _loops.descend_one_thread(w_master, b_now, X, y, sample_weight, float(alpha),
-                                         float(learning_rate), float(tol), costs, first, last)
+        return call(_loops.descend_one_thread, w_master, b_now, X, y, sample_weight, float(alpha),
+                    float(learning_rate), float(tol), costs, first, last)
 
-    return run_in_slices(descend, w, float(b), int(max_iter), _loops.CONTINUE)
+    return run_in_slices(descend, w, float(b), int(max_iter))

@@ -105,4 +105,4 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
         return _run(_loops.descend_parallel, w_master, b_now, X, y, sample_weight, float(alpha),
                     float(learning_rate), float(tol), costs, first, last, chunk)
 
-    return run_in_slices(descend, w, float(b), int(max_iter), _loops.CONTINUE)
+    return run_in_slices(descend, w, float(b), int(max_iter))
