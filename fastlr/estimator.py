@@ -247,6 +247,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def from_dict(cls, data: dict) -> LogisticRegression:
         """A fitted model back from :meth:`to_dict` (checked: ``ValueError`` names a bad key)."""
         check_model(data)
+        return cls._from_checked(data)
+
+    @classmethod
+    def _from_checked(cls, data: dict) -> LogisticRegression:
+        """A fitted model from data that passed ``check_model``."""
         model = cls(**data["params"])
         dtype = np.dtype(data["dtype"])
         model.coef_ = np.asarray(data["coef"], dtype=dtype).reshape(1, -1)
@@ -266,4 +271,4 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike) -> LogisticRegression:
         """Read a model written by :meth:`save` or by ``fastlr train --output``."""
-        return cls.from_dict(read_model(path))
+        return cls._from_checked(read_model(path))  # read_model checks, naming the file
