@@ -33,6 +33,20 @@ WORKER = Path(__file__).with_name("process_worker.py")
 COMPILED = [name for name in ("numba", "numba-parallel") if name in fastlr.available_kernels()]
 pytestmark = pytest.mark.skipif(not COMPILED, reason="numba is not installed")
 
+
+def _have_tbb() -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.distribution("tbb")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+#: Whether the ``tbb`` package (fastlr's threading layer) is installed here.
+HAVE_TBB = _have_tbb()
+
 #: Every compiled call a user can make, in one order.
 OPS = [
     f"{what}:{kernel}:{layout}:{dtype}"
@@ -219,22 +233,14 @@ def test_threading_layer_is_fork_safe(warm_cache):
     done = subprocess.run([sys.executable, "-c", code], env=_child_env(warm_cache),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    try:
-        from importlib import metadata
-
-        metadata.distribution("tbb")
-    except Exception:
+    if not HAVE_TBB:
         pytest.skip(f"the tbb package is not installed here; numba chose {done.stdout.split()[0]}")
     assert done.stdout.split() == ["tbb", "True"]
 
 
 def test_users_own_parallel_code_first_still_gets_tbb(warm_cache):
     """``import fastlr``, then the user's own ``parallel=True`` function runs before any fastlr kernel."""
-    try:
-        from importlib import metadata
-
-        metadata.distribution("tbb")
-    except Exception:
+    if not HAVE_TBB:
         pytest.skip("the tbb package is not installed here")
     code = textwrap.dedent("""
         import fastlr, numba
