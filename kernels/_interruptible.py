@@ -12,11 +12,16 @@ Ctrl-C waits. Two things make it prompt and clean:
   compiled call back into a ``KeyboardInterrupt``. Boxing the result runs a
   little Python, which raises the pending ``KeyboardInterrupt``; numba then
   reports ``SystemError: ... returned a result with an exception set``, and
-  ``except KeyboardInterrupt`` would not catch it.
+  ``except KeyboardInterrupt`` would not catch it. A Ctrl-C during numba's
+  compile (or its cache write) would be dropped inside an LLVM callback and
+  turn into a ``RuntimeError``: :func:`call` holds SIGINT while numba
+  compiles and raises it when the call ends.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from typing import Any, Callable
 
@@ -32,8 +37,66 @@ SLICE_SECONDS = 0.1
 _GROWTH = 8
 
 
+_MAIN = threading.main_thread()
+_calls_in_main = 0  # depth of call() in the main thread
+_listening = False  # the compile listener is registered with numba
+_deferred_from = None  # SIGINT's handler while a compile in call() defers it
+_interrupted = False  # a SIGINT arrived while deferred
+
+
+def _note_interrupt(signum, frame):
+    global _interrupted
+    _interrupted = True
+
+
+def _listen() -> None:
+    """Register, once, the numba compile listener that defers SIGINT (see :func:`call`)."""
+    global _listening
+    from numba.core import event
+
+    class DeferInterrupts(event.Listener):
+        def on_start(self, _event):
+            global _deferred_from
+            if (_calls_in_main and _deferred_from is None
+                    and threading.current_thread() is _MAIN
+                    and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+                _deferred_from = signal.signal(signal.SIGINT, _note_interrupt)
+
+        def on_end(self, _event):
+            pass  # numba saves to its cache after this: SIGINT stays deferred until call() ends
+
+    event.register("numba:compile", DeferInterrupts())
+    _listening = True
+
+
+def _resume_interrupts() -> None:
+    """Put SIGINT's handler back; raise the ``KeyboardInterrupt`` that was held."""
+    global _deferred_from, _interrupted
+    signal.signal(signal.SIGINT, _deferred_from)
+    _deferred_from = None
+    if _interrupted:
+        _interrupted = False
+        raise KeyboardInterrupt
+
+
 def call(function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)``, with a Ctrl-C during the call raised as ``KeyboardInterrupt``."""
+    """``function(*args)``, with a Ctrl-C during the call raised as ``KeyboardInterrupt``.
+
+    Two ways numba loses a Ctrl-C are undone here. During a compiled run it
+    surfaces as a ``SystemError`` (see the module docstring). During a
+    compile, or the cache write after it, LLVM calls back into Python, the
+    ``KeyboardInterrupt`` raised in that callback is printed and dropped, and
+    numba fails with ``RuntimeError: no compiled object yet``. So while
+    numba compiles in a call from the main thread, SIGINT is only noted
+    (where Python's default handler was in place), and raised when the call
+    ends: a Ctrl-C during a compile stops at the end of that compile.
+    """
+    global _calls_in_main
+    if not _listening:
+        _listen()
+    main = threading.current_thread() is _MAIN
+    if main:
+        _calls_in_main += 1
     try:
         return function(*args)
     except SystemError as error:
@@ -41,6 +104,11 @@ def call(function: Callable[..., Any], *args: Any) -> Any:
         if isinstance(cause, KeyboardInterrupt):
             raise cause.with_traceback(None) from None
         raise
+    finally:
+        if main:
+            _calls_in_main -= 1
+            if not _calls_in_main and _deferred_from is not None:
+                _resume_interrupts()
 
 
 def run_in_slices(descend: Callable[..., tuple[float, int, int]], w0: np.ndarray, b: float,

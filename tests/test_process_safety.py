@@ -169,6 +169,40 @@ def test_ctrl_c_stops_a_compiled_call_within_a_second(warm_cache, what, kernel):
     assert float(words[1]) - sent < 1.5, f"KeyboardInterrupt {float(words[1]) - sent:.2f} s after SIGINT"
 
 
+_INTERRUPTED_COMPILE = textwrap.dedent("""
+    import signal, warnings
+    import numpy as np
+    import fastlr
+
+    X = np.random.default_rng(0).standard_normal((20, 3_000))
+    y = (X[0] > 0).astype(float)
+    warnings.simplefilter("ignore")
+    print("ready", flush=True)
+    try:
+        fastlr.train(X, y, kernel="numba", max_iter=10**7, tol=0.0, learning_rate=0.01)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    except BaseException as error:
+        print("wrong", type(error).__name__, error)
+""")
+
+
+@pytest.mark.parametrize("delay", [1.0, 2.0, 3.0, 4.0])  # the compile takes seconds: one lands in LLVM
+def test_ctrl_c_while_numba_compiles(tmp_path, delay):
+    """SIGINT during the first call's compile: a KeyboardInterrupt once it ends, not a RuntimeError.
+
+    LLVM calls back into Python while numba compiles and writes its cache; a
+    KeyboardInterrupt raised in that callback was dropped, and numba then
+    failed with "no compiled object yet". A fresh cache makes the compile
+    take seconds; signals at several delays, one of which landed in LLVM's
+    code generation on the development machine (3 s) before the fix.
+    """
+    _, out, err, status = _interrupt([sys.executable, "-c", _INTERRUPTED_COMPILE], tmp_path,
+                                     delay=delay)
+    assert status == 0 and out.split() == ["KeyboardInterrupt", "True"], out + err
+    assert "Exception ignored" not in err, err
+
+
 def test_cli_train_interrupted_exits_130_with_one_line(warm_cache, tmp_path):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20_000, 50))
