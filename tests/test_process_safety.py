@@ -143,8 +143,12 @@ _INTERRUPTED = textwrap.dedent("""
 
 def _interrupt(command: list[str], cache: Path, delay: float = 1.0, ready: bool = True):
     """Start ``command``, wait for its "ready" line (or ``delay`` s), send SIGINT; (signal time, output, status)."""
+    # SIGINT back to its default in the child, as at a terminal: a runner that
+    # starts the suite in the background passes it on ignored (Python then
+    # installs no KeyboardInterrupt handler).
     child = subprocess.Popen(command, env=_child_env(cache), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         if ready:
             line = child.stdout.readline()
