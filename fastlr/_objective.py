@@ -13,8 +13,9 @@ driver of ``fastlr._lbfgs`` see only this:
   length ``n_x + 1``;
 - ``explain_non_finite()``: raise the error that names why an evaluation at
   a finite point was not finite (NaN or inf in X, or overflow);
-- ``compiled_train``: the kernel's compiled gradient-descent loop bound to
-  the data, or ``None`` where the loop runs in Python.
+- ``compiled_train(learning_rate, max_iter, tol, fit_intercept)``: the
+  kernel's compiled gradient-descent loop bound to the data, or ``None``
+  where the loop runs in Python.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ def in_memory(kernel: Kernel, problem: Problem) -> Objective:
     if kernel.train is not None:
         train = kernel.train
 
-        def compiled_train(learning_rate: float, max_iter: int, tol: float):
-            return train(problem.w, problem.b, X, y, alpha, s, learning_rate, max_iter, tol)
+        def compiled_train(learning_rate: float, max_iter: int, tol: float, fit_intercept: bool):
+            args = (problem.w, problem.b, X, y, alpha, s, learning_rate, max_iter, tol)
+            # fit_intercept only when it is not the default: a loop written before it existed still runs
+            return train(*args) if fit_intercept else train(*args, fit_intercept=False)
 
     return Objective(
         evaluate=evaluate, curvature=curvature, explain_non_finite=partial(raise_for_non_finite, X),

@@ -70,7 +70,10 @@ class Kernel:
         ``gradient(w, b, X, y, alpha, sample_weight) -> (dw, db, cost)`` on
         clean input, as documented in :mod:`fastlr.kernels`.
     train : callable or None
-        A compiled gradient-descent loop, when the kernel has one.
+        A compiled gradient-descent loop, when the kernel has one:
+        ``train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter,
+        tol, fit_intercept=True)``, as documented in :mod:`fastlr.kernels`
+        (``fit_intercept`` is passed only when ``False``).
     description : str
         One line for humans.
     """

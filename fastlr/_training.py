@@ -132,7 +132,7 @@ def _learning_rate(value: Any, objective: Objective) -> float:
 
 
 def _python_loop(objective: Objective, learning_rate: float, max_iter: int, tol: float,
-                 callback: Callable[..., Any] | None):
+                 fit_intercept: bool, callback: Callable[..., Any] | None):
     """The same iteration as the compiled loops, one evaluation per step."""
     evaluate, dtype = objective.evaluate, objective.dtype
     w = objective.w.astype(np.float64)
@@ -150,12 +150,13 @@ def _python_loop(objective: Objective, learning_rate: float, max_iter: int, tol:
             break
         if callback is not None:
             callback(n_iter, w_k, b, cost)
-        if max(abs(db), float(np.abs(dw).max())) <= tol:
+        if max(abs(db) if fit_intercept else 0.0, float(np.abs(dw).max(initial=0.0))) <= tol:
             status = CONVERGED
             break
         with np.errstate(over="ignore", invalid="ignore"):  # a divergence shows next iteration
             w -= learning_rate * dw
-        b -= learning_rate * db
+        if fit_intercept:
+            b -= learning_rate * db
     return w, b, costs[:n_iter], status
 
 
@@ -172,6 +173,7 @@ def train(
     b0: float = 0.0,
     callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
     solver: str = "gd",
+    fit_intercept: bool = True,
 ) -> TrainResult:
     """Fit logistic regression by gradient descent, or by L-BFGS.
 
@@ -211,6 +213,10 @@ def train(
         gradient) per evaluation, stopping as scikit-learn's ``lbfgs`` does
         (largest gradient component ``<= tol``); far fewer iterations to
         the same optimum. Needs scipy.
+    fit_intercept : bool, default True
+        Whether ``b`` is fitted. ``False``: ``b`` stays at ``b0`` (0 unless
+        given) and only ``w`` is optimised (``db`` takes no part in the
+        stopping test), with every kernel and both solvers.
 
     Returns
     -------
@@ -234,6 +240,10 @@ def train(
         raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
     max_iter = _positive_int("max_iter", max_iter)
     tol = real_scalar("tol", tol, low=0.0)
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept must be True or False; got {type(fit_intercept).__name__} "
+                        f"{fit_intercept!r}")
+    fit_intercept = bool(fit_intercept)
     if is_dask_array(X):
         from ._dask_objective import dask_objective
 
@@ -246,13 +256,13 @@ def train(
         problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
         objective = in_memory(kernel_for(named, problem.X), problem)
     if solver == "lbfgs":
-        return _train_lbfgs(objective, max_iter, tol, callback)
+        return _train_lbfgs(objective, max_iter, tol, fit_intercept, callback)
     step = _learning_rate(learning_rate, objective)
 
     if objective.compiled_train is not None and callback is None:
-        w, b, costs, status = objective.compiled_train(step, max_iter, tol)
+        w, b, costs, status = objective.compiled_train(step, max_iter, tol, fit_intercept)
     else:
-        w, b, costs, status = _python_loop(objective, step, max_iter, tol, callback)
+        w, b, costs, status = _python_loop(objective, step, max_iter, tol, fit_intercept, callback)
 
     if status == NOT_FINITE:
         if costs.size == 1:  # the starting point: the input itself is at fault
@@ -280,9 +290,10 @@ def train(
     )
 
 
-def _train_lbfgs(objective: Objective, max_iter: int, tol: float,
+def _train_lbfgs(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
                  callback: Callable[..., Any] | None) -> TrainResult:
-    w, b, costs, status, n_iter, message = lbfgs_minimize(objective, max_iter, tol, callback)
+    w, b, costs, status, n_iter, message = lbfgs_minimize(objective, max_iter, tol, fit_intercept,
+                                                          callback)
     if status == NOT_FINITE:
         raise FloatingPointError(
             "L-BFGS diverged: the cost became infinite or NaN although the start was finite; "
@@ -291,8 +302,8 @@ def _train_lbfgs(objective: Objective, max_iter: int, tol: float,
     converged = status == CONVERGED
     if not converged:
         warnings.warn(
-            f"lbfgs stopped after {n_iter} iterations (max_iter={max_iter}) before reaching "
-            f"tol={tol:g}: {message}; increase max_iter, or scale the features",
+            f"lbfgs failed to converge after {n_iter} iteration(s) (max_iter={max_iter}, "
+            f"tol={tol:g}): {message}; increase max_iter, or scale the features",
             convergence_warning(),
             stacklevel=3,
         )

@@ -26,12 +26,14 @@ Sums accumulate in float64 whatever the input dtype, except inside BLAS
 
 A kernel may also expose a compiled gradient-descent loop::
 
-    train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol)
-        -> (w float64, b, costs, status)
+    train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol,
+          fit_intercept=True) -> (w float64, b, costs, status)
 
 with ``status`` one of the codes below; see ``fastlr._training`` for the
-iteration it must compute. A compiled loop returns to Python at least every
-~0.1 s (``_interruptible``), so that Ctrl-C stops it.
+iteration it must compute. Without ``fit_intercept`` the loop holds ``b``
+where it started and leaves ``db`` out of the convergence test. A compiled
+loop returns to Python at least every ~0.1 s (``_interruptible``), so that
+Ctrl-C stops it.
 
 Kernel modules know nothing of each other. What they share lives in private
 modules: ``_stable`` (the per-example math on Python floats),

@@ -428,9 +428,15 @@ def _to_dtype(w_k, w):
 
 
 @_jit
-def _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol):
-    """Record the cost, decide, and take the step ``w -= lr dw`` unless stopping: ``(b, status)``."""
+def _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol, fit_intercept):
+    """Record the cost, decide, and take the step ``w -= lr dw`` unless stopping: ``(b, status)``.
+
+    Without ``fit_intercept``, ``b`` stays as it is and ``db`` takes no part
+    in the convergence test (it is not a coordinate of the problem).
+    """
     costs[iteration] = cost
+    if not fit_intercept:
+        db = 0.0 if math.isfinite(db) else db
     status = _step_status(cost, db, dw, tol)
     if status == CONTINUE:
         for j in range(w.shape[0]):
@@ -440,7 +446,7 @@ def _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol):
 
 
 @_jit
-def descend_one_thread(w, b, X, y, s, alpha, learning_rate, tol, costs, first, last):
+def descend_one_thread(w, b, X, y, s, alpha, learning_rate, tol, fit_intercept, costs, first, last):
     """Gradient-descent iterations ``first`` to ``last - 1`` on one thread.
 
     ``w`` is the float64 master copy, updated in place (the gradient sees it
@@ -448,6 +454,7 @@ def descend_one_thread(w, b, X, y, s, alpha, learning_rate, tol, costs, first, l
     Returns ``(b, n_iter, status)``: ``n_iter`` gradients computed in all,
     ``status`` :data:`CONTINUE` when the slice ended with training going on,
     else ``CONVERGED`` (``max(|dw|, |db|) <= tol``) or ``NOT_FINITE``.
+    Without ``fit_intercept``, ``b`` is held where it is.
     The caller runs the slices (``kernels._interruptible``), so that Python
     sees Ctrl-C between them.
     """
@@ -461,14 +468,16 @@ def descend_one_thread(w, b, X, y, s, alpha, learning_rate, tol, costs, first, l
         dw[:] = 0.0
         db, cost = range_sums(w_k, b, X, y, s, dw, z, 0, m)
         db, cost = _to_means(w_k, alpha, total, dw, db, cost)
-        b, status = _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol)
+        b, status = _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol,
+                          fit_intercept)
         if status != CONTINUE:
             return b, iteration + 1, status
     return b, last, CONTINUE
 
 
 @_jit_parallel
-def descend_parallel(w, b, X, y, s, alpha, learning_rate, tol, costs, first, last, chunk):
+def descend_parallel(w, b, X, y, s, alpha, learning_rate, tol, fit_intercept, costs, first, last,
+                     chunk):
     """:func:`descend_one_thread` with each gradient by :func:`_parallel_sums`."""
     n_x, m = X.shape
     w_k = np.empty(n_x, dtype=X.dtype)
@@ -479,7 +488,8 @@ def descend_parallel(w, b, X, y, s, alpha, learning_rate, tol, costs, first, las
         _to_dtype(w_k, w)
         db, cost = _parallel_sums(w_k, b, X, y, s, dw, rows, db_parts, cost_parts, chunk)
         db, cost = _to_means(w_k, alpha, total, dw, db, cost)
-        b, status = _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol)
+        b, status = _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol,
+                          fit_intercept)
         if status != CONTINUE:
             return b, iteration + 1, status
     return b, last, CONTINUE

@@ -43,7 +43,7 @@ def gradient(w, b, X, y, alpha, sample_weight):
     return dw.astype(X.dtype, copy=False), db, cost
 
 
-def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
+def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):
     """Compiled training loop; see ``fastlr._training`` for the contract.
 
     Returns ``(w, b, costs, status)`` with ``w`` float64 and ``costs`` the
@@ -52,6 +52,6 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol):
 
     def descend(w_master, b_now, costs, first, last):
         return call(_loops.descend_one_thread, w_master, b_now, X, y, sample_weight, float(alpha),
-                    float(learning_rate), float(tol), costs, first, last)
+                    float(learning_rate), float(tol), bool(fit_intercept), costs, first, last)
 
     return run_in_slices(descend, w, float(b), int(max_iter))

@@ -29,6 +29,39 @@ def test_converges_and_cost_never_rises(kernel, rng):
     assert max(np.abs(dw).max(), abs(db)) <= 1e-7
 
 
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_without_intercept_b_stays_and_w_is_optimal(kernel, rng, solver):
+    """fit_intercept=False: b is held at b0 and w is optimal for that b, whatever db is."""
+    X, y = _separable_enough(rng, m=60 if kernel == "python" else 200)
+    y = np.where(rng.random(y.size) < 0.8, 1.0, y)  # mostly ones: the best intercept is far from 0
+    for b0 in (0.0, -0.5):
+        result = fastlr.train(X, y, kernel=kernel, alpha=0.05, max_iter=5000, tol=1e-7, solver=solver,
+                              fit_intercept=False, b0=b0)
+        assert result.converged and result.b == b0
+        dw, db, _ = fastlr.gradient(result.w, b0, X, y, kernel="numpy", alpha=0.05)
+        assert np.abs(dw).max() <= 1e-7 and abs(db) > 0.05
+
+
+def test_without_intercept_compiled_and_python_loops_agree(rng):
+    if "numba" not in fastlr.available_kernels():
+        pytest.skip("numba unavailable")
+    X, y = _separable_enough(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastlr.ConvergenceWarning)
+        runs = [fastlr.train(X, y, kernel=kernel, alpha=0.1, max_iter=200, tol=0.0, fit_intercept=False)
+                for kernel in ("numba", "numba-parallel", "numpy")]
+    for run in runs[:2]:
+        assert run.b == 0.0
+        np.testing.assert_allclose(run.w, runs[2].w, rtol=1e-10)
+        np.testing.assert_allclose(run.costs, runs[2].costs, rtol=1e-12)
+
+
+def test_fit_intercept_must_be_a_bool(rng):
+    X, y = _separable_enough(rng, m=20)
+    with pytest.raises(TypeError, match="fit_intercept must be True or False; got str 'no'"):
+        fastlr.train(X, y, fit_intercept="no")
+
+
 def test_compiled_and_python_loops_agree(rng):
     if "numba" not in fastlr.available_kernels():
         pytest.skip("numba unavailable")
