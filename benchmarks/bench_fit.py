@@ -42,7 +42,10 @@ def _model(method, n_samples):
     if method.startswith("sklearn-"):
         return Sklearn(C=1.0, tol=TOL, solver=method.removeprefix("sklearn-"), max_iter=10_000)
     solver = method.removeprefix("fastlr-")
-    model = fastlr.LogisticRegression(alpha=1.0 / n_samples, tol=TOL, max_iter=10_000)
+    if "C" in fastlr.LogisticRegression().get_params():  # scikit-learn's parameters
+        model = fastlr.LogisticRegression(C=1.0, tol=TOL, max_iter=10_000)
+    else:  # older fastlr: the penalty as alpha = 1 / (C n_samples)
+        model = fastlr.LogisticRegression(alpha=1.0 / n_samples, tol=TOL, max_iter=10_000)
     if "solver" not in model.get_params():
         raise NotImplementedError("this version of fastlr has no solver parameter")
     return model.set_params(solver=solver)

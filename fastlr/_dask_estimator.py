@@ -77,6 +77,9 @@ def dask_fit_input(X: Any, y: Any, sample_weight: Any, class_weight: Any):
         weights = _on_samples("sample_weight", sample_weight, chunks, da).astype(np.float64)
     if class_weight is not None:
         if class_weight == "balanced":
+            if weights is not None:  # scikit-learn 1.9: the sample-weighted class totals
+                counts = np.array(dask.compute(weights[~positive].sum(), weights[positive].sum(),
+                                               optimize_graph=False))
             per_class = counts.sum() / (classes.size * counts)
         else:
             per_class = np.array([class_weight.get(label, 1.0) for label in classes.tolist()])

@@ -1,14 +1,27 @@
-"""``fastlr.LogisticRegression``: a scikit-learn classifier over fastlr's kernels.
+"""``fastlr.LogisticRegression``: scikit-learn's classifier, same parameters, over fastlr's kernels.
+
+The constructor is scikit-learn 1.9's ``LogisticRegression`` (same names,
+defaults and meaning), plus ``kernel`` and, for ``solver="gd"``,
+``learning_rate``; changing the import is meant to be the only change a
+scikit-learn user makes. What fastlr cannot honour raises ``ValueError``
+naming what it supports: solvers other than ``"lbfgs"`` (and fastlr's
+``"gd"``), ``dual=True``, an L1 or elastic-net penalty (``l1_ratio > 0``).
+Binary only (two classes of any label type, mapped to 0/1 in the order of
+``classes_``); dense X (NumPy or Dask).
 
 X is ``(n_samples, n_features)``, as scikit-learn expects; the kernels get
 ``X.T``, a view (a C-ordered X becomes the examples-contiguous layout the
-numba kernels stream in one fused pass), never a copy. Binary only: any two
-class labels (strings too) map to 0/1 in the order of ``classes_``.
+numba kernels stream in one fused pass), never a copy.
 
-The objective is fastlr's: ``mean(s * loss) + alpha/2 ||w||^2`` with weights
-``s = sample_weight * class_weight`` (a weighted mean). It equals
-scikit-learn's ``LogisticRegression(C=C)`` objective divided by
-``C * sum(s)`` when ``alpha = 1 / (C * sum(s))``.
+The objective is scikit-learn's, scaled as its ``lbfgs`` solver scales it::
+
+    sum(s * loss) / sum(s) + ||w||^2 / (2 C sum(s)),   s = sample_weight * class_weight
+
+which is fastlr's ``mean(s * loss) + alpha/2 ||w||^2`` (``fastlr.train``)
+with ``alpha = 1 / (C sum(s))``; ``C=np.inf`` is no penalty. The intercept
+is not penalised. The ``lbfgs`` stopping rule (largest gradient component
+``<= tol``) is scikit-learn's on the same scale, so both stop at the same
+point to within the solvers' rounding.
 
 A fitted model saves to JSON with :meth:`LogisticRegression.save` and comes
 back with :meth:`LogisticRegression.load` (what ``fastlr train --output``
@@ -17,21 +30,32 @@ writes).
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.linear_model._base import SparseCoefMixin
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._dask_estimator import check_binary, dask_fit_input, is_dask_array, lazy_take
 from ._model_file import check_model, model_dict, read_model, write_model
 from ._training import train
+from ._warnings import convergence_warning
 
 __all__ = ["LogisticRegression"]
+
+#: The solvers fastlr has; scikit-learn's others are refused by name.
+SOLVERS = ("lbfgs", "gd")
+_SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 
 
 def _columns(first, second):
@@ -43,49 +67,100 @@ def _columns(first, second):
     return np.column_stack([first, second])
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
-    """Binary logistic regression trained on a fastlr kernel, by L-BFGS or gradient descent.
+def _penalty(penalty: Any, l1_ratio: Any, C: float) -> str | None:
+    """The penalty scikit-learn 1.9 derives from ``penalty``, ``l1_ratio`` and ``C``, with its warnings."""
+    if penalty == "deprecated":
+        if l1_ratio is None:
+            warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will trigger an error "
+                          "in 1.10. Use 0<=l1_ratio<=1 instead.", FutureWarning, stacklevel=3)
+        if l1_ratio == 0 or l1_ratio is None:
+            derived = "l2"
+        elif l1_ratio == 1:
+            derived = "l1"
+        else:
+            derived = "elasticnet"
+        return None if C == np.inf else derived
+    warnings.warn(
+        "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid this "
+        "warning, leave 'penalty' set to its default value and use 'l1_ratio' or 'C' instead. "
+        "Use l1_ratio=0 instead of penalty='l2', l1_ratio=1 instead of penalty='l1', l1_ratio "
+        "set to a float between 0 and 1 instead of penalty='elasticnet', and C=np.inf instead "
+        "of penalty=None.", FutureWarning, stacklevel=3)
+    if penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
+        warnings.warn(f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+                      f"(penalty={penalty})", stacklevel=3)
+    if (penalty == "l2" and l1_ratio != 0) or (penalty == "l1" and l1_ratio != 1):
+        warnings.warn(f"Inconsistent values: penalty={penalty} with l1_ratio={l1_ratio}. penalty "
+                      "is deprecated. Please use l1_ratio only.", stacklevel=3)
+    if penalty == "elasticnet" and l1_ratio is None:
+        raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+    if penalty is None and C != 1.0:
+        warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters", stacklevel=3)
+    return penalty
+
+
+class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
+    """Binary logistic regression, scikit-learn's estimator trained on a fastlr kernel.
+
+    The parameters are scikit-learn 1.9's ``LogisticRegression``'s, with the
+    same defaults; those listed briefly are accepted for compatibility.
 
     Parameters
     ----------
-    kernel : str, default "auto"
-        A name from :data:`fastlr.KERNELS`, or ``"auto"`` (the fastest here
-        for the data's shape; ``numba-parallel`` on all cores for all but
-        small data). Threads: :func:`fastlr.set_num_threads`.
-    alpha : float, default 0.0
-        L2 penalty strength on the weights (not the intercept), ``>= 0``.
-    solver : {"lbfgs", "gd"}, default "lbfgs"
-        ``"lbfgs"``: scipy's L-BFGS-B with one fused kernel call (cost and
-        gradient) per evaluation, stopping as scikit-learn's ``lbfgs``
-        does. ``"gd"``: the course notes' gradient descent. ``"lbfgs"`` is
-        the default because it reaches the same optimum in one to two orders
-        of magnitude fewer gradients (breast cancer, standardised, C = 1,
-        tol = 1e-6: 33 L-BFGS iterations against 10,541 gradient steps).
-    learning_rate : float or "auto", default "auto"
-        Gradient-descent step (``solver="gd"`` only); ``"auto"`` never lets
-        the cost rise.
-    max_iter : int, default 1000
-        Most iterations per ``fit``.
-    tol : float, default 1e-6
-        Stop once ``max(|dw|, |db|) <= tol``.
+    penalty : {"l2", None}, default "deprecated"
+        Deprecated in scikit-learn 1.8 (warns, as there): use ``C`` (and
+        ``C=np.inf`` for no penalty). ``"l1"``, ``"elasticnet"``: ValueError.
+    C : float, default 1.0
+        Inverse of the L2 penalty strength, ``> 0``; ``np.inf``: no penalty.
+        The objective is ``sum(s loss)/sum(s) + ||w||^2 / (2 C sum(s))``.
+    l1_ratio : float, default 0.0
+        Only 0 (L2) is supported; ``> 0`` raises ValueError.
+    dual : bool, default False
+        Only ``False`` (the primal) is supported.
+    tol : float, default 1e-4
+        Stop once the largest component of the objective's gradient is
+        ``<= tol`` (both solvers).
+    fit_intercept : bool, default True
+        Whether to fit an (unpenalised) intercept; ``False`` keeps it at 0.
+    intercept_scaling : float, default 1
+        Used by scikit-learn's ``liblinear`` only; accepted and ignored.
     class_weight : dict, "balanced" or None, default None
-        Weights per class, multiplied into ``sample_weight``, as in
-        scikit-learn.
+        Weights per class, multiplied into ``sample_weight``. ``"balanced"``
+        weights classes inversely to their (sample-weighted) totals, as
+        scikit-learn 1.9 does.
+    random_state : int, RandomState or None, default None
+        Unused (both solvers are deterministic), as for scikit-learn's lbfgs.
+    solver : {"lbfgs", "gd"}, default "lbfgs"
+        ``"lbfgs"``: scipy's L-BFGS-B, one fused kernel call (cost and
+        gradient) per evaluation, run as scikit-learn runs it. ``"gd"``:
+        the course notes' gradient descent (``learning_rate`` applies);
+        one to two orders of magnitude more gradients to the same optimum.
+    max_iter : int, default 100
+        Most iterations, ``>= 0`` (0 returns the start, with a warning).
+    verbose : int, default 0
+        1 prints a summary per fit; 2 also prints the cost every iteration.
     warm_start : bool, default False
         Start ``fit`` from the previous ``coef_`` and ``intercept_``.
-    verbose : int, default 0
-        1 prints a summary per fit; 2 also prints the cost every iteration
-        (which runs the training loop in Python).
+    n_jobs : int or None, default None
+        No effect (deprecated in scikit-learn 1.8, which warns likewise).
+        Threads: :func:`fastlr.set_num_threads`.
+    kernel : str, default "auto"
+        A name from :data:`fastlr.KERNELS`, or ``"auto"`` (the fastest here
+        for the data's shape).
+    learning_rate : float or "auto", default "auto"
+        The gradient-descent step (``solver="gd"`` only); ``"auto"`` never
+        lets the cost rise.
 
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features)
+        In X's dtype (float32 stays float32).
     intercept_ : ndarray of shape (1,)
     classes_ : ndarray of shape (2,)
-    n_iter_ : int
+    n_iter_ : ndarray of shape (1,), int32
         Iterations of the last ``fit``.
     loss_curve_ : ndarray
-        The costs of the last ``fit`` (see :class:`fastlr.TrainResult`).
+        The objective during the last ``fit`` (see :class:`fastlr.TrainResult`).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X had string column names.
@@ -97,23 +172,52 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     >>> from sklearn.preprocessing import StandardScaler
     >>> import fastlr
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> model = make_pipeline(StandardScaler(), fastlr.LogisticRegression(alpha=0.01))
+    >>> model = make_pipeline(StandardScaler(), fastlr.LogisticRegression())
     >>> round(model.fit(X, y).score(X, y), 3)
-    0.984
+    0.988
     """
 
-    def __init__(self, kernel: str = "auto", alpha: float = 0.0, solver: str = "lbfgs",
-                 learning_rate: float | str = "auto", max_iter: int = 1000, tol: float = 1e-6,
-                 class_weight: Any = None, warm_start: bool = False, verbose: int = 0):
-        self.kernel = kernel
-        self.alpha = alpha
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None, Hidden(StrOptions({"deprecated"}))],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "dual": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "solver": [StrOptions({*SOLVERS, *_SKLEARN_ONLY_SOLVERS})],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_jobs": [None, Integral],
+        "kernel": "no_validation",  # a name or a fastlr.Kernel, checked by fastlr.train
+        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, penalty: Any = "deprecated", *, C: float = 1.0, l1_ratio: float | None = 0.0,
+                 dual: bool = False, tol: float = 1e-4, fit_intercept: bool = True,
+                 intercept_scaling: float = 1, class_weight: Any = None, random_state: Any = None,
+                 solver: str = "lbfgs", max_iter: int = 100, verbose: int = 0,
+                 warm_start: bool = False, n_jobs: int | None = None, kernel: Any = "auto",
+                 learning_rate: float | str = "auto"):
+        self.penalty = penalty
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.dual = dual
         self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
         self.class_weight = class_weight
-        self.warm_start = warm_start
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.kernel = kernel
+        self.learning_rate = learning_rate
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -121,12 +225,35 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = False
         return tags
 
+    def _check_supported(self) -> float:
+        """Refuse what fastlr cannot honour; returns the effective C (``inf``: no penalty)."""
+        penalty = _penalty(self.penalty, self.l1_ratio, self.C)
+        if self.solver not in SOLVERS:
+            raise ValueError(
+                f"solver={self.solver!r} is not available in fastlr.LogisticRegression; it "
+                f"supports {', '.join(map(repr, SOLVERS))} (use scikit-learn's own "
+                f"LogisticRegression for {self.solver!r})")
+        if penalty not in ("l2", None):
+            raise ValueError(
+                f"Solver {self.solver} supports only 'l2' or None penalties, got {penalty} penalty. "
+                "fastlr has no L1 or elastic-net penalty yet: use l1_ratio=0 (L2), or C=np.inf "
+                "(none)")
+        if self.dual:
+            raise ValueError(f"Solver {self.solver} supports only dual=False, got dual={self.dual}")
+        if self.n_jobs is not None:
+            warnings.warn(f"'n_jobs' has no effect since 1.8 and will be removed in 1.10. You provided "
+                          f"'n_jobs={self.n_jobs}', please leave it unspecified.", FutureWarning,
+                          stacklevel=3)
+        return math.inf if penalty is None else float(self.C)
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> LogisticRegression:
         """Fit the model.
 
         Parameters
         ----------
         X : array_like of shape (n_samples, n_features)
+            NumPy-like, or a ``dask.array.Array`` chunked along the samples.
         y : array_like of shape (n_samples,)
             Exactly two classes, of any label type.
         sample_weight : array_like of shape (n_samples,), optional
@@ -135,33 +262,51 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        C = self._check_supported()
         if is_dask_array(X):
             X_t, y01, weights, classes = dask_fit_input(X, y, sample_weight, self.class_weight)
             self.n_features_in_ = X.shape[1]
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
+            total = float(weights.sum().compute()) if weights is not None else float(X.shape[0])
         else:
             X_t, y01, weights, classes = self._in_memory_fit_input(X, y, sample_weight)
+            total = float(weights.sum(dtype=np.float64)) if weights is not None else float(X_t.shape[1])
         self.classes_ = classes
+        alpha = 0.0 if math.isinf(C) else 1.0 / (C * total)
 
-        w0, b0 = None, 0.0
         n_features = X_t.shape[0]
+        w0, b0 = np.zeros(n_features), 0.0
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, n_features):
-            w0, b0 = self.coef_.ravel(), float(self.intercept_[0])
+            w0 = np.asarray(self._dense_coef()[0], dtype=np.float64)
+            b0 = float(self.intercept_[0]) if self.fit_intercept else 0.0
+        if self.max_iter == 0:
+            self._set_fitted(w0.astype(X_t.dtype), b0, X_t.dtype, 0, np.array([]))
+            warnings.warn(f"{self.solver} failed to converge after 0 iteration(s): max_iter=0 "
+                          "returns the starting point", convergence_warning(), stacklevel=2)
+            return self
         callback = self._print_cost if self.verbose >= 2 else None
         result = train(
-            X_t, y01, kernel=self.kernel, alpha=self.alpha,
+            X_t, y01, kernel=self.kernel, alpha=alpha,
             learning_rate=self.learning_rate, max_iter=self.max_iter, tol=self.tol,
             sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=self.solver,
+            fit_intercept=self.fit_intercept,
         )
-        self.coef_ = result.w.reshape(1, -1)
-        self.intercept_ = np.array([result.b], dtype=result.w.dtype)
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = result.costs
+        self._set_fitted(result.w, result.b, result.w.dtype, result.n_iter, result.costs)
         if self.verbose:
             print(f"fastlr: {result.n_iter} {result.solver} iterations with kernel {result.kernel!r}, "
                   f"final cost {result.costs[-1]:.6g}, converged={result.converged}")
         return self
+
+    def _set_fitted(self, w, b, dtype, n_iter, costs) -> None:
+        self.coef_ = np.asarray(w, dtype=dtype).reshape(1, -1)
+        self.intercept_ = np.array([b if self.fit_intercept else 0.0], dtype=dtype)
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        self.loss_curve_ = costs
+
+    def _dense_coef(self) -> np.ndarray:
+        """``coef_`` as an array, also after :meth:`sparsify`."""
+        return self.coef_.toarray() if scipy.sparse.issparse(self.coef_) else self.coef_
 
     def _in_memory_fit_input(self, X, y, sample_weight):
         """``(X.T, y as 0/1, weights or None, classes)`` of NumPy-like input, validated by scikit-learn."""
@@ -174,8 +319,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if self.class_weight is not None:
-            per_class = compute_sample_weight(self.class_weight, y)
-            weights = per_class if weights is None else weights * per_class
+            # scikit-learn 1.9: "balanced" from the sample-weighted class totals
+            per_class = compute_class_weight(self.class_weight, classes=classes, y=y,
+                                             sample_weight=weights)
+            weights = per_class[y_index] if weights is None else weights * per_class[y_index]
         if weights is not None and not weights.any():
             raise ValueError("sample_weight (times class_weight) is zero for every sample; "
                              "at least one sample needs a positive weight")
@@ -196,7 +343,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             X = self._dask_prediction_input(X)
         else:
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return X @ self.coef_[0].astype(X.dtype, copy=False) + self.intercept_[0]
+        return X @ self._dense_coef()[0].astype(X.dtype, copy=False) + self.intercept_[0]
 
     def _dask_prediction_input(self, X):
         """A Dask X checked as scikit-learn checks NumPy input here: 2-D, ``n_features_in_`` columns, real."""
@@ -233,12 +380,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """The fitted model as JSON-ready data."""
         check_is_fitted(self)
         return model_dict(
-            params=self.get_params(),
+            params={key: "inf" if key == "C" and value == math.inf else value
+                    for key, value in self.get_params().items()},
             classes=self.classes_.tolist(),
-            coef=self.coef_[0].tolist(),
+            coef=self._dense_coef()[0].tolist(),
             intercept=float(self.intercept_[0]),
             dtype=self.coef_.dtype.name,
-            n_iter=int(self.n_iter_),
+            n_iter=int(np.ravel(self.n_iter_)[0]),
             loss_curve=self.loss_curve_.tolist(),
             feature_names=self.feature_names_in_.tolist() if hasattr(self, "feature_names_in_") else None,
         )
@@ -251,13 +399,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def _from_checked(cls, data: dict) -> LogisticRegression:
-        """A fitted model from data that passed ``check_model``."""
-        model = cls(**data["params"])
+        """A fitted model from data that passed ``check_model``.
+
+        Parameters this version does not have (``alpha``, from files written
+        before the estimator took scikit-learn's ``C``) are dropped: they say
+        how the model was trained, and the coefficients are read exactly.
+        """
+        known = cls().get_params()
+        params = {key: value for key, value in data["params"].items() if key in known}
+        if params.get("C") == "inf":  # JSON has no infinity; to_dict writes it so
+            params["C"] = math.inf
+        model = cls(**params)
         dtype = np.dtype(data["dtype"])
         model.coef_ = np.asarray(data["coef"], dtype=dtype).reshape(1, -1)
         model.intercept_ = np.array([data["intercept"]], dtype=dtype)
         model.classes_ = np.asarray(data["classes"])
-        model.n_iter_ = int(data["n_iter"])
+        model.n_iter_ = np.array([data["n_iter"]], dtype=np.int32)
         model.loss_curve_ = np.asarray(data["loss_curve"], dtype=np.float64)
         model.n_features_in_ = model.coef_.shape[1]
         if "feature_names" in data:

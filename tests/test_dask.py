@@ -145,6 +145,30 @@ def test_training_equals_in_memory(client, kernel, rng, solver, chunks):
     np.testing.assert_allclose(result.costs, expected.costs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_training_without_intercept_equals_in_memory(client, kernel, rng, solver):
+    X, y = _problem(rng, m=600, n_x=4)
+    options = dict(kernel=kernel, alpha=0.05, tol=1e-7, solver=solver, max_iter=2000,
+                   fit_intercept=False)
+    expected = fastlr.train(X, y, **options)
+    result = fastlr.train(_chunked(X, (250, 350)), _chunked(y, (250, 350)), **options)
+    assert result.converged and result.b == 0.0 and expected.b == 0.0
+    assert result.n_iter == expected.n_iter
+    assert _relative(result.w, expected.w) < 1e-10
+
+
+def test_estimator_without_intercept_on_dask(client, rng):
+    pytest.importorskip("sklearn")
+    samples = rng.standard_normal((500, 3))
+    labels = (samples[:, 0] + 0.5 + 0.3 * rng.standard_normal(500) > 0).astype(int)
+    expected = fastlr.LogisticRegression(fit_intercept=False, tol=1e-8).fit(samples, labels)
+    model = fastlr.LogisticRegression(fit_intercept=False, tol=1e-8)
+    model.fit(da.from_array(samples, chunks=(200, 3)), da.from_array(labels, chunks=200))
+    assert model.intercept_.tolist() == [0.0]
+    assert model.n_iter_ == expected.n_iter_
+    assert _relative(model.coef_, expected.coef_) < 1e-10
+
+
 def test_training_float32(client, rng):
     X, y = _problem(rng, m=600, n_x=4, dtype=np.float32)
     expected = fastlr.train(X, y, kernel="numpy", solver="lbfgs", tol=1e-5)
@@ -177,8 +201,8 @@ def test_estimator_fits_and_predicts_dask_arrays(client, rng):
     samples = rng.standard_normal((700, 5))
     labels = np.where(samples[:, 0] + 0.3 * rng.standard_normal(700) > 0, "spam", "ham")
     weights = rng.random(700)
-    model = fastlr.LogisticRegression(alpha=0.01, class_weight="balanced", tol=1e-8)
-    expected = fastlr.LogisticRegression(alpha=0.01, class_weight="balanced", tol=1e-8)
+    model = fastlr.LogisticRegression(C=0.2, class_weight="balanced", tol=1e-8)
+    expected = fastlr.LogisticRegression(C=0.2, class_weight="balanced", tol=1e-8)
     expected.fit(samples, labels, sample_weight=weights)
     X = da.from_array(samples, chunks=(300, 5))
     model.fit(X, da.from_array(labels, chunks=300), sample_weight=weights)

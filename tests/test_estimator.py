@@ -47,9 +47,9 @@ def breast_cancer():
 @pytest.mark.parametrize("kernel", [k for k in ("numpy", "numba") if k in fastlr.available_kernels()])
 def test_gradient_descent_matches_sklearn_on_breast_cancer(breast_cancer, kernel):
     X, y = breast_cancer
-    alpha = 0.01
-    expected = SklearnLogisticRegression(C=1.0 / (alpha * X.shape[0]), tol=1e-12, max_iter=10_000).fit(X, y)
-    model = LogisticRegression(kernel=kernel, alpha=alpha, solver="gd", max_iter=20_000, tol=1e-9).fit(X, y)
+    C = 1.0 / (0.01 * X.shape[0])
+    expected = SklearnLogisticRegression(C=C, tol=1e-12, max_iter=10_000).fit(X, y)
+    model = LogisticRegression(kernel=kernel, C=C, solver="gd", max_iter=20_000, tol=1e-9).fit(X, y)
     np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-4)
     np.testing.assert_allclose(model.intercept_, expected.intercept_, rtol=1e-4)
     assert model.n_iter_ < 20_000
@@ -60,7 +60,7 @@ def test_string_labels_and_probabilities():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 3))
     y = np.where(X[:, 0] + 0.1 * rng.standard_normal(60) > 0, "spam", "ham")
-    model = LogisticRegression(alpha=0.01).fit(X, y)
+    model = LogisticRegression(C=0.2).fit(X, y)
     assert model.classes_.tolist() == ["ham", "spam"]
     assert set(model.predict(X)) <= {"ham", "spam"}
     proba = model.predict_proba(X)
@@ -77,22 +77,22 @@ def test_more_than_two_classes_is_refused():
 
 def test_class_weight_is_sample_weight(breast_cancer):
     X, y = breast_cancer
-    weighted = LogisticRegression(alpha=0.01, class_weight={0: 3.0, 1: 1.0}, max_iter=200).fit(X, y)
-    by_samples = LogisticRegression(alpha=0.01, max_iter=200).fit(X, y, sample_weight=np.where(y == 0, 3.0, 1.0))
+    weighted = LogisticRegression(C=0.2, class_weight={0: 3.0, 1: 1.0}, max_iter=200).fit(X, y)
+    by_samples = LogisticRegression(C=0.2, max_iter=200).fit(X, y, sample_weight=np.where(y == 0, 3.0, 1.0))
     np.testing.assert_allclose(weighted.coef_, by_samples.coef_, rtol=1e-12)
 
 
 def test_warm_start_continues(breast_cancer):
     X, y = breast_cancer
-    once = LogisticRegression(alpha=0.01, solver="gd", max_iter=300, tol=0.0).fit(X, y)
-    twice = LogisticRegression(alpha=0.01, solver="gd", max_iter=150, tol=0.0, warm_start=True)
+    once = LogisticRegression(C=0.2, solver="gd", max_iter=300, tol=0.0).fit(X, y)
+    twice = LogisticRegression(C=0.2, solver="gd", max_iter=150, tol=0.0, warm_start=True)
     twice.fit(X, y).fit(X, y)
     np.testing.assert_allclose(twice.coef_, once.coef_, rtol=1e-10)
 
 
 def test_lbfgs_warm_start_from_the_optimum_stops_at_once(breast_cancer):
     X, y = breast_cancer
-    model = LogisticRegression(alpha=0.01, warm_start=True).fit(X, y)
+    model = LogisticRegression(C=0.2, warm_start=True).fit(X, y)
     first = model.n_iter_
     model.fit(X, y)
     assert first > 5 and model.n_iter_ <= 1
@@ -113,7 +113,7 @@ def test_no_copy_of_X_for_the_kernels(breast_cancer):
 
 def test_save_and_load_round_trip(tmp_path, breast_cancer):
     X, y = breast_cancer
-    model = LogisticRegression(alpha=0.01, max_iter=100).fit(X, y)
+    model = LogisticRegression(C=0.2, max_iter=100).fit(X, y)
     model.save(tmp_path / "model.json")
     loaded = LogisticRegression.load(tmp_path / "model.json")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
@@ -123,7 +123,7 @@ def test_save_and_load_round_trip(tmp_path, breast_cancer):
 
 def _saved(tmp_path, breast_cancer, dtype=np.float64):
     X, y = breast_cancer
-    model = LogisticRegression(alpha=0.01, max_iter=100).fit(X.astype(dtype), y)
+    model = LogisticRegression(C=0.2, max_iter=100).fit(X.astype(dtype), y)
     path = tmp_path / "model.json"
     model.save(path)
     return path, json.loads(path.read_text())

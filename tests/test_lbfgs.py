@@ -42,7 +42,7 @@ def test_breast_cancer_matches_sklearn(kernel):
     X, y = _breast_cancer()
     C = 1.0
     expected = _sklearn(X, y, C)
-    model = fastlr.LogisticRegression(kernel=kernel, alpha=1 / (C * X.shape[0]), tol=1e-10,
+    model = fastlr.LogisticRegression(kernel=kernel, C=C, tol=1e-10,
                                       max_iter=100_000).fit(X, y)
     _assert_same_optimum(model, expected)
     assert model.n_iter_ == pytest.approx(expected.n_iter_[0], abs=2)  # the same method and rule
@@ -74,7 +74,7 @@ def test_ill_conditioned_reaches_sklearns_objective(rng, kernel):
     C = 10.0
     alpha = 1 / (C * X.shape[0])
     expected = _sklearn(X, y, C)
-    model = fastlr.LogisticRegression(kernel=kernel, alpha=alpha, tol=1e-10,
+    model = fastlr.LogisticRegression(kernel=kernel, C=C, tol=1e-10,
                                       max_iter=100_000).fit(X, y)
     _assert_same_objective(model, expected, X, y, alpha)
 
@@ -87,7 +87,7 @@ def test_sample_and_class_weights_reach_sklearns_objective(rng, kernel):
     expected = _sklearn(X, y, C, sample_weight=weights, class_weight=class_weight)
     combined = weights * np.where(y == 1, 3.0, 1.0)
     alpha = 1 / (C * float(combined.sum()))
-    model = fastlr.LogisticRegression(kernel=kernel, alpha=alpha, tol=1e-10, max_iter=100_000,
+    model = fastlr.LogisticRegression(kernel=kernel, C=C, tol=1e-10, max_iter=100_000,
                                       class_weight=class_weight).fit(X, y, sample_weight=weights)
     _assert_same_objective(model, expected, X, y, alpha, combined)
 
@@ -115,17 +115,17 @@ def test_float32_runs_the_kernel_in_float32_without_a_copy(rng):
         seen.append((w.dtype, X_kernel.dtype, np.shares_memory(X_kernel, X32)))
         return fastlr.get_kernel("numpy").gradient(w, b, X_kernel, y_kernel, alpha, sample_weight)
 
-    model = fastlr.LogisticRegression(kernel=fastlr.Kernel("spy", spy), alpha=0.01, tol=1e-4).fit(X32, y)
+    model = fastlr.LogisticRegression(kernel=fastlr.Kernel("spy", spy), C=0.3, tol=1e-4).fit(X32, y)
     float32 = np.dtype(np.float32)
     assert seen and set(seen) == {(float32, float32, True)}
     assert model.coef_.dtype == np.float32
-    reference = fastlr.LogisticRegression(alpha=0.01, tol=1e-8).fit(X, y)
+    reference = fastlr.LogisticRegression(C=0.3, tol=1e-8).fit(X, y)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-3, atol=1e-3)
 
 
 def test_max_iter_warns_and_reports_not_converged(rng):
     X, y = _ill_conditioned(rng)
-    with pytest.warns(fastlr.ConvergenceWarning, match=r"lbfgs stopped after 2 iterations \(max_iter=2\)"):
+    with pytest.warns(fastlr.ConvergenceWarning, match=r"lbfgs failed to converge after 2 iteration\(s\) \(max_iter=2,"):
         result = fastlr.train(X.T, y, solver="lbfgs", max_iter=2)
     assert not result.converged and result.n_iter == 2
 
