@@ -5,7 +5,12 @@
 ``fastlr train FILE.csv --target COLUMN``
     Train on a CSV file (a header row, numeric feature columns, a target
     column with exactly two values) and optionally save the model as JSON,
-    which ``fastlr.LogisticRegression.load`` reads back.
+    which ``fastlr.LogisticRegression.load`` reads back. It fits what
+    ``fastlr.LogisticRegression(C=...)`` fits (scikit-learn's objective;
+    ``--C inf``: no penalty), by ``lbfgs`` unless ``--solver gd``.
+    ``--standardize`` trains on features scaled to mean 0 and standard
+    deviation 1 and saves the model for the raw features (the scaling folded
+    into the coefficients), so that it predicts on the file's columns.
 
 Bad input (a missing file or column, a non-numeric feature, a target with
 other than two values, an output folder that does not exist, an unknown
@@ -140,11 +145,11 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _read_csv(path: str, target: str):
+def _read_csv(path: str, target: str, sep: str = ","):
     """``(X (n_samples, n_features) float64, labels, feature names)`` from a CSV file."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:  # a byte-order mark is not a name
-            rows = list(csv.reader(file))
+            rows = list(csv.reader(file, delimiter=sep))
     except OSError as exc:
         raise UsageError(f"cannot read {path!r}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -217,41 +222,99 @@ def _check_output(path: str | None) -> None:
         raise UsageError(f"cannot save the model to {path!r}: folder {folder!r} is not writable")
 
 
+def _standardized(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(Z, mean, scale)`` with ``Z = (X - mean) / scale``; a constant column keeps scale 1."""
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0.0] = 1.0
+    return (X - mean) / scale, mean, scale
+
+
+def _fit(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, kernel: str):
+    """Train with a progress line; returns ``(w, b, costs, converged, kernel that ran)``."""
+    alpha = 0.0 if math.isinf(args.C) else 1.0 / (args.C * X.shape[0])
+    progress = Progress(args.max_iter, "training")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarnings: reported once, by the caller
+        if args.solver == "lbfgs":
+            def report(iteration, w, b, cost):
+                progress.advance(1, f"cost {cost:.6g}")
+
+            result = train(X.T, y, kernel=kernel, alpha=alpha, tol=args.tol, max_iter=args.max_iter,
+                           solver="lbfgs", callback=report)
+            w, b, costs, converged = result.w, result.b, result.costs.tolist(), result.converged
+        else:  # gradient descent in chunks, resumed exactly, for the progress line
+            chunk = max(1, args.max_iter // 50)
+            w, b, costs, step, converged = None, 0.0, [], args.learning_rate, False
+            while len(costs) < args.max_iter and not converged:
+                result = train(X.T, y, kernel=kernel, alpha=alpha, learning_rate=step, tol=args.tol,
+                               max_iter=min(chunk, args.max_iter - len(costs)), w0=w, b0=b)
+                w, b, step, converged = result.w, result.b, result.learning_rate, result.converged
+                costs.extend(result.costs.tolist())
+                progress.advance(result.n_iter, f"cost {costs[-1]:.6g}")
+    progress.close()
+    return w, b, costs, converged, result.kernel
+
+
+def _advice(args: argparse.Namespace) -> str:
+    """What to try when training stopped at ``--max-iter``."""
+    tries = [f"a larger --max-iter (now {args.max_iter})"]
+    if not args.standardize:
+        tries.insert(0, "--standardize (features on different scales slow convergence)")
+    if args.solver == "gd":
+        tries.append("--solver lbfgs (far fewer iterations)")
+    return "; try " + ", or ".join(tries)
+
+
 def _train(args: argparse.Namespace) -> int:
     _check_output(args.output)
-    X, labels, feature_names = _read_csv(args.file, args.target)
+    X, labels, feature_names = _read_csv(args.file, args.target, args.sep)
     classes, y = _classes(labels, args.target)
     kernel = get_kernel(args.kernel).name if args.kernel else "auto"
-    chunk = max(1, args.max_iter // 50)  # progress granularity; training is resumed exactly
-    progress = Progress(args.max_iter, "training")
-    w, b, costs, step = None, 0.0, [], args.learning_rate
     started = time.perf_counter()
-    converged = False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # per-chunk ConvergenceWarnings; reported once below
-        while len(costs) < args.max_iter and not converged:
-            result = train(X.T, y, kernel=kernel, alpha=args.alpha, learning_rate=step, tol=args.tol,
-                           max_iter=min(chunk, args.max_iter - len(costs)), w0=w, b0=b)
-            w, b, step, converged = result.w, result.b, result.learning_rate, result.converged
-            costs.extend(result.costs.tolist())
-            progress.advance(result.n_iter, f"cost {costs[-1]:.6g}")
-    progress.close()
+    if args.standardize:
+        Z, mean, scale = _standardized(X)
+        w, b, costs, converged, ran = _fit(args, Z, y, kernel)
+        w = w / scale  # the same decision values on the raw features
+        b = b - float(w @ mean)
+    else:
+        w, b, costs, converged, ran = _fit(args, X, y, kernel)
     seconds = time.perf_counter() - started
     accuracy = float(np.mean(((X @ w + b) > 0) == (y == 1.0)))
-    print(f"trained on {X.shape[0]} examples x {X.shape[1]} features with kernel {result.kernel!r}")
-    print(f"iterations: {len(costs)} ({'converged' if converged else 'max_iter reached before tol'})")
+    scaled = " (standardized)" if args.standardize else ""
+    print(f"trained on {X.shape[0]} examples x {X.shape[1]} features{scaled} with solver "
+          f"{args.solver!r}, kernel {ran!r}, C={args.C:g}")
+    n_iter = len(costs) - 1 if args.solver == "lbfgs" else len(costs)
+    print(f"iterations: {n_iter} ({'converged' if converged else 'max_iter reached before tol' + _advice(args)})")
     print(f"final cost: {costs[-1]:.6g}")
     print(f"training accuracy: {accuracy:.4f}")
     print(f"time: {seconds:.3f} s")
     if args.output:
-        params = {"kernel": args.kernel or "auto", "alpha": args.alpha, "learning_rate": args.learning_rate,
-                  "max_iter": args.max_iter, "tol": args.tol, "class_weight": None,
-                  "warm_start": False, "verbose": 0}
-        write_model(model_dict(params=params, classes=classes, coef=w.tolist(), intercept=b,
-                               dtype=w.dtype.name, n_iter=len(costs), loss_curve=costs,
+        params = {"C": "inf" if math.isinf(args.C) else args.C, "solver": args.solver,
+                  "kernel": args.kernel or "auto", "learning_rate": args.learning_rate,
+                  "max_iter": args.max_iter, "tol": args.tol}
+        write_model(model_dict(params=params, classes=classes, coef=w.tolist(), intercept=float(b),
+                               dtype=w.dtype.name, n_iter=n_iter, loss_curve=costs,
                                feature_names=feature_names), args.output)
         print(f"model saved to {args.output} (load it with fastlr.LogisticRegression.load)")
     return 0
+
+
+def _positive_C(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"must be a number > 0 or 'inf', not {text!r}")
+    return value
+
+
+def _separator(text: str) -> str:
+    text = "\t" if text in ("\\t", "tab") else text
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"must be one character (or 'tab'), not {text!r}")
+    return text
 
 
 def _learning_rate(text: str) -> float | str:
@@ -308,8 +371,17 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("file", help="CSV file with a header row")
     fit.add_argument("--target", required=True, help="the label column (exactly two distinct values)")
     fit.add_argument("--kernel", help="kernel name (default: auto)")
-    fit.add_argument("--alpha", type=_non_negative, default=0.0, help="L2 penalty (default 0)")
-    fit.add_argument("--learning-rate", type=_learning_rate, default="auto", help="step size or 'auto' (default)")
+    fit.add_argument("--sep", type=_separator, default=",",
+                     help="field separator, one character or 'tab' (default ',')")
+    fit.add_argument("--C", type=_positive_C, default=1.0,
+                     help="inverse L2 penalty strength, as scikit-learn's C; 'inf' for none (default 1)")
+    fit.add_argument("--solver", choices=("lbfgs", "gd"), default="lbfgs",
+                     help="lbfgs (default) or gd, the course notes' gradient descent")
+    fit.add_argument("--standardize", action="store_true",
+                     help="train on features scaled to mean 0, standard deviation 1 (the saved model "
+                          "takes the raw features)")
+    fit.add_argument("--learning-rate", type=_learning_rate, default="auto",
+                     help="gd step size or 'auto' (default)")
     fit.add_argument("--max-iter", type=_positive_int, default=1000, help="most iterations (default 1000)")
     fit.add_argument("--tol", type=_non_negative, default=1e-6, help="stop when max|gradient| <= tol (default 1e-6)")
     fit.add_argument("--output", metavar="MODEL.json", help="save the trained model as JSON")

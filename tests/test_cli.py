@@ -76,8 +76,7 @@ def test_train_saves_a_loadable_model(tmp_path, csv_file, capsys):
     pytest.importorskip("sklearn")
     path, X, labels = csv_file
     model_path = tmp_path / "model.json"
-    assert main(["train", str(path), "--target", "label", "--alpha", "0.01", "--max-iter", "3000",
-                 "--output", str(model_path)]) == 0
+    assert main(["train", str(path), "--target", "label", "--C", "10", "--output", str(model_path)]) == 0
     out = capsys.readouterr().out
     for line in ("iterations:", "final cost:", "training accuracy:", "time:"):
         assert line in out
@@ -89,17 +88,78 @@ def test_train_saves_a_loadable_model(tmp_path, csv_file, capsys):
 
 
 def test_train_matches_the_estimator(tmp_path, csv_file):
-    """Training in chunks for the progress bar gives what one fit gives."""
+    """Gradient descent in chunks for the progress bar gives what one fit gives."""
     pytest.importorskip("sklearn")
     path, X, labels = csv_file
     model_path = tmp_path / "model.json"
     assert main(["train", str(path), "--target", "label", "--kernel", "numpy", "--max-iter", "130",
-                 "--tol", "0", "--output", str(model_path)]) == 0
+                 "--tol", "0", "--solver", "gd", "--output", str(model_path)]) == 0
     saved = fastlr.LogisticRegression.load(model_path)
     with pytest.warns(fastlr.ConvergenceWarning):
         fitted = fastlr.LogisticRegression(kernel="numpy", solver="gd", max_iter=130, tol=0.0).fit(X, labels)
     np.testing.assert_allclose(saved.coef_, fitted.coef_, rtol=1e-12)
     np.testing.assert_allclose(saved.loss_curve_, fitted.loss_curve_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("C", ["0.5", "inf"])
+def test_train_lbfgs_is_the_estimators_fit(tmp_path, csv_file, C):
+    """The default solver: the same L-BFGS run as LogisticRegression(C=C), iteration for iteration."""
+    pytest.importorskip("sklearn")
+    path, X, labels = csv_file
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "label", "--kernel", "numpy", "--C", C,
+                 "--tol", "1e-8", "--output", str(model_path)]) == 0
+    saved = fastlr.LogisticRegression.load(model_path)
+    fitted = fastlr.LogisticRegression(kernel="numpy", C=float(C), tol=1e-8, max_iter=1000).fit(X, labels)
+    assert saved.get_params()["C"] == float(C) and saved.get_params()["solver"] == "lbfgs"
+    assert saved.n_iter_ == fitted.n_iter_
+    np.testing.assert_allclose(saved.coef_, fitted.coef_, rtol=1e-12)
+    np.testing.assert_allclose(saved.loss_curve_, fitted.loss_curve_, rtol=1e-12)
+
+
+def test_train_standardize_saves_a_model_for_the_raw_features(tmp_path, capsys):
+    """--standardize fits on scaled features; the saved model predicts on the file's columns."""
+    pytest.importorskip("sklearn")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 3)) * [1.0, 1000.0, 0.001] + [5.0, -300.0, 0.0]
+    labels = (X[:, 0] - 5.0 + X[:, 1] / 1000.0 + rng.standard_normal(200) > 0).astype(int)
+    path = tmp_path / "wide.csv"
+    path.write_text("a;b;c;y\n" + "".join(f"{a:.17g};{b:.17g};{c:.17g};{y}\n" for (a, b, c), y in zip(X, labels)))
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "y", "--sep", ";", "--standardize",
+                 "--tol", "1e-10", "--output", str(model_path)]) == 0
+    assert "(standardized)" in capsys.readouterr().out
+    saved = fastlr.LogisticRegression.load(model_path)
+    pipeline = make_pipeline(StandardScaler(), fastlr.LogisticRegression(tol=1e-10)).fit(X, labels)
+    pandas = pytest.importorskip("pandas")
+    raw = pandas.DataFrame(X, columns=["a", "b", "c"])  # the saved model knows the column names
+    np.testing.assert_allclose(saved.decision_function(raw), pipeline.decision_function(X),
+                               rtol=1e-7, atol=1e-7)
+
+
+def test_train_says_what_to_try_at_max_iter(csv_file, capsys):
+    path, _, _ = csv_file
+    assert main(["train", str(path), "--target", "label", "--solver", "gd", "--max-iter", "3"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("iterations:"))
+    assert "max_iter reached before tol; try --standardize" in line
+    assert "a larger --max-iter (now 3)" in line and "--solver lbfgs" in line
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--C", "0", "argument --C: must be a number > 0 or 'inf', not '0'"),
+    ("--C", "nan", "argument --C: must be a number > 0 or 'inf', not 'nan'"),
+    ("--sep", ";;", "argument --sep: must be one character (or 'tab'), not ';;'"),
+    ("--solver", "saga", "argument --solver: invalid choice: 'saga'"),
+])
+def test_train_bad_options(csv_file, capsys, option, value, message):
+    path, _, _ = csv_file
+    with pytest.raises(SystemExit) as exited:
+        main(["train", str(path), "--target", "label", option, value])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -214,7 +214,8 @@ def test_cli_train_interrupted_exits_130_with_one_line(warm_cache, tmp_path):
     np.savetxt(data, np.column_stack([X, X[:, 0] > 0]), delimiter=",", fmt="%.6g",
                header=",".join([f"f{i}" for i in range(50)] + ["label"]), comments="")
     command = [sys.executable, "-m", "fastlr", "train", str(data), "--target", "label",
-               "--kernel", "numba", "--max-iter", "100000000", "--tol", "0", "--learning-rate", "0.01"]
+               "--kernel", "numba", "--solver", "gd", "--max-iter", "100000000", "--tol", "0",
+               "--learning-rate", "0.01"]
     _, out, err, status = _interrupt(command, warm_cache, delay=6.0, ready=False)
     assert status == 130, out + err
     assert err.strip().splitlines() == ["fastlr train: interrupted"], err
