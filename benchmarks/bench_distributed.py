@@ -13,8 +13,10 @@ scheduler's round trip, the kernels where the chunks live, the reduction.
   family: the lazy ``X.T @ (sigmoid(X @ beta) - y)`` graph, built anew.
 
 The first evaluation (numba's compile or cache load on each worker) happens
-in ``setup``. Skipped where dask.distributed, dask-glm or this version of
-fastlr's Dask support is missing.
+in ``setup``. Skipped where dask.distributed or dask-glm is missing, and at
+commits before fastlr's Dask support (``_supports_dask``: such a fastlr
+turned the whole Dask array into one NumPy array in the client, and results
+recorded for those commits before this check timed that, not the cluster).
 """
 
 from __future__ import annotations
@@ -38,11 +40,23 @@ def _import(name: str):
 
 
 def _supports_dask(da) -> None:
-    X = da.ones((2, 4), chunks=(2, 2))
+    """Skip unless this fastlr computes on the chunks where they live.
+
+    A version before Dask support either refuses a Dask array or, worse,
+    turns it into one NumPy array here (``np.asarray``) and times that. The
+    version with support refuses an X chunked along its features (n_x), which
+    the first kind accepts: that tells them apart.
+    """
+    y = da.zeros(4, chunks=2)
     try:
-        fastlr.gradient(np.zeros(2), 0.0, X, da.zeros(4, chunks=2), kernel="numpy")
+        fastlr.gradient(np.zeros(2), 0.0, da.ones((2, 4), chunks=(2, 2)), y, kernel="numpy")
     except (TypeError, ValueError) as exc:
         raise NotImplementedError(f"this version of fastlr does not take Dask arrays ({exc})") from None
+    try:
+        fastlr.gradient(np.zeros(2), 0.0, da.ones((2, 4), chunks=(1, 2)), y, kernel="numpy")
+    except ValueError:
+        return
+    raise NotImplementedError("this version of fastlr converts Dask arrays to NumPy in the client")
 
 
 class TimeDistributedGradient:
