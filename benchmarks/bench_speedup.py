@@ -8,6 +8,12 @@ slower. 0.002 of python's time is a 500x speed-up.
 - ``track_fraction_of_numpy``: every kernel against ``numpy``;
 - ``track_fraction_of_python``: against the ``python`` loops, at the sizes
   where those run (the notes' ~300x is a fraction of about 0.003);
+- ``track_speedup``: the same ratios the other way up, ``reference time /
+  kernel time`` ("times faster"), over ``python`` and over ``numpy``, with
+  ``n_x`` and ``m`` as named parameters: the course notes' table, read
+  directly on the dashboard (choose ``over``, then ``n_x`` and ``m``). asv
+  takes a higher value as worse, so its regression marks read this one
+  upside down; the gate (``.ci/asv-gate``) times gradients, not these;
 - ``track_multiple_of_read``: time per gradient over the time to read X once
   (``fastlr._memory_read``): 1.0 would be at the memory-read limit, NumPy's
   two matrix-vector products are at about 2 and more.
@@ -19,7 +25,7 @@ import time
 
 import fastlr
 
-from .common import KERNELS, best_seconds, problem, skip_if_pointless, warm_up
+from .common import KERNELS, M_GRID, N_X_GRID, best_seconds, problem, skip_if_pointless, warm_up
 
 SIZES = ("10x1000", "100x10000", "1000x10000", "100x100000", "1000x100000")
 #: Where the python loops run (at most PYTHON_MAX_STEPS element-steps).
@@ -72,6 +78,32 @@ class TrackFractionOfPython(_FractionOf):
 
     def track_fraction_of_python(self, kernel, size):
         return self._fraction(kernel)
+
+
+class TrackSpeedup:
+    """Speed-up of each kernel over ``python`` and over ``numpy``, across n_x and m (float64, C order).
+
+    ``python`` runs where its loops take at most PYTHON_MAX_STEPS steps (the
+    others are skipped: n/a), the other kernels everywhere up to 1 GB of X.
+    """
+
+    params = (KERNELS[1:], ("python", "numpy"), N_X_GRID, M_GRID[:3])
+    param_names = ("kernel", "over", "n_x", "m")
+    unit = "times faster than the 'over' kernel"
+    number = 1
+    repeat = 1
+
+    def setup(self, kernel, over, n_x, m):
+        if kernel == over:
+            raise NotImplementedError(f"{kernel} over itself")
+        skip_if_pointless(kernel, n_x, m)
+        skip_if_pointless(over, n_x, m)
+        self.args = problem(n_x, m)
+        warm_up(kernel, *self.args)
+        warm_up(over, *self.args)
+
+    def track_speedup(self, kernel, over, n_x, m):
+        return _seconds(over, self.args) / _seconds(kernel, self.args)
 
 
 class TrackReadLimit:
