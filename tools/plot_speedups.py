@@ -6,7 +6,13 @@
 
 Two rows of panels: speed-up over ``python`` (top; only where the python
 loops ran within the budget) and over ``numpy`` (bottom), against m, one
-panel per n_x, one line per kernel, log axes. Needs matplotlib.
+panel per n_x, one line per kernel, log axes; one legend for all panels.
+``auto`` is drawn dashed with open markers, so that where it picks
+``numba-parallel`` (most sizes) both lines stay visible. A panel whose
+largest m is missing says why (the python loops over the time budget, or
+an X too large to measure). The title states X's layout: the chart of the
+README is F-ordered (what ``LogisticRegression`` passes), the asv grid
+C-ordered. Needs matplotlib.
 """
 
 from __future__ import annotations
@@ -46,27 +52,48 @@ def main(source: str, target: str) -> None:
                         lines[kernel].append((m, base / value))
             for kernel, points in lines.items():
                 ms, ratios = zip(*points)
-                ax.plot(ms, ratios, marker="o", label=kernel, color=colours[kernel])
+                style = (dict(linestyle="--", marker="o", markerfacecolor="none", linewidth=1.2,
+                              markersize=8, zorder=3) if kernel == "auto"
+                         else dict(linestyle="-", marker="o", linewidth=1.8, markersize=5))
+                ax.plot(ms, ratios, label=kernel, color=colours[kernel], **style)
+            notes = _missing_notes(data, seconds, reference, n_x)
             ax.axhline(1.0, color="grey", linewidth=0.8)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.grid(True, which="both", alpha=0.3)
-            ax.set_title(f"n_x = {n_x}")
+            ax.set_title("\n".join([f"n_x = {n_x}", *notes]), fontsize="medium" if not notes else "small")
             if row == 1:
                 ax.set_xlabel("m (examples)")
             if column == 0:
                 ax.set_ylabel(f"speed-up over {reference}")
-            if row == 0 and column == len(n_xs) - 1:
-                ax.legend(fontsize="small")
-            if row == 1 and column == len(n_xs) - 1:
-                ax.legend(fontsize="small")
     layout = "examples contiguous (F)" if data.get("order") == "F" else "features contiguous (C)"
     env = data.get("environment", {})
-    figure.suptitle(f"fastlr: time per gradient, {data.get('dtype', 'float64')}, X {layout}; "
+    figure.suptitle(f"fastlr: speed-up per gradient, {data.get('dtype', 'float64')}, X (n_x, m) {layout}; "
                     f"numpy {env.get('numpy', '?')}, numba {env.get('numba', '?')}")
-    figure.tight_layout()
+    handles = {}
+    for ax in figure.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    figure.legend(handles.values(), handles.keys(), loc="upper center", ncol=len(handles),
+                  bbox_to_anchor=(0.5, 0.955), frameon=False)
+    figure.tight_layout(rect=(0, 0, 1, 0.93))
     figure.savefig(target, dpi=110)
     print(f"wrote {target}")
+
+
+def _missing_notes(data: dict, seconds: dict, reference: str, n_x: int) -> list[str]:
+    """Why the panel for ``n_x`` has no point at some m measured elsewhere: one line per reason."""
+    all_ms = sorted({r["m"] for r in data["results"]})
+    asked = sorted({r["m"] for r in data["results"] if r["n_x"] == n_x})
+    here = sorted({m for (kernel, nx, m) in seconds if nx == n_x and kernel == reference})
+    notes = []
+    if here and here[-1] < asked[-1]:
+        reason = "the python loops over the time budget" if reference == "python" else "not measured"
+        notes.append(f"m > {here[-1]:.0e}: {reason}")
+    if asked[-1] < all_ms[-1]:
+        gigabytes = n_x * all_ms[-1] * 8 / 1e9
+        notes.append(f"m = {all_ms[-1]:.0e} not run: X would be {gigabytes:.0f} GB")
+    return notes
 
 
 if __name__ == "__main__":
