@@ -89,11 +89,14 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     w_k = np.empty(n_x, dtype=dtype)
     start: dict[str, Any] = {}  # theta0 and its (cost, gradient), once computed
 
+    def intercept(theta) -> float:
+        return float(theta[n_x]) if fit_intercept else b_fixed
+
     def cost_and_gradient(theta):
         if start and np.array_equal(theta, start["theta"]):
             return start["value"]  # scipy's first evaluation is the start, already computed
         w_k[:] = theta[:n_x]
-        dw, db, cost = evaluate(w_k, float(theta[n_x]) if fit_intercept else b_fixed)
+        dw, db, cost = evaluate(w_k, intercept(theta))
         grad = np.empty(theta.shape[0], dtype=np.float64)  # new each time: scipy keeps a reference
         if not is_finite_result(dw, db, cost):
             grad[:] = np.nan
@@ -112,9 +115,6 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
         objective.explain_non_finite()
     start.update(theta=theta0.copy(), value=start_value)
     costs = [start_value[0]]
-
-    def intercept(theta) -> float:
-        return float(theta[n_x]) if fit_intercept else b_fixed
 
     def record(intermediate_result):
         costs.append(float(intermediate_result.fun))
