@@ -42,6 +42,15 @@ def _seconds(kernel, args):
     return best_seconds(lambda: fastlr.gradient(*args, kernel=kernel))
 
 
+def _side_by_side(kernel, reference, n_x, m):
+    """The problem both are timed on, each warmed up on it (``kernel`` skipped where pointless)."""
+    skip_if_pointless(kernel, n_x, m)
+    args = problem(n_x, m)
+    warm_up(kernel, *args)
+    warm_up(reference, *args)
+    return args
+
+
 class _FractionOf:
     """A kernel's time over the ``reference`` kernel's, at each size of ``params``."""
 
@@ -50,11 +59,7 @@ class _FractionOf:
     repeat = 1
 
     def setup(self, kernel, size):
-        n_x, m = _shape(size)
-        skip_if_pointless(kernel, n_x, m)
-        self.args = problem(n_x, m)
-        warm_up(kernel, *self.args)
-        warm_up(self.reference, *self.args)
+        self.args = _side_by_side(kernel, self.reference, *_shape(size))
 
     def _fraction(self, kernel):
         return _seconds(kernel, self.args) / _seconds(self.reference, self.args)
@@ -96,11 +101,8 @@ class TrackSpeedup:
     def setup(self, kernel, over, n_x, m):
         if kernel == over:
             raise NotImplementedError(f"{kernel} over itself")
-        skip_if_pointless(kernel, n_x, m)
         skip_if_pointless(over, n_x, m)
-        self.args = problem(n_x, m)
-        warm_up(kernel, *self.args)
-        warm_up(over, *self.args)
+        self.args = _side_by_side(kernel, over, n_x, m)
 
     def track_speedup(self, kernel, over, n_x, m):
         return _seconds(over, self.args) / _seconds(kernel, self.args)
