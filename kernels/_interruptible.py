@@ -117,8 +117,9 @@ def run_in_slices(descend: Callable[..., tuple[float, int, int]], w0: np.ndarray
 
     ``descend`` runs iterations ``first`` to ``last - 1`` on the float64
     ``w`` in place, writing ``costs[k]``, and returns ``CONTINUE`` while
-    training goes on; it makes its compiled call through :func:`call`. The first slice is one iteration; each next one
-    is sized from the last one's time to take about :data:`SLICE_SECONDS`.
+    training goes on; it makes its compiled call through :func:`call`. The
+    first slice is one iteration; each next one is sized from the last one's
+    time to take about :data:`SLICE_SECONDS`.
 
     Returns ``(w, b, costs, status)`` as a kernel's ``train`` does, with
     ``status`` ``MAX_ITER``, ``CONVERGED`` or ``NOT_FINITE``.
