@@ -8,7 +8,9 @@ Written by ``LogisticRegression.save`` and ``fastlr train --output``, read by
      "coef": [...n_features...], "intercept": b, "dtype": "float64",
      "n_iter": N, "loss_curve": [...], "feature_names": [...] (optional)}
 
-``classes[1]`` is the class a positive decision value predicts.
+``classes[1]`` is the class a positive decision value predicts. JSON has no
+infinity: an infinite parameter (``C=np.inf``, no penalty) is written as
+``"inf"`` and :func:`model_params` reads it back.
 
 :func:`check_model` is what a reader may rely on: every key present, two
 distinct classes, finite coefficients and intercept stored exactly in the
@@ -29,16 +31,21 @@ import numpy as np
 FORMAT = "fastlr.LogisticRegression"
 VERSION = 1
 
-__all__ = ["FORMAT", "VERSION", "check_model", "model_dict", "read_model", "write_model"]
+__all__ = ["FORMAT", "VERSION", "check_model", "model_dict", "model_params", "read_model", "write_model"]
+
+
+#: How an infinite parameter (``C=np.inf``: no penalty) is written: JSON has no infinity.
+_INFINITY = "inf"
 
 
 def model_dict(*, params: dict, classes: list, coef: list, intercept: float, dtype: str,
                n_iter: int, loss_curve: list, feature_names: list | None = None) -> dict[str, Any]:
-    """The model as JSON-ready data."""
+    """The model as JSON-ready data (an infinite parameter written as ``"inf"``)."""
     data: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "params": params,
+        "params": {key: _INFINITY if _real(value) and value == math.inf else value
+                   for key, value in params.items()},
         "classes": classes,
         "coef": coef,
         "intercept": intercept,
@@ -49,6 +56,11 @@ def model_dict(*, params: dict, classes: list, coef: list, intercept: float, dty
     if feature_names is not None:
         data["feature_names"] = feature_names
     return data
+
+
+def model_params(data: dict) -> dict[str, Any]:
+    """The estimator parameters of checked model data, ``"inf"`` read back as ``math.inf``."""
+    return {key: math.inf if value == _INFINITY else value for key, value in data["params"].items()}
 
 
 def write_model(data: dict, path: str | os.PathLike) -> None:

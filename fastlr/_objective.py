@@ -20,6 +20,7 @@ driver of ``fastlr._lbfgs`` see only this:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, NoReturn
@@ -29,7 +30,7 @@ import numpy as np
 from ._registry import Kernel
 from ._validation import Problem, raise_for_non_finite
 
-__all__ = ["Objective", "curvature_image", "in_memory", "weight_total"]
+__all__ = ["Objective", "alpha_from_C", "curvature_image", "in_memory", "weight_total"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ class Objective:
 def weight_total(sample_weight: np.ndarray | None, m: int) -> float:
     """``sum(sample_weight)`` in float64, or ``m`` without weights: what the means divide by."""
     return float(m) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
+
+
+def alpha_from_C(C: float, total: float) -> float:
+    """fastlr's ``alpha`` for scikit-learn's ``C``: ``1 / (C sum(s))``, and 0 for ``C = inf``.
+
+    With it, ``mean(s loss) + alpha/2 ||w||^2`` is scikit-learn's lbfgs
+    objective ``sum(s loss)/sum(s) + ||w||^2 / (2 C sum(s))``.
+    """
+    return 0.0 if math.isinf(C) else 1.0 / (C * total)
 
 
 def curvature_image(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarray) -> np.ndarray:

@@ -47,6 +47,7 @@ from ._compare import (
 )
 from ._errors import KernelUnavailableError, UnknownKernelError
 from ._model_file import model_dict, write_model
+from ._objective import alpha_from_C
 from ._progress import Progress
 from ._registry import KERNELS, available_kernels, get_kernel
 from ._training import train
@@ -232,7 +233,7 @@ def _standardized(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _fit(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, kernel: str):
     """Train with a progress line; returns ``(w, b, costs, converged, kernel that ran)``."""
-    alpha = 0.0 if math.isinf(args.C) else 1.0 / (args.C * X.shape[0])
+    alpha = alpha_from_C(args.C, X.shape[0])
     progress = Progress(args.max_iter, "training")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarnings: reported once, by the caller
@@ -290,7 +291,7 @@ def _train(args: argparse.Namespace) -> int:
     print(f"training accuracy: {accuracy:.4f}")
     print(f"time: {seconds:.3f} s")
     if args.output:
-        params = {"C": "inf" if math.isinf(args.C) else args.C, "solver": args.solver,
+        params = {"C": args.C, "solver": args.solver,
                   "kernel": args.kernel or "auto", "learning_rate": args.learning_rate,
                   "max_iter": args.max_iter, "tol": args.tol}
         write_model(model_dict(params=params, classes=classes, coef=w.tolist(), intercept=float(b),

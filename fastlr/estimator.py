@@ -47,7 +47,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._dask_estimator import check_binary, dask_fit_input, is_dask_array, lazy_take
-from ._model_file import check_model, model_dict, read_model, write_model
+from ._model_file import check_model, model_dict, model_params, read_model, write_model
+from ._objective import alpha_from_C, weight_total
 from ._training import train
 from ._warnings import convergence_warning
 
@@ -268,12 +269,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
             self.n_features_in_ = X.shape[1]
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
-            total = float(weights.sum().compute()) if weights is not None else float(X.shape[0])
         else:
             X_t, y01, weights, classes = self._in_memory_fit_input(X, y, sample_weight)
-            total = float(weights.sum(dtype=np.float64)) if weights is not None else float(X_t.shape[1])
         self.classes_ = classes
-        alpha = 0.0 if math.isinf(C) else 1.0 / (C * total)
+        alpha = alpha_from_C(C, weight_total(weights, X_t.shape[1]))  # a Dask sum is computed here
 
         n_features = X_t.shape[0]
         w0, b0 = np.zeros(n_features), 0.0
@@ -380,8 +379,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         """The fitted model as JSON-ready data."""
         check_is_fitted(self)
         return model_dict(
-            params={key: "inf" if key == "C" and value == math.inf else value
-                    for key, value in self.get_params().items()},
+            params=self.get_params(),
             classes=self.classes_.tolist(),
             coef=self._dense_coef()[0].tolist(),
             intercept=float(self.intercept_[0]),
@@ -406,10 +404,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         how the model was trained, and the coefficients are read exactly.
         """
         known = cls().get_params()
-        params = {key: value for key, value in data["params"].items() if key in known}
-        if params.get("C") == "inf":  # JSON has no infinity; to_dict writes it so
-            params["C"] = math.inf
-        model = cls(**params)
+        model = cls(**{key: value for key, value in model_params(data).items() if key in known})
         dtype = np.dtype(data["dtype"])
         model.coef_ = np.asarray(data["coef"], dtype=dtype).reshape(1, -1)
         model.intercept_ = np.array([data["intercept"]], dtype=dtype)
