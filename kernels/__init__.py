@@ -1,4 +1,10 @@
-"""The gradient kernels behind ``fastlr.gradient``, one module per kernel.
+"""The gradient kernels behind ``fastlr.gradient`` and ``fastlr.softmax_gradient``, one module per kernel.
+
+A kernel module implements ops, one function each, on clean input; which
+kernel offers which op is recorded in one table (``fastlr._registry``).
+
+The binary op
+-------------
 
 Every kernel module exposes the same function::
 
@@ -35,10 +41,33 @@ where it started and leaves ``db`` out of the convergence test. A compiled
 loop returns to Python at least every ~0.1 s (``_interruptible``), so that
 Ctrl-C stops it.
 
+The multinomial op
+------------------
+
+::
+
+    multinomial_sums(W, b, X, labels, Y, sample_weight) -> (dW, db, cost)
+
+on clean input: ``W (K, n_x)`` in X's dtype, ``b (K,)`` float64, X as above,
+and the labels either as ``labels`` (``(m,)`` int64 in ``[0, K)``, ``Y`` is
+``None``) or as ``Y`` (``(K, m)`` probabilities in X's dtype whose columns
+sum to 1, ``labels`` is ``None``). It returns weighted *sums*, all float64::
+
+    Z = W X + b,  A = softmax(Z) per column,  dZ = A - Y,  s = sample_weight or 1
+    dW   = (s dZ) Xᵀ                      (K, n_x)
+    db   = sum over examples of s dZ      (K,)
+    cost = sum over examples of s (logsumexp(Z) - sum_k Y_k Z_k)
+
+and ``fastlr._objective`` divides by ``sum(s)`` and adds the penalty, as
+scikit-learn's ``_linear_loss`` does: no kernel writes that finish. The
+softmax is stable for any finite logits (``kernels._stable`` has the
+formulas).
+
 Kernel modules know nothing of each other. What they share lives in private
 modules: ``_stable`` (the per-example math on Python floats),
 ``_vector_math`` (the same math, vectorisable, for compiled loops),
 ``_loops`` (the compiled loops of ``numba`` and ``numba-parallel``),
+``_softmax_loops`` (their multinomial passes),
 ``_threads`` (the thread setting of the multi-threaded kernels),
 ``_threading_layer`` (numba's TBB layer made loadable),
 ``_interruptible`` (compiled calls that Ctrl-C can stop) and ``_ieee``

@@ -21,13 +21,23 @@ With ``e = exp(-|z|)`` (never overflows) and ``u = 1 + e``:
 imported by name: a builtin call or attribute lookup less per example.
 Any compiled version must evaluate these as written: reassociation folds
 ``(u - 1) - e`` to 0 and ``(z - y z) + t`` to ``z + t - z``.
+
+For K classes (:func:`softmax_and_loss`), with ``zmax`` the largest logit
+and ``r`` the sum of ``e^(z_k - zmax)`` over the other classes (every
+exponent ``<= 0``, so nothing overflows):
+
+- ``softmax(z)_k = e^(z_k - zmax) / (1 + r)``;
+- the loss ``logsumexp(z) - sum_k y_k z_k`` equals
+  ``sum_k y_k (zmax - z_k) + (sum_k y_k) log1p(r)``: each bracket is
+  ``>= 0`` and ``log1p`` keeps the small loss of a confidently right
+  example, which ``log(1 + r)`` would round to 0.
 """
 
 from __future__ import annotations
 
-from math import exp, log
+from math import exp, log, log1p
 
-__all__ = ["sigmoid_and_loss"]
+__all__ = ["sigmoid_and_loss", "softmax_and_loss"]
 
 
 def sigmoid_and_loss(z: float, y: float) -> tuple[float, float]:
@@ -37,3 +47,15 @@ def sigmoid_and_loss(z: float, y: float) -> tuple[float, float]:
     a = (1.0 if z > 0.0 else e) / u
     log1p_e = log(u) - ((u - 1.0) - e) / u
     return a, ((z if z > 0.0 else 0.0) - y * z) + log1p_e
+
+
+def softmax_and_loss(z: list[float], y: list[float]) -> tuple[list[float], float]:
+    """Return ``(softmax(z), logsumexp(z) - sum_k y_k z_k)`` for one example's K logits and labels."""
+    top = max(range(len(z)), key=z.__getitem__)  # the first largest
+    zmax = z[top]
+    e = [exp(z_k - zmax) for z_k in z]
+    e[top] = 1.0
+    rest = sum(e_k for k, e_k in enumerate(e) if k != top)
+    scale = 1.0 / (1.0 + rest)
+    loss = sum(y_k * (zmax - z_k) for y_k, z_k in zip(y, z)) + sum(y) * log1p(rest)
+    return [e_k * scale for e_k in e], loss

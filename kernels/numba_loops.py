@@ -21,6 +21,9 @@ from the strides; any other layout (a strided view) takes the branch its
 smaller stride favours, and is never copied. The loops themselves live in
 ``kernels._loops``, shared with ``numba-parallel``.
 
+The multinomial op (``multinomial_sums``) runs the same way, K logits per
+example, from ``kernels._softmax_loops``.
+
 Besides ``gradient``, the module exposes ``train``: the gradient-descent loop
 compiled, run in slices of about 0.1 s so that Ctrl-C stops it promptly
 (``kernels._interruptible``); no Python runs within a slice.
@@ -28,10 +31,10 @@ compiled, run in slices of about 0.1 s so that Ctrl-C stops it promptly
 
 from __future__ import annotations
 
-from . import _loops
+from . import _loops, _softmax_loops
 from ._interruptible import call, run_in_slices
 
-__all__ = ["gradient", "train"]
+__all__ = ["gradient", "multinomial_sums", "train"]
 
 
 def gradient(w, b, X, y, alpha, sample_weight):
@@ -55,3 +58,12 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_in
                     float(learning_rate), float(tol), bool(fit_intercept), costs, first, last)
 
     return run_in_slices(descend, w, float(b), int(max_iter))
+
+
+def multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Compiled multinomial sums, loop order chosen from X's strides.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    labels, Y = _softmax_loops.label_arrays(X, labels, Y)
+    return call(_softmax_loops.sums_one_thread, W, b, X, labels, Y, sample_weight)

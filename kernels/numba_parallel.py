@@ -29,11 +29,11 @@ import threading
 
 import numba
 
-from . import _loops, _threading_layer
+from . import _loops, _softmax_loops, _threading_layer
 from ._interruptible import call, run_in_slices
 from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads
 
-__all__ = ["gradient", "plan", "train"]
+__all__ = ["gradient", "multinomial_sums", "plan", "train"]
 
 _threading_layer.prepare()
 
@@ -107,3 +107,18 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_in
                     chunk)
 
     return run_in_slices(descend, w, float(b), int(max_iter))
+
+
+def multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Fused multi-threaded multinomial sums: one pass over X, per-chunk partial rows.
+
+    See ``fastlr.kernels`` for the op's contract. The chunks are planned as
+    for the binary op with ``K n_x`` numbers per example, so that no more
+    than :data:`MAX_CHUNKS` partial ``(K, n_x)`` rows exist, fewer for big
+    ``K n_x``; they are summed in chunk order.
+    """
+    n_classes = W.shape[0]
+    n_x, m = X.shape
+    labels, Y = _softmax_loops.label_arrays(X, labels, Y)
+    return _run(_softmax_loops.sums_parallel, W, b, X, labels, Y, sample_weight,
+                plan(n_classes * n_x, m))

@@ -14,12 +14,14 @@ what this kernel's time is made of.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._ieee import ieee_quiet
 from ._stable import sigmoid_and_loss
 
-__all__ = ["gradient"]
+__all__ = ["gradient", "multinomial_sums"]
 
 
 @ieee_quiet
@@ -56,3 +58,45 @@ def gradient(w, b, X, y, alpha, sample_weight):
     dw = dw / total + alpha * w64
     cost = cost / total + 0.5 * alpha * float(w64 @ w64)
     return dw.astype(X.dtype, copy=False), db / total, cost
+
+
+@ieee_quiet
+def multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Multinomial sums with a loop over examples, NumPy over classes and features.
+
+    See ``fastlr.kernels`` for the op's contract. Per example: ``z = W x_i +
+    b`` (one matrix-vector product), a stable softmax on the K logits, and
+    ``dW += outer(s dz, x_i)``, accumulated in float64.
+    """
+    n_classes, n_x = W.shape
+    m = X.shape[1]
+    examples = np.ascontiguousarray(X.T)
+    W64 = W.astype(np.float64)
+    weights = [1.0] * m if sample_weight is None else sample_weight.tolist()
+    if Y is None:
+        targets = np.eye(n_classes)[labels]  # (m, K) one-hot rows
+    else:
+        targets = np.ascontiguousarray(Y.T, dtype=np.float64)
+
+    dW = np.zeros((n_classes, n_x), dtype=np.float64)
+    step = np.empty((n_classes, n_x), dtype=np.float64)  # outer(s dz, x_i), reused
+    db = np.zeros(n_classes, dtype=np.float64)
+    outer = np.multiply.outer
+    exp = np.exp
+    log1p = math.log1p
+    cost = 0.0
+    for x_i, y_i, s_i in zip(examples, targets, weights):
+        z = W64 @ x_i + b
+        top = int(z.argmax())
+        zmax = z[top]
+        e = exp(z - zmax)
+        e[top] = 0.0
+        rest = float(e.sum())
+        e[top] = 1.0
+        loss = float(y_i @ (zmax - z)) + float(y_i.sum()) * log1p(rest)
+        dz = (e / (1.0 + rest) - y_i) * s_i
+        outer(dz, x_i, out=step)
+        dW += step
+        db += dz
+        cost += loss * s_i
+    return dW, db, cost

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._stable import sigmoid_and_loss
+from ._stable import sigmoid_and_loss, softmax_and_loss
 
-__all__ = ["gradient"]
+__all__ = ["gradient", "multinomial_sums"]
 
 
 def gradient(w, b, X, y, alpha, sample_weight):
@@ -53,3 +53,48 @@ def gradient(w, b, X, y, alpha, sample_weight):
         penalty += w_list[j] * w_list[j]
     cost = cost / total + 0.5 * alpha * penalty
     return np.array(dw, dtype=X.dtype), db / total, cost
+
+
+def multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Multinomial sums with explicit loops over examples, classes and features.
+
+    See ``fastlr.kernels`` for the op's contract. Per example: the K logits,
+    the largest, the other exponentials' sum ``r``, ``loss = sum_k y_k (zmax
+    - z_k) + (sum_k y_k) log1p(r)`` and ``dz_k = a_k - y_k``.
+    """
+    n_classes, n_x = W.shape
+    m = X.shape[1]
+    W_rows = W.tolist()
+    b_list = b.tolist()
+    examples = X.T.tolist()
+    label_list = None if labels is None else labels.tolist()
+    soft = None if Y is None else Y.T.tolist()  # one list of K probabilities per example
+    weights = None if sample_weight is None else sample_weight.tolist()
+
+    dW = [[0.0] * n_x for _ in range(n_classes)]
+    db = [0.0] * n_classes
+    cost = 0.0
+    for i in range(m):
+        x_i = examples[i]
+        z = []
+        for c in range(n_classes):
+            z_c = 0.0
+            w_c = W_rows[c]
+            for j in range(n_x):
+                z_c += w_c[j] * x_i[j]
+            z.append(z_c + b_list[c])
+        if soft is None:
+            y_i = [0.0] * n_classes
+            y_i[label_list[i]] = 1.0
+        else:
+            y_i = soft[i]
+        a, loss = softmax_and_loss(z, y_i)
+        s_i = 1.0 if weights is None else weights[i]
+        for c in range(n_classes):
+            dz = (a[c] - y_i[c]) * s_i
+            row = dW[c]
+            for j in range(n_x):
+                row[j] += x_i[j] * dz
+            db[c] += dz
+        cost += loss * s_i
+    return np.array(dW, dtype=np.float64).reshape(n_classes, n_x), np.array(db), cost

@@ -14,6 +14,9 @@ examples (each a float32 BLAS call on a view of X) and the blocks are added
 in float64: the error stays that of one block, within the documented 1e-4
 at any m, and the time is unchanged (measured at 20 x 3e6 and 1,000 x 1e5,
 both layouts). float64 X needs no blocks.
+
+The multinomial op is the same with matrices: ``Z = W @ X + b`` and
+``dW = dZ @ Xᵀ``, two GEMMs, a stable softmax between them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 
 from ._ieee import ieee_quiet
 
-__all__ = ["FLOAT32_BLOCK", "gradient"]
+__all__ = ["FLOAT32_BLOCK", "gradient", "multinomial_sums"]
 
 #: Examples per float32 BLAS product in ``dw`` (the blocks are summed in float64).
 FLOAT32_BLOCK = 1 << 12
@@ -72,3 +75,55 @@ def gradient(w, b, X, y, alpha, sample_weight):
     cost = float(loss.sum(dtype=np.float64)) / total + 0.5 * alpha * float(w64 @ w64)
     db = float(dz.sum(dtype=np.float64)) / total
     return dw, db, cost
+
+
+def _classes_product(dZ, X):
+    """``dZ @ X.T`` in float64 (a sum over the examples), float32 in blocks summed in float64."""
+    m = X.shape[1]
+    if X.dtype != np.float32 or m <= FLOAT32_BLOCK:
+        return (dZ @ X.T).astype(np.float64, copy=False)
+    total = np.zeros((dZ.shape[0], X.shape[0]), dtype=np.float64)
+    for start in range(0, m, FLOAT32_BLOCK):
+        stop = min(m, start + FLOAT32_BLOCK)
+        total += dZ[:, start:stop] @ X[:, start:stop].T
+    return total
+
+
+@ieee_quiet
+def multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Fully vectorized multinomial sums: two matrix products, element-wise NumPy between.
+
+    See ``fastlr.kernels`` for the op's contract. The logits and the softmax
+    are computed in X's dtype, the sums over examples in float64 (BLAS sums
+    the products in X's dtype, float32 in blocks).
+    """
+    n_classes, m = W.shape[0], X.shape[1]
+    Z = W @ X
+    Z += b.astype(X.dtype)[:, None]
+    examples = np.arange(m)
+    top = Z.argmax(axis=0)
+    zmax = Z[top, examples]
+    if Y is None:
+        loss = (zmax - Z[labels, examples]).astype(np.float64)
+        mass = 1.0
+    else:
+        loss = np.einsum("km,km->m", Y, zmax - Z, dtype=np.float64)
+        mass = Y.sum(axis=0, dtype=np.float64)
+    E = Z
+    E -= zmax
+    np.exp(E, out=E)
+    E[top, examples] = 0.0
+    rest = E.sum(axis=0, dtype=np.float64)
+    loss += mass * np.log1p(rest)
+    E[top, examples] = 1.0
+    E /= (1.0 + rest).astype(X.dtype)
+    dZ = E
+    if Y is None:
+        dZ[labels, examples] -= 1.0
+    else:
+        dZ -= Y
+    if sample_weight is not None:
+        dZ *= sample_weight
+        loss *= sample_weight
+    dW = _classes_product(dZ, X)
+    return dW, dZ.sum(axis=1, dtype=np.float64), float(loss.sum())
