@@ -15,6 +15,10 @@ thread setting, and costs well under a microsecond:
 4. Otherwise ``numba``: one chunk's worth of work does not pay for waking
    the thread pool (``numba-parallel`` is 3-6 us slower there).
 
+The multinomial op (K classes) follows rules 1, 3 and 4 with ``K n_x``
+numbers per example in place of ``n_x`` (``numba-parallel`` plans its chunks
+that way); rule 2 does not apply.
+
 Measured on the 2-core development machine (numpy 2.4 with OpenBLAS, numba
 0.68, ``OPENBLAS_CORETYPE=Haswell`` and ``OPENBLAS_L2_SIZE`` set as that
 machine has them), each kernel timed through ``fastlr.gradient`` in turn
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Kernel, available_kernels, lookup_kernel
+from ._registry import BINARY, Kernel, available_kernels, lookup_kernel
 from .kernels._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads
 
 __all__ = ["choose_kernel", "choose_kernel_name"]
@@ -51,12 +55,14 @@ def _have_numba() -> bool:
 _FLOAT32 = np.dtype(np.float32)
 
 
-def choose_kernel_name(X: np.ndarray) -> str:
-    """The name of the kernel ``auto`` runs on a validated ``X``."""
+def choose_kernel_name(X: np.ndarray, op: str = BINARY, n_classes: int = 1) -> str:
+    """The name of the kernel ``auto`` runs for ``op`` on a validated ``X`` (K = ``n_classes``)."""
     if not _have_numba():
         return "numpy"
     n_x, m = X.shape
-    if n_x >= NUMPY_FLOAT32_C_MIN_FEATURES and X.dtype == _FLOAT32:
+    if op != BINARY:
+        n_x *= n_classes
+    elif n_x >= NUMPY_FLOAT32_C_MIN_FEATURES and X.dtype == _FLOAT32:
         row_stride, column_stride = X.strides
         if abs(row_stride) > abs(column_stride):  # features contiguous
             return "numpy"
@@ -71,6 +77,6 @@ def _chunks_at_least_two(n_x: int, m: int) -> bool:
     return m >= 2 * min_chunk
 
 
-def choose_kernel(X: np.ndarray) -> Kernel:
-    """The :class:`~fastlr.Kernel` ``auto`` runs on a validated ``X``."""
-    return lookup_kernel(choose_kernel_name(X))
+def choose_kernel(X: np.ndarray, op: str = BINARY, n_classes: int = 1) -> Kernel:
+    """The :class:`~fastlr.Kernel` ``auto`` runs for ``op`` on a validated ``X``."""
+    return lookup_kernel(choose_kernel_name(X, op, n_classes))

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._dask_input import is_dask_array
-from ._registry import Kernel, kernel_for, lookup_kernel
+from ._registry import BINARY, Kernel, lookup_kernel, resolve
 from ._validation import check_result_finite, validate_problem
 
 __all__ = ["gradient"]
@@ -98,7 +98,7 @@ def gradient(
     problem = validate_problem(
         w, b, X, Y, alpha=alpha, sample_weight=sample_weight, check_finite=check_finite
     )
-    dw, db, cost = kernel_for(named, problem.X).gradient(
+    dw, db, cost = resolve(named, BINARY, problem.X).gradient(
         problem.w, problem.b, problem.X, problem.y, problem.alpha, problem.sample_weight
     )
     if check_finite:

@@ -1,14 +1,17 @@
-"""The one table of kernels, and the one place that resolves a kernel choice.
+"""The one table of kernels and their ops, and the one place that resolves a kernel choice.
 
 Every kernel fastlr ships is a row of ``_TABLE``: its public name, the module
-under ``fastlr.kernels`` that implements it, what it needs installed, and a
-line for humans. Names are normalised once (case, ``_`` for ``-``,
+under ``fastlr.kernels`` that implements it, what it needs installed, the
+ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`; see ``fastlr.kernels``
+for each op's contract), and a line for humans. Names are normalised once (case, ``_`` for ``-``,
 surrounding blanks) and resolved to a :class:`Kernel` whose module is
 imported on first use, so ``import fastlr`` never pays for numba.
 
 ``"auto"`` is not a kernel but a choice: :data:`AUTO_KERNEL` stands for it
-until X is known, and :func:`kernel_for` then turns it into the fastest
-kernel available here for that X (``fastlr._auto``).
+until X is known. :func:`resolve` turns the ``kernel=`` argument and the op
+a problem needs into the kernel that runs it: the named kernel when it
+offers the op (else :class:`KernelUnavailableError` naming those that do),
+or auto's choice among the kernels that offer it (``fastlr._auto``).
 """
 
 from __future__ import annotations
@@ -28,28 +31,36 @@ __all__ = [
     "get_kernel",
     "kernel_for",
     "lookup_kernel",
+    "resolve",
 ]
 
 AUTO = "auto"
+
+#: The ops a kernel may offer (``fastlr.kernels`` states their contracts).
+BINARY = "binary"
+MULTINOMIAL = "multinomial"
+#: The module-level function behind each op.
+_OP_FUNCTIONS = {BINARY: "gradient", MULTINOMIAL: "multinomial_sums"}
 
 
 class _Row(NamedTuple):
     name: str
     module: str
     requires: str | None  # the distribution to install, None when only numpy
+    ops: tuple[str, ...]
     description: str
 
 
 _TABLE: tuple[_Row, ...] = (
-    _Row("python", "python_loops", None,
+    _Row("python", "python_loops", None, (BINARY, MULTINOMIAL),
          "two explicit pure-Python loops, over examples and over features"),
-    _Row("partial", "partial_loop", None,
+    _Row("partial", "partial_loop", None, (BINARY, MULTINOMIAL),
          "a Python loop over examples, NumPy over features"),
-    _Row("numpy", "vectorized", None,
+    _Row("numpy", "vectorized", None, (BINARY, MULTINOMIAL),
          "fully vectorized: w @ X and X @ dz through BLAS"),
-    _Row("numba", "numba_loops", "numba",
+    _Row("numba", "numba_loops", "numba", (BINARY, MULTINOMIAL),
          "explicit loops JIT-compiled by numba, one thread, loop order following X's layout"),
-    _Row("numba-parallel", "numba_parallel", "numba",
+    _Row("numba-parallel", "numba_parallel", "numba", (BINARY, MULTINOMIAL),
          "one fused pass over X on every core (numba prange), per-thread partial sums"),
 )
 _ROWS = {row.name: row for row in _TABLE}
@@ -67,8 +78,8 @@ class Kernel:
     name : str
         The kernel's name, as in :data:`fastlr.KERNELS` for those fastlr ships.
     gradient : callable
-        ``gradient(w, b, X, y, alpha, sample_weight) -> (dw, db, cost)`` on
-        clean input, as documented in :mod:`fastlr.kernels`.
+        The binary op, ``gradient(w, b, X, y, alpha, sample_weight) -> (dw,
+        db, cost)`` on clean input, as documented in :mod:`fastlr.kernels`.
     train : callable or None
         A compiled gradient-descent loop, when the kernel has one:
         ``train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter,
@@ -76,12 +87,21 @@ class Kernel:
         (``fit_intercept`` is passed only when ``False``).
     description : str
         One line for humans.
+    multinomial : callable or None
+        The multinomial op, ``multinomial_sums(W, b, X, labels, Y,
+        sample_weight) -> (dW, db, cost)`` weighted sums (see
+        :mod:`fastlr.kernels`), or ``None`` when the kernel lacks it.
     """
 
     name: str
     gradient: Callable[..., tuple[Any, float, float]] = field(repr=False)
     train: Callable[..., Any] | None = field(default=None, repr=False)
     description: str = ""
+    multinomial: Callable[..., tuple[Any, Any, float]] | None = field(default=None, repr=False)
+
+    def offers(self, op: str) -> bool:
+        """Whether this kernel implements ``op`` (:data:`BINARY` or :data:`MULTINOMIAL`)."""
+        return (self.gradient if op == BINARY else self.multinomial) is not None
 
 
 _loaded: dict[str, Kernel] = {}
@@ -116,6 +136,7 @@ def _load(row: _Row) -> Kernel:
             gradient=module.gradient,
             train=getattr(module, "train", None),
             description=row.description,
+            multinomial=module.multinomial_sums if MULTINOMIAL in row.ops else None,
         )
         _loaded[row.name] = kernel
     return kernel
@@ -173,13 +194,19 @@ def get_kernel(name: str) -> Kernel:
 
 
 def _auto_gradient(w, b, X, y, alpha, sample_weight):
-    return kernel_for(AUTO_KERNEL, X).gradient(w, b, X, y, alpha, sample_weight)
+    return resolve(AUTO_KERNEL, BINARY, X).gradient(w, b, X, y, alpha, sample_weight)
+
+
+def _auto_multinomial(W, b, X, labels, Y, sample_weight):
+    return resolve(AUTO_KERNEL, MULTINOMIAL, X, W.shape[0]).multinomial(
+        W, b, X, labels, Y, sample_weight)
 
 
 #: What ``get_kernel("auto")`` returns: it chooses per call, from X.
 AUTO_KERNEL = Kernel(
     name=AUTO,
     gradient=_auto_gradient,
+    multinomial=_auto_multinomial,
     description="the fastest kernel available here for the shape, dtype and layout of X",
 )
 
@@ -202,16 +229,46 @@ def lookup_kernel(kernel: str | Kernel) -> Kernel:
     return get_kernel(kernel)  # raises the TypeError that names the valid choices
 
 
-_choose: Callable[[Any], Kernel] | None = None  # fastlr._auto.choose_kernel, once imported
+def offering(op: str) -> tuple[str, ...]:
+    """The names of the kernels fastlr ships that offer ``op``, in the table's order."""
+    return tuple(row.name for row in _TABLE if op in row.ops)
 
 
-def kernel_for(kernel: Kernel, X: Any) -> Kernel:
-    """The kernel that runs on a validated ``X``: ``kernel`` itself, or auto's choice."""
+_choose: Callable[..., Kernel] | None = None  # fastlr._auto.choose_kernel, once imported
+
+
+def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel:
+    """The kernel that runs ``op`` on a validated ``X``: the one asked for, or auto's choice.
+
+    Parameters
+    ----------
+    kernel : str or Kernel
+        The ``kernel=`` argument of the public API (a name, ``"auto"`` or a
+        :class:`Kernel`).
+    op : str
+        :data:`BINARY` or :data:`MULTINOMIAL`.
+    X : ndarray
+        The validated X, from which ``auto`` chooses.
+    n_classes : int
+        K, for the multinomial op.
+
+    Raises
+    ------
+    UnknownKernelError, KernelUnavailableError, TypeError
+        As :func:`get_kernel`; and ``KernelUnavailableError`` for a kernel
+        that lacks ``op``, naming those that offer it.
+    """
     global _choose
-    if kernel is not AUTO_KERNEL:
-        return kernel
-    if _choose is None:
-        from ._auto import choose_kernel  # imports this module: not at the top
+    named = lookup_kernel(kernel)
+    if named is AUTO_KERNEL:
+        if _choose is None:
+            from ._auto import choose_kernel  # imports this module: not at the top
 
-        _choose = choose_kernel
-    return _choose(X)
+            _choose = choose_kernel
+        return _choose(X, op, n_classes)
+    if not named.offers(op):
+        raise KernelUnavailableError(
+            f"kernel {named.name!r} has no {op} op; kernels that offer it: "
+            f"{', '.join((*offering(op), AUTO))}"
+        )
+    return named
