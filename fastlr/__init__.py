@@ -8,7 +8,7 @@ different speeds, from the textbook's two Python loops to compiled code:
 >>> fastlr.KERNELS
 ('python', 'partial', 'numpy', 'numba', 'numba-parallel')
 
-Public API: :func:`gradient`, :func:`train` (:class:`TrainResult`),
+Public API: :func:`gradient`, :func:`softmax_gradient` (K classes), :func:`train` (:class:`TrainResult`),
 :class:`LogisticRegression` (needs scikit-learn), :data:`KERNELS`,
 :func:`available_kernels`, :func:`get_kernel`, :class:`Kernel`,
 :func:`set_num_threads`, :func:`get_num_threads`,
@@ -41,6 +41,7 @@ _threading_layer.preload_early()  # TBB findable before any numba code chooses a
 from ._errors import KernelUnavailableError, UnknownKernelError
 from ._gradient import gradient
 from ._registry import KERNELS, Kernel, available_kernels, get_kernel
+from ._softmax_gradient import softmax_gradient
 from ._training import TrainResult, train
 from .kernels._threads import get_num_threads, set_num_threads
 
@@ -59,6 +60,7 @@ __all__ = [
     "get_num_threads",
     "gradient",
     "set_num_threads",
+    "softmax_gradient",
     "train",
 ]
 

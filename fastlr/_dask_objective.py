@@ -151,8 +151,10 @@ def _means(alpha: float, dtype: np.dtype, sums: np.ndarray, w: np.ndarray):
 
 
 def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight: Any,
-                   w0: Any, b0: Any) -> Objective:
+                   w0: Any, b0: Any, n_classes: int | None = None) -> Objective:
     """The training objective of Dask input, persisted once on the cluster."""
+    if n_classes is not None:
+        _refuse_multinomial()
     if w0 is None:
         w0 = np.zeros(X.shape[0] if X.ndim == 2 else 0)
     problem = validate_dask_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
@@ -189,3 +191,16 @@ def dask_gradient(w: Any, b: Any, X: Any, Y: Any, kernel: Kernel, alpha: Any,
     if check_finite:
         check_result_finite(problem.X, dw, db, cost)
     return dw.reshape(problem.w_shape), db, cost
+
+
+def _refuse_multinomial():
+    raise NotImplementedError(
+        "the multinomial problem (K classes) is not computed on Dask arrays yet; "
+        "compute X and Y into memory first (X.compute()), or fit two classes"
+    )
+
+
+def dask_softmax_gradient(W: Any, b: Any, X: Any, Y: Any, kernel: Any, alpha: Any,
+                          sample_weight: Any, check_finite: bool):
+    """``fastlr.softmax_gradient`` of Dask input: not computed yet (see :func:`_refuse_multinomial`)."""
+    _refuse_multinomial()

@@ -7,7 +7,9 @@ reduction. The gradient-descent loop of ``fastlr._training`` and the L-BFGS
 driver of ``fastlr._lbfgs`` see only this:
 
 - ``evaluate(w, b) -> (dw, db, cost)``: the kernel contract's output, with
-  ``w`` flat in ``dtype`` and ``dw`` returned in ``dtype``;
+  ``w`` flat in ``dtype`` and ``dw`` returned in ``dtype``; for the
+  multinomial problem (``n_classes = K``) ``w`` is ``W`` flattened (C order),
+  ``b`` and ``db`` are ``(K,)`` float64 arrays;
 - ``curvature(v) -> [X; 1] diag(s) [X; 1]ᵀ v``: the matrix whose largest
   eigenvalue bounds the Hessian (``learning_rate="auto"``), for ``v`` of
   length ``n_x + 1``;
@@ -28,9 +30,10 @@ from typing import Any, Callable, NoReturn
 import numpy as np
 
 from ._registry import Kernel
-from ._validation import Problem, raise_for_non_finite
+from ._validation import MultinomialProblem, Problem, raise_for_non_finite
 
-__all__ = ["Objective", "alpha_from_C", "curvature_image", "in_memory", "weight_total"]
+__all__ = ["Objective", "alpha_from_C", "curvature_image", "in_memory", "in_memory_multinomial",
+           "multinomial_means", "weight_total"]
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,26 @@ class Objective:
     alpha: float
     total_weight: float  # sum(sample_weight), or m
     kernel: str  # the kernel that runs (auto's choice, for data in memory)
+    n_classes: int = 0  # K for the multinomial problem (w is W flat, b a (K,) array); 0: binary
 
     @property
     def n_x(self) -> int:
+        """The length of the flat ``w`` (``K n_x`` for the multinomial problem)."""
         return self.w.shape[0]
+
+    @property
+    def features(self) -> int:
+        """``n_x``, the features of the data."""
+        return self.n_x // max(1, self.n_classes)
+
+    @property
+    def hessian_factor(self) -> float:
+        """The loss's largest second derivative per unit of ``[x; 1][x; 1]ᵀ``.
+
+        1/4 for the sigmoid's; 1/2 for the softmax's: ``diag(a) - a aᵀ`` has
+        no eigenvalue above 1/2.
+        """
+        return 0.5 if self.n_classes else 0.25
 
 
 def weight_total(sample_weight: np.ndarray | None, m: int) -> float:
@@ -103,4 +122,44 @@ def in_memory(kernel: Kernel, problem: Problem) -> Objective:
         evaluate=evaluate, curvature=curvature, explain_non_finite=partial(raise_for_non_finite, X),
         compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
         dtype=X.dtype, alpha=alpha, total_weight=weight_total(s, X.shape[1]), kernel=kernel.name,
+    )
+
+
+def multinomial_means(W: np.ndarray, alpha: float, total: float, dW: np.ndarray, db: np.ndarray,
+                      cost: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """A multinomial op's weighted sums turned into the objective's ``(dW, db, cost)``.
+
+    Divides by ``sum(s)`` and adds the L2 penalty on ``W`` (not on ``b``):
+    ``dW / total + alpha W``, ``db / total``, ``cost / total + alpha/2
+    ||W||^2``, all float64; ``dW`` is divided in place. The one place this
+    finish is written, as scikit-learn's ``_linear_loss`` is for its losses.
+    """
+    dW /= total
+    W64 = W.astype(np.float64, copy=False)
+    penalty = 0.0
+    if alpha:
+        dW += alpha * W64
+        penalty = 0.5 * alpha * float(np.vdot(W64, W64))
+    return dW, db / total, cost / total + penalty
+
+
+def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem) -> Objective:
+    """The objective of a multinomial problem held in memory, by ``kernel``'s multinomial op (not ``auto``)."""
+    X, labels, Y, s, alpha = problem.X, problem.labels, problem.Y, problem.sample_weight, problem.alpha
+    shape = problem.W.shape
+    total = weight_total(s, X.shape[1])
+    sums = kernel.multinomial
+
+    def evaluate(w: np.ndarray, b: np.ndarray):
+        W = w.reshape(shape)
+        dW, db, cost = multinomial_means(W, alpha, total, *sums(W, b, X, labels, Y, s))
+        return dW.reshape(-1).astype(X.dtype, copy=False), db, cost
+
+    def curvature(v: np.ndarray) -> np.ndarray:
+        return curvature_image(X, s, v)
+
+    return Objective(
+        evaluate=evaluate, curvature=curvature, explain_non_finite=partial(raise_for_non_finite, X),
+        compiled_train=None, w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=X.dtype,
+        alpha=alpha, total_weight=total, kernel=kernel.name, n_classes=shape[0],
     )

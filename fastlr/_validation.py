@@ -44,11 +44,28 @@ __all__ = [
     "raise_for_non_finite",
     "real_scalar",
     "validate_coefficients",
+    "validate_multinomial",
     "validate_problem",
 ]
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _ALLOWED_DTYPES = "float32 or float64 (integer and bool input becomes float64)"
+
+
+class MultinomialProblem(NamedTuple):
+    """Validated input of one multinomial (K-class) evaluation or training run."""
+
+    W: np.ndarray  # (K, n_x), X's dtype, C order
+    b: np.ndarray  # (K,), float64
+    X: np.ndarray  # (n_x, m), float32 or float64
+    labels: np.ndarray | None  # (m,) int64 in [0, K), or None with Y
+    Y: np.ndarray | None  # (K, m) probabilities in X's dtype, or None with labels
+    sample_weight: np.ndarray | None  # (m,), X's dtype
+    alpha: float
+
+    @property
+    def n_classes(self) -> int:
+        return self.W.shape[0]
 
 
 class Problem(NamedTuple):
@@ -247,9 +264,10 @@ def all_finite(vector: np.ndarray) -> bool:
     return bool(np.isfinite(vector).all())
 
 
-def is_finite_result(dw: np.ndarray, db: float, cost: float) -> bool:
-    """Whether a kernel's output is finite everywhere."""
-    return math.isfinite(cost) and math.isfinite(db) and all_finite(dw)
+def is_finite_result(dw: np.ndarray, db: float | np.ndarray, cost: float) -> bool:
+    """Whether a kernel's output (``db`` a float, or K of them) is finite everywhere."""
+    db_finite = math.isfinite(db) if isinstance(db, float) else all_finite(db)
+    return math.isfinite(cost) and db_finite and all_finite(dw)
 
 
 def raise_for_non_finite(X: Any) -> NoReturn:
@@ -274,3 +292,86 @@ def check_result_finite(X: np.ndarray, dw: np.ndarray, db: float, cost: float) -
     """
     if not is_finite_result(dw, db, cost):
         raise_for_non_finite(X)
+
+
+def validate_multinomial(W: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
+                         sample_weight: Any = None, check_finite: bool = True) -> MultinomialProblem:
+    """Validate and normalise the arguments of ``fastlr.softmax_gradient`` and multinomial training.
+
+    ``W`` is ``(K, n_x)`` with ``K >= 2``, ``b`` a ``(K,)`` vector (or a
+    number, for every class), ``Y`` either ``(m,)`` integer class labels in
+    ``[0, K)`` or ``(K, m)`` probabilities whose columns sum to 1.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`validate_problem`, with the multinomial shapes and labels.
+    """
+    X = as_matrix(X)
+    n_x, m = X.shape
+    W_array = np.asarray(W)
+    check_real("W", W_array)
+    if W_array.ndim != 2 or W_array.shape[1] != n_x or W_array.shape[0] < 2:
+        raise ValueError(
+            f"W must have shape (K, n_x) = (K, {n_x}) with K >= 2 classes, to match X of shape "
+            f"{X.shape}; got shape {W_array.shape}"
+        )
+    n_classes = W_array.shape[0]
+    W_array = np.ascontiguousarray(W_array, dtype=X.dtype)
+    if check_finite and not all_finite(W_array):
+        raise ValueError("W contains NaN or infinity")
+    b_array = np.asarray(b)
+    check_real("b", b_array)
+    if b_array.ndim == 0:
+        b_array = np.full(n_classes, b_array, dtype=np.float64)
+    if b_array.shape not in ((n_classes,), (n_classes, 1)):
+        raise ValueError(f"b must have shape ({n_classes},), one bias per class of W of shape "
+                         f"{W_array.shape}, or be one number; got shape {b_array.shape}")
+    b_array = b_array.reshape(n_classes).astype(np.float64)
+    if check_finite and not all_finite(b_array):
+        raise ValueError("b contains NaN or infinity")
+    labels, soft = _class_labels(Y, X, n_classes, check_finite)
+    return MultinomialProblem(
+        W=W_array, b=b_array, X=X, labels=labels, Y=soft,
+        sample_weight=_weights(sample_weight, X), alpha=real_scalar("alpha", alpha, low=0.0),
+    )
+
+
+def _class_labels(Y: Any, X: np.ndarray, n_classes: int,
+                  check_finite: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(labels, None)`` for ``(m,)`` class indices, ``(None, Y)`` for ``(K, m)`` probabilities."""
+    m = X.shape[1]
+    array = np.asarray(Y)
+    check_real("Y", array)
+    if array.shape == (m,):
+        if array.dtype.kind == "f":
+            if not np.isfinite(array).all():
+                raise ValueError("Y contains NaN or infinity; class labels must be integers "
+                                 f"in [0, {n_classes})")
+            if not (array == np.round(array)).all():
+                raise ValueError(f"Y of shape (m,) = ({m},) holds class labels, which must be "
+                                 f"integers in [0, {n_classes}); got non-integer values (pass "
+                                 f"probabilities as an array of shape (K, m) = ({n_classes}, {m}))")
+        low, high = array.min(), array.max()
+        if low < 0 or high >= n_classes:
+            raise ValueError(f"Y must hold class labels in [0, {n_classes}) for W with K = "
+                             f"{n_classes} rows; got values from {low:g} to {high:g}")
+        return array.astype(np.int64), None
+    if array.shape != (n_classes, m):
+        raise ValueError(
+            f"Y must have shape (m,) = ({m},) (class labels) or (K, m) = ({n_classes}, {m}) "
+            f"(probabilities per class) to match W and X of shape {X.shape}; got shape {array.shape}"
+        )
+    soft = array.astype(X.dtype, copy=False)
+    low, high = float(soft.min()), float(soft.max())
+    if check_finite and not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError("Y contains NaN or infinity; probabilities must be finite numbers in [0, 1]")
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"Y must hold probabilities in [0, 1]; got values from {low:g} to {high:g}")
+    sums = soft.sum(axis=0, dtype=np.float64)
+    tolerance = 4 * n_classes * float(np.finfo(X.dtype).eps)
+    worst = int(np.abs(sums - 1.0).argmax())
+    if abs(sums[worst] - 1.0) > tolerance:
+        raise ValueError(f"Y's columns must each sum to 1 (one distribution over the {n_classes} "
+                         f"classes per example); column {worst} sums to {sums[worst]:.9g}")
+    return None, soft
