@@ -30,7 +30,8 @@ after scipy's own BLAS is loaded: building it per fit cost 2.6 ms here,
 more than a whole small fit's kernel time; limiting through it costs 0.02 ms.
 
 Without ``fit_intercept`` the optimiser's vector is ``w`` alone and ``b``
-stays where it started.
+stays where it started. For the multinomial problem the vector is ``W``
+flattened and the K intercepts.
 """
 
 from __future__ import annotations
@@ -85,12 +86,16 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     """Fit by L-BFGS-B; returns ``(w float64, b, costs, status, n_iter, message)``."""
     scipy_minimize = _scipy_minimize()
     n_x, dtype, evaluate = objective.n_x, objective.dtype, objective.evaluate
-    b_fixed = float(objective.b)
+    multinomial = objective.n_classes > 0
+    n_b = objective.n_classes if multinomial else 1  # the intercept's coordinates
+    b_fixed = np.array(objective.b, dtype=np.float64) if multinomial else float(objective.b)
     w_k = np.empty(n_x, dtype=dtype)
     start: dict[str, Any] = {}  # theta0 and its (cost, gradient), once computed
 
-    def intercept(theta) -> float:
-        return float(theta[n_x]) if fit_intercept else b_fixed
+    def intercept(theta):
+        if not fit_intercept:
+            return b_fixed
+        return theta[n_x:].copy() if multinomial else float(theta[n_x])
 
     def cost_and_gradient(theta):
         if start and np.array_equal(theta, start["theta"]):
@@ -103,13 +108,13 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
             return np.inf, grad
         grad[:n_x] = dw
         if fit_intercept:
-            grad[n_x] = db
+            grad[n_x:] = db
         return cost, grad
 
-    theta0 = np.empty(n_x + int(fit_intercept), dtype=np.float64)
+    theta0 = np.empty(n_x + n_b * int(fit_intercept), dtype=np.float64)
     theta0[:n_x] = objective.w
     if fit_intercept:
-        theta0[n_x] = objective.b
+        theta0[n_x:] = objective.b
     start_value = cost_and_gradient(theta0)
     if start_value[0] == np.inf:  # cost_and_gradient's mark of a non-finite result
         objective.explain_non_finite()

@@ -39,10 +39,11 @@ from numpy.typing import ArrayLike
 
 from ._dask_input import is_dask_array
 from ._lbfgs import minimize as lbfgs_minimize
-from ._objective import Objective, curvature_image, in_memory, weight_total
-from ._registry import Kernel, kernel_for, lookup_kernel
+from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
+from ._registry import BINARY, MULTINOMIAL, Kernel, lookup_kernel, resolve
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
-from ._validation import as_matrix, is_finite_result, real_scalar, validate_problem
+from ._validation import (as_matrix, is_finite_result, real_scalar, validate_multinomial,
+                          validate_problem)
 from ._warnings import convergence_warning
 
 __all__ = ["SOLVERS", "TrainResult", "curvature_bound", "lipschitz_constant", "train"]
@@ -58,7 +59,8 @@ class TrainResult:
     Attributes
     ----------
     w : ndarray, shape (n_x,) or the shape of ``w0``, dtype of X
-    b : float
+        For the multinomial problem (``n_classes=K``): ``W``, shape (K, n_x).
+    b : float, or ndarray of float64, shape (K,) for the multinomial problem
     costs : ndarray of float64, shape (n_iter,)
         The cost before each update.
         For ``solver="lbfgs"``: the cost at the start and after each
@@ -77,7 +79,7 @@ class TrainResult:
     """
 
     w: np.ndarray
-    b: float
+    b: float | np.ndarray
     costs: np.ndarray
     n_iter: int
     converged: bool
@@ -93,11 +95,13 @@ def lipschitz_constant(X: np.ndarray, sample_weight: np.ndarray | None, alpha: f
 
 
 def curvature_bound(curvature: Callable[[np.ndarray], np.ndarray], n_x: int, total: float,
-                    alpha: float, max_power_iter: int = 50, rtol: float = 1e-4) -> float:
+                    alpha: float, max_power_iter: int = 50, rtol: float = 1e-4,
+                    hessian_factor: float = 0.25) -> float:
     """Bound on the curvature of the cost: ``lambda_max([X; 1] S [X; 1]ᵀ) / (4 sum(s)) + alpha``.
 
     ``curvature(v)`` applies that matrix (it reads X twice). ``sigmoid' <= 1/4``
-    bounds the Hessian by it. Power iteration from a positive vector converges
+    bounds the Hessian by it (``hessian_factor``; the softmax's is 1/2, see
+    :attr:`~fastlr._objective.Objective.hessian_factor`). Power iteration from a positive vector converges
     to its largest eigenvalue from below; with the 1/4 bound (rarely tight), a
     step of ``1/L`` stays well under the ``2/L`` at which descent could fail.
     """
@@ -111,7 +115,7 @@ def curvature_bound(curvature: Callable[[np.ndarray], np.ndarray], n_x: int, tot
         v = image / estimate
         if abs(estimate - previous) <= rtol * estimate:
             break
-    return estimate / (4.0 * total) + alpha
+    return estimate * hessian_factor / total + alpha
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -126,8 +130,9 @@ def _learning_rate(value: Any, objective: Objective) -> float:
     if isinstance(value, str):
         if value != "auto":
             raise ValueError(f"learning_rate must be 'auto' or a number > 0; got {value!r}")
-        return 1.0 / curvature_bound(objective.curvature, objective.n_x, objective.total_weight,
-                                     objective.alpha)
+        return 1.0 / curvature_bound(objective.curvature, objective.features,
+                                     objective.total_weight, objective.alpha,
+                                     hessian_factor=objective.hessian_factor)
     return real_scalar("learning_rate", value, low=0.0, low_inclusive=False)
 
 
@@ -150,13 +155,14 @@ def _python_loop(objective: Objective, learning_rate: float, max_iter: int, tol:
             break
         if callback is not None:
             callback(n_iter, w_k, b, cost)
-        if max(abs(db) if fit_intercept else 0.0, float(np.abs(dw).max(initial=0.0))) <= tol:
+        largest_db = float(np.max(np.abs(db))) if fit_intercept else 0.0
+        if max(largest_db, float(np.abs(dw).max(initial=0.0))) <= tol:
             status = CONVERGED
             break
         with np.errstate(over="ignore", invalid="ignore"):  # a divergence shows next iteration
             w -= learning_rate * dw
-        if fit_intercept:
-            b -= learning_rate * db
+            if fit_intercept:
+                b = b - learning_rate * db  # a new array for K intercepts: the start is not modified
     return w, b, costs[:n_iter], status
 
 
@@ -174,8 +180,9 @@ def train(
     callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
     solver: str = "gd",
     fit_intercept: bool = True,
+    n_classes: int | None = None,
 ) -> TrainResult:
-    """Fit logistic regression by gradient descent, or by L-BFGS.
+    """Fit logistic regression by gradient descent, or by L-BFGS; binary, or multinomial with ``n_classes``.
 
     Parameters
     ----------
@@ -184,8 +191,10 @@ def train(
         ``dask.array.Array`` (chunked along the examples) is persisted once on
         the cluster; each iteration then sends ``w`` to the chunks and gets
         back ``n_x + 3`` numbers per chunk (the loop runs here, in Python).
-    Y : array_like, shape (m,) or (1, m)
-        Labels in [0, 1].
+    Y : array_like, shape (m,) or (1, m); or (m,) or (K, m) with ``n_classes``
+        Labels in [0, 1]. With ``n_classes=K``: class labels, integers in
+        ``[0, K)``, or ``(K, m)`` probabilities whose columns sum to 1, as
+        for :func:`fastlr.softmax_gradient`.
     kernel : str or Kernel, default "auto"
         The gradient kernel; ``"auto"`` picks from X as :func:`fastlr.gradient`
         does (the kernel that ran is ``TrainResult.kernel``). ``numba`` and
@@ -203,6 +212,8 @@ def train(
     sample_weight : array_like of shape (m,), optional
         Non-negative per-example weights.
     w0, b0 : initial weights (default zeros, shape (n_x,) or (n_x, 1)) and bias.
+        With ``n_classes=K``: ``W0`` of shape (K, n_x) and ``b0`` of shape
+        (K,) or one number for every class.
     callback : callable, optional
         ``callback(iteration, w, b, cost)`` after each gradient (1-based
         iteration, the weights that gradient was taken at). Runs the loop in
@@ -217,6 +228,15 @@ def train(
         Whether ``b`` is fitted. ``False``: ``b`` stays at ``b0`` (0 unless
         given) and only ``w`` is optimised (``db`` takes no part in the
         stopping test), with every kernel and both solvers.
+    n_classes : int, optional
+        ``None`` (the default): the binary problem of the course notes.
+        An integer ``K >= 2``: the multinomial (softmax) problem of
+        :func:`fastlr.softmax_gradient` over K classes; ``w`` and ``b`` of the
+        result are then ``W (K, n_x)`` and ``b (K,)``, the stopping test
+        takes the largest component of ``dW`` and ``db``, and
+        ``learning_rate="auto"`` uses the softmax's curvature bound (1/2
+        where the sigmoid's is 1/4). Every kernel's multinomial op runs it,
+        the loop in Python (no compiled loop for K classes).
 
     Returns
     -------
@@ -244,17 +264,30 @@ def train(
         raise TypeError(f"fit_intercept must be True or False; got {type(fit_intercept).__name__} "
                         f"{fit_intercept!r}")
     fit_intercept = bool(fit_intercept)
+    if n_classes is not None:
+        n_classes = _positive_int("n_classes", n_classes)
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be >= 2 (or None for the binary problem); got {n_classes!r}")
     if is_dask_array(X):
         from ._dask_objective import dask_objective
 
         objective = dask_objective(named, X, Y, alpha=alpha, sample_weight=sample_weight,
-                                   w0=w0, b0=b0)
+                                   w0=w0, b0=b0, n_classes=n_classes)
+    elif n_classes is not None:
+        X = as_matrix(X)
+        if w0 is None:
+            w0 = np.zeros((n_classes, X.shape[0]))
+        elif np.shape(w0)[:1] != (n_classes,):
+            raise ValueError(f"w0 must have shape (n_classes, n_x) = ({n_classes}, {X.shape[0]}); "
+                             f"got shape {np.shape(w0)}")
+        problem = validate_multinomial(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
+        objective = in_memory_multinomial(resolve(named, MULTINOMIAL, problem.X, n_classes), problem)
     else:
         X = as_matrix(X)
         if w0 is None:
             w0 = np.zeros(X.shape[0])
         problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
-        objective = in_memory(kernel_for(named, problem.X), problem)
+        objective = in_memory(resolve(named, BINARY, problem.X), problem)
     if solver == "lbfgs":
         return _train_lbfgs(objective, max_iter, tol, fit_intercept, callback)
     step = _learning_rate(learning_rate, objective)
@@ -281,13 +314,18 @@ def train(
         )
     return TrainResult(
         w=w.astype(objective.dtype).reshape(objective.w_shape),
-        b=float(b),
+        b=_intercept(b, objective),
         costs=costs,
         n_iter=int(costs.size),
         converged=converged,
         learning_rate=step,
         kernel=objective.kernel,
     )
+
+
+def _intercept(b: Any, objective: Objective) -> float | np.ndarray:
+    """The fitted intercept: a float, or a new (K,) float64 array for the multinomial problem."""
+    return np.array(b, dtype=np.float64) if objective.n_classes else float(b)
 
 
 def _train_lbfgs(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
@@ -309,7 +347,7 @@ def _train_lbfgs(objective: Objective, max_iter: int, tol: float, fit_intercept:
         )
     return TrainResult(
         w=w.astype(objective.dtype).reshape(objective.w_shape),
-        b=b,
+        b=_intercept(b, objective),
         costs=costs,
         n_iter=n_iter,
         converged=converged,
