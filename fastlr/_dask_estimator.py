@@ -7,8 +7,10 @@ mapped to 0/1 and the class weights applied lazily, chunk by chunk; the
 classes themselves come from one ``dask.compute`` of ``unique``. The
 prediction methods return Dask arrays, chunked as X's samples.
 
-The in-memory checks of scikit-learn (binary targets only, weights
-non-negative and not all zero) hold here too, with the same messages.
+The in-memory checks of scikit-learn (at least two classes, weights
+non-negative and not all zero) hold here too, with the same messages; more
+than two classes are refused here (the multinomial fit runs on data in
+memory).
 """
 
 from __future__ import annotations
@@ -16,25 +18,31 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 
 from ._dask_input import import_dask, is_dask_array
 
-__all__ = ["check_binary", "dask_fit_input", "is_dask_array", "lazy_take"]
+__all__ = ["check_classes", "dask_fit_input", "is_dask_array", "lazy_take"]
 
 
-def check_binary(classes: np.ndarray, y_type: str) -> None:
-    """Raise unless the target has exactly two classes."""
+def check_classes(classes: np.ndarray) -> None:
+    """Raise unless the target has at least two classes."""
     if classes.size < 2:
         raise ValueError(
             f"fastlr.LogisticRegression needs samples of 2 classes; the data contains "
             f"only one class: {classes[0]!r}"
         )
-    if y_type != "binary":
+
+
+def _check_binary_on_dask(classes: np.ndarray) -> None:
+    """Raise unless a Dask target has exactly two classes (multinomial fits need data in memory)."""
+    check_classes(classes)
+    if classes.size > 2:
         raise ValueError(
-            f"Only binary classification is supported. The type of the target is {y_type}: "
-            f"y has {classes.size} classes {classes.tolist()!r}, and fastlr.LogisticRegression "
-            "is binary-only. Wrap it in sklearn.multiclass.OneVsRestClassifier for more than two"
+            f"y has {classes.size} classes {classes.tolist()!r}: fastlr fits more than two classes "
+            "(the multinomial loss) on data in memory only for now; compute X and y first "
+            "(X.compute(), y.compute()), or wrap the estimator in "
+            "sklearn.multiclass.OneVsRestClassifier"
         )
 
 
@@ -69,7 +77,7 @@ def dask_fit_input(X: Any, y: Any, sample_weight: Any, class_weight: Any):
     y = _on_samples("y", y, chunks, da)
     classes, counts = dask.compute(*da.unique(y, return_counts=True), optimize_graph=False)
     check_classification_targets(classes)
-    check_binary(classes, type_of_target(classes, input_name="y"))
+    _check_binary_on_dask(classes)
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     positive = y == classes[1]
     weights = None

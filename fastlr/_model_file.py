@@ -8,12 +8,15 @@ Written by ``LogisticRegression.save`` and ``fastlr train --output``, read by
      "coef": [...n_features...], "intercept": b, "dtype": "float64",
      "n_iter": N, "loss_curve": [...], "feature_names": [...] (optional)}
 
-``classes[1]`` is the class a positive decision value predicts. JSON has no
+``classes[1]`` is the class a positive decision value predicts. A model of
+K > 2 classes (multinomial) stores ``coef`` as K lists of ``n_features``
+numbers and ``intercept`` as a list of K, one per class in the order of
+``classes``. JSON has no
 infinity: an infinite parameter (``C=np.inf``, no penalty) is written as
 ``"inf"`` and :func:`model_params` reads it back.
 
 :func:`check_model` is what a reader may rely on: every key present, two
-distinct classes, finite coefficients and intercept stored exactly in the
+or more distinct classes, coefficients shaped for them, finite coefficients and intercept stored exactly in the
 named dtype (``float32`` or ``float64``), and one feature name per
 coefficient. Anything else is a ``ValueError`` that names the key.
 """
@@ -38,7 +41,7 @@ __all__ = ["FORMAT", "VERSION", "check_model", "model_dict", "model_params", "re
 _INFINITY = "inf"
 
 
-def model_dict(*, params: dict, classes: list, coef: list, intercept: float, dtype: str,
+def model_dict(*, params: dict, classes: list, coef: list, intercept: float | list, dtype: str,
                n_iter: int, loss_curve: list, feature_names: list | None = None) -> dict[str, Any]:
     """The model as JSON-ready data (an infinite parameter written as ``"inf"``)."""
     data: dict[str, Any] = {
@@ -101,16 +104,32 @@ def check_model(data: Any) -> None:
         raise ValueError(f"'dtype' must be one of {', '.join(map(repr, _DTYPES))}; got {data['dtype']!r}")
     dtype = np.dtype(data["dtype"])
     classes = data["classes"]
-    if (not isinstance(classes, list) or len(classes) != 2
-            or not all(isinstance(c, (str, numbers.Real)) for c in classes) or classes[0] == classes[1]):
-        raise ValueError(f"'classes' must be a list of two distinct labels; got {classes!r:.80}")
+    if (not isinstance(classes, list) or len(classes) < 2
+            or not all(isinstance(c, (str, numbers.Real)) for c in classes)
+            or len(set(classes)) != len(classes)):
+        raise ValueError(f"'classes' must be a list of two or more distinct labels; got {classes!r:.80}")
     coef = data["coef"]
-    _finite_numbers("coef", coef, dtype)
-    if not coef:
-        raise ValueError("'coef' is empty; a model has at least one feature")
-    if not _real(data["intercept"]):
-        raise ValueError(f"'intercept' must be a number; got {data['intercept']!r:.80}")
-    _finite_numbers("intercept", [data["intercept"]], dtype)
+    if len(classes) == 2:
+        _finite_numbers("coef", coef, dtype)
+        if not coef:
+            raise ValueError("'coef' is empty; a model has at least one feature")
+        if not _real(data["intercept"]):
+            raise ValueError(f"'intercept' must be a number; got {data['intercept']!r:.80}")
+        _finite_numbers("intercept", [data["intercept"]], dtype)
+    else:
+        n_classes = len(classes)
+        if (not isinstance(coef, list) or len(coef) != n_classes or not coef[0]
+                or not all(isinstance(row, list) and len(row) == len(coef[0]) for row in coef)):
+            raise ValueError(f"'coef' must be {n_classes} lists of the same non-zero length, one "
+                             f"per class; got {coef!r:.80}")
+        for row in coef:
+            _finite_numbers("coef", row, dtype)
+        intercept = data["intercept"]
+        if not isinstance(intercept, list) or len(intercept) != n_classes:
+            raise ValueError(f"'intercept' must be a list of {n_classes} numbers, one per class; "
+                             f"got {intercept!r:.80}")
+        _finite_numbers("intercept", intercept, dtype)
+        coef = coef[0]  # the features, for the names below
     n_iter = data["n_iter"]
     if not isinstance(n_iter, int) or isinstance(n_iter, bool) or n_iter < 0:
         raise ValueError(f"'n_iter' must be a non-negative integer; got {n_iter!r}")

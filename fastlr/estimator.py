@@ -6,8 +6,12 @@ defaults and meaning), plus ``kernel`` and, for ``solver="gd"``,
 scikit-learn user makes. What fastlr cannot honour raises ``ValueError``
 naming what it supports: solvers other than ``"lbfgs"`` (and fastlr's
 ``"gd"``), ``dual=True``, an L1 or elastic-net penalty (``l1_ratio > 0``).
-Binary only (two classes of any label type, mapped to 0/1 in the order of
-``classes_``); dense X (NumPy or Dask).
+Two classes (of any label type, mapped to 0/1 in the order of ``classes_``)
+are fitted with the binomial loss, more with the multinomial (softmax) loss,
+as scikit-learn 1.9's ``lbfgs`` does: ``coef_`` is then ``(K,
+n_features)``, ``intercept_`` ``(K,)``, ``decision_function`` ``(n_samples,
+K)``, and ``predict_proba`` its softmax. Dense X (NumPy, or Dask for two
+classes).
 
 X is ``(n_samples, n_features)``, as scikit-learn expects; the kernels get
 ``X.T``, a view (a C-ordered X becomes the examples-contiguous layout the
@@ -46,7 +50,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._dask_estimator import check_binary, dask_fit_input, is_dask_array, lazy_take
+from ._dask_estimator import check_classes, dask_fit_input, is_dask_array, lazy_take
 from ._model_file import check_model, model_dict, model_params, read_model, write_model
 from ._objective import alpha_from_C, weight_total
 from ._training import train
@@ -154,10 +158,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (1, n_features)
+    coef_ : ndarray of shape (1, n_features), or (K, n_features) for K > 2 classes
         In X's dtype (float32 stays float32).
-    intercept_ : ndarray of shape (1,)
-    classes_ : ndarray of shape (2,)
+    intercept_ : ndarray of shape (1,), or (K,)
+    classes_ : ndarray of shape (K,)
     n_iter_ : ndarray of shape (1,), int32
         Iterations of the last ``fit``.
     loss_curve_ : ndarray
@@ -222,7 +226,6 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
         tags.input_tags.sparse = False
         return tags
 
@@ -256,7 +259,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         X : array_like of shape (n_samples, n_features)
             NumPy-like, or a ``dask.array.Array`` chunked along the samples.
         y : array_like of shape (n_samples,)
-            Exactly two classes, of any label type.
+            Two or more classes, of any label type (more than two: the
+            multinomial loss, on data in memory).
         sample_weight : array_like of shape (n_samples,), optional
 
         Returns
@@ -275,10 +279,15 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         alpha = alpha_from_C(C, weight_total(weights, X_t.shape[1]))  # a Dask sum is computed here
 
         n_features = X_t.shape[0]
-        w0, b0 = np.zeros(n_features), 0.0
-        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, n_features):
-            w0 = np.asarray(self._dense_coef()[0], dtype=np.float64)
-            b0 = float(self.intercept_[0]) if self.fit_intercept else 0.0
+        multinomial = classes.size > 2
+        rows = classes.size if multinomial else 1
+        w0, b0 = np.zeros((rows, n_features)), np.zeros(rows)
+        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (rows, n_features):
+            w0 = np.asarray(self._dense_coef(), dtype=np.float64)
+            if self.fit_intercept:
+                b0 = np.asarray(self.intercept_, dtype=np.float64)
+        if not multinomial:
+            w0, b0 = w0[0], float(b0[0])
         if self.max_iter == 0:
             self._set_fitted(w0.astype(X_t.dtype), b0, X_t.dtype, 0, np.array([]))
             warnings.warn(f"{self.solver} failed to converge after 0 iteration(s): max_iter=0 "
@@ -289,7 +298,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
             X_t, y01, kernel=self.kernel, alpha=alpha,
             learning_rate=self.learning_rate, max_iter=self.max_iter, tol=self.tol,
             sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=self.solver,
-            fit_intercept=self.fit_intercept,
+            fit_intercept=self.fit_intercept, n_classes=classes.size if multinomial else None,
         )
         self._set_fitted(result.w, result.b, result.w.dtype, result.n_iter, result.costs)
         if self.verbose:
@@ -298,8 +307,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         return self
 
     def _set_fitted(self, w, b, dtype, n_iter, costs) -> None:
-        self.coef_ = np.asarray(w, dtype=dtype).reshape(1, -1)
-        self.intercept_ = np.array([b if self.fit_intercept else 0.0], dtype=dtype)
+        w = np.asarray(w, dtype=dtype)
+        self.coef_ = w.reshape(w.shape[0] if w.ndim == 2 else 1, -1)
+        intercept = np.array(b, dtype=dtype).reshape(-1)
+        self.intercept_ = intercept if self.fit_intercept else np.zeros_like(intercept)
         self.n_iter_ = np.array([n_iter], dtype=np.int32)
         self.loss_curve_ = costs
 
@@ -313,7 +324,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y")
         classes, y_index = np.unique(y, return_inverse=True)
-        check_binary(classes, y_type)
+        check_classes(classes)
         weights = None  # the kernels' unweighted path, unless weights are given
         if sample_weight is not None:
             weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -325,14 +336,16 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         if weights is not None and not weights.any():
             raise ValueError("sample_weight (times class_weight) is zero for every sample; "
                              "at least one sample needs a positive weight")
-        return X.T, y_index.astype(X.dtype), weights, classes
+        labels = y_index.astype(X.dtype) if classes.size == 2 else y_index.astype(np.int64)
+        return X.T, labels, weights, classes
 
     @staticmethod
     def _print_cost(iteration, w, b, cost):
         print(f"iteration {iteration}: cost {cost:.10g}")
 
     def decision_function(self, X) -> np.ndarray:
-        """``X @ coef_.T + intercept_``, shape (n_samples,); positive means ``classes_[1]``.
+        """``X @ coef_.T + intercept_``: shape (n_samples,) for two classes (positive means
+        ``classes_[1]``), (n_samples, K) for K > 2.
 
         A Dask X gives a Dask array, chunked as X's samples (so do the other
         prediction methods).
@@ -342,7 +355,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
             X = self._dask_prediction_input(X)
         else:
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return X @ self._dense_coef()[0].astype(X.dtype, copy=False) + self.intercept_[0]
+        coef = self._dense_coef().astype(X.dtype, copy=False)
+        if coef.shape[0] == 1:
+            return X @ coef[0] + self.intercept_[0]
+        return X @ coef.T + self.intercept_
 
     def _dask_prediction_input(self, X):
         """A Dask X checked as scikit-learn checks NumPy input here: 2-D, ``n_features_in_`` columns, real."""
@@ -357,32 +373,52 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         return X if X.dtype.kind == "f" else X.astype(np.float64)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, 2), in the order of ``classes_``."""
-        p = expit(self.decision_function(X))  # a ufunc: lazy on Dask arrays, never overflows
+        """Class probabilities, shape (n_samples, K), in the order of ``classes_``; rows sum to 1.
+
+        Two classes: the sigmoid of the decision value; more: its softmax.
+        """
+        z = self.decision_function(X)
+        if z.ndim == 2:
+            e = np.exp(z - z.max(axis=1, keepdims=True))  # every exponent <= 0
+            return e / e.sum(axis=1, keepdims=True)
+        p = expit(z)  # a ufunc: lazy on Dask arrays, never overflows
         return _columns(1.0 - p, p)
+
+    def _predict_proba_lr(self, X) -> np.ndarray:
+        """One-vs-rest probabilities: each class's sigmoid, normalised (scikit-learn's linear classifiers' helper)."""
+        p = expit(self.decision_function(X))
+        if p.ndim == 1:
+            return _columns(1.0 - p, p)
+        return p / p.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed stably."""
         z = self.decision_function(X)
+        if z.ndim == 2:
+            shifted = z - z.max(axis=1, keepdims=True)
+            return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         return -_columns(np.logaddexp(0.0, z), np.logaddexp(0.0, -z))
 
     def predict(self, X) -> np.ndarray:
-        """The more probable class of each sample."""
-        positive = (self.decision_function(X) > 0).astype(np.intp)
-        if is_dask_array(positive):
-            return lazy_take(self.classes_, positive)
-        return self.classes_[positive]
+        """The most probable class of each sample."""
+        z = self.decision_function(X)
+        index = z.argmax(axis=1) if z.ndim == 2 else (z > 0).astype(np.intp)
+        if is_dask_array(index):
+            return lazy_take(self.classes_, index)
+        return self.classes_[index]
 
     # -- persistence (format: fastlr._model_file) ------------------------------
 
     def to_dict(self) -> dict:
         """The fitted model as JSON-ready data."""
         check_is_fitted(self)
+        coef = self._dense_coef()
+        binary = coef.shape[0] == 1
         return model_dict(
             params=self.get_params(),
             classes=self.classes_.tolist(),
-            coef=self._dense_coef()[0].tolist(),
-            intercept=float(self.intercept_[0]),
+            coef=coef[0].tolist() if binary else coef.tolist(),
+            intercept=float(self.intercept_[0]) if binary else self.intercept_.tolist(),
             dtype=self.coef_.dtype.name,
             n_iter=int(np.ravel(self.n_iter_)[0]),
             loss_curve=self.loss_curve_.tolist(),
@@ -406,8 +442,9 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         known = cls().get_params()
         model = cls(**{key: value for key, value in model_params(data).items() if key in known})
         dtype = np.dtype(data["dtype"])
-        model.coef_ = np.asarray(data["coef"], dtype=dtype).reshape(1, -1)
-        model.intercept_ = np.array([data["intercept"]], dtype=dtype)
+        coef = np.asarray(data["coef"], dtype=dtype)
+        model.coef_ = coef.reshape(coef.shape[0] if coef.ndim == 2 else 1, -1)
+        model.intercept_ = np.array(data["intercept"], dtype=dtype).reshape(-1)
         model.classes_ = np.asarray(data["classes"])
         model.n_iter_ = np.array([data["n_iter"]], dtype=np.int32)
         model.loss_curve_ = np.asarray(data["loss_curve"], dtype=np.float64)
