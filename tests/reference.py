@@ -68,3 +68,52 @@ def make_problem(rng, n_x=6, m=9, dtype=np.float64, order="C"):
     w = rng.standard_normal(n_x).astype(dtype)
     y = (rng.random(m) < 0.5).astype(dtype)
     return w, 0.25, X, y
+
+
+def reference_softmax_gradient(W, b, X, Y, alpha=0.0, sample_weight=None):
+    """``(dW, db, cost, scale)`` of the multinomial problem in float64.
+
+    ``Y`` is ``(m,)`` class labels or ``(K, m)`` probabilities. Written with
+    ``scipy.special.logsumexp`` and ``softmax`` and ``math.fsum``, unlike any
+    kernel; ``scale`` plays the part it does in :func:`reference_gradient`.
+    """
+    from scipy.special import logsumexp, softmax
+
+    X = np.asarray(X, dtype=np.float64)
+    W = np.asarray(W, dtype=np.float64)
+    K, n_x = W.shape
+    m = X.shape[1]
+    b = np.broadcast_to(np.asarray(b, dtype=np.float64), (K,))
+    Y = np.asarray(Y)
+    T = np.eye(K)[:, Y.astype(np.int64)] if Y.ndim == 1 else Y.astype(np.float64)
+    s = np.ones(m) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    total = math.fsum(s)
+
+    Z = np.array([[math.fsum(W[k] * X[:, i]) + b[k] for i in range(m)] for k in range(K)])
+    A = softmax(Z, axis=0)
+    loss = logsumexp(Z, axis=0) * T.sum(axis=0) - (T * Z).sum(axis=0)
+    dZ = s * (A - T)
+    dW = np.array([[math.fsum(dZ[k] * X[j]) for j in range(n_x)] for k in range(K)]) / total
+    dW += alpha * W
+    db = np.array([math.fsum(dZ[k]) for k in range(K)]) / total
+    penalty = 0.5 * alpha * math.fsum((W * W).ravel())
+    cost = math.fsum(s * loss) / total + penalty
+
+    z_scale = np.abs(W) @ np.abs(X) + np.abs(b)[:, None]  # (K, m)
+    spread = s * z_scale.max(axis=0)  # what rounding in the logits moves dz by, at most ~1/2 of
+    dW_scale = ((np.abs(dZ) + 0.5 * spread) @ np.abs(X).T) / total + alpha * np.abs(W)
+    db_scale = (np.abs(dZ) + 0.5 * spread).sum(axis=1) / total
+    cost_scale = math.fsum(s * (np.abs(loss) + 2 * z_scale.max(axis=0))) / total + penalty
+    return dW, db, cost, (dW_scale, db_scale, cost_scale)
+
+
+def assert_matches_softmax_reference(result, W, b, X, Y, *, rtol, alpha=0.0, sample_weight=None):
+    """Assert a multinomial ``(dW, db, cost)`` agree with the reference within ``rtol`` of each sum's scale."""
+    dW, db, cost = result
+    ref_dW, ref_db, ref_cost, (dW_scale, db_scale, cost_scale) = reference_softmax_gradient(
+        W, b, X, Y, alpha=alpha, sample_weight=sample_weight)
+    tiny = float(np.finfo(dW.dtype).smallest_subnormal)
+    dW = np.asarray(dW, dtype=np.float64)
+    assert np.all(np.abs(dW - ref_dW) <= rtol * dW_scale + tiny), (dW, ref_dW, dW_scale)
+    assert np.all(np.abs(db - ref_db) <= rtol * db_scale + tiny), (db, ref_db, db_scale)
+    assert abs(cost - ref_cost) <= rtol * cost_scale + tiny, (cost, ref_cost, cost_scale)

@@ -69,12 +69,6 @@ def test_string_labels_and_probabilities():
     assert model.score(X, y) > 0.9
 
 
-def test_more_than_two_classes_is_refused():
-    X = np.arange(12.0).reshape(6, 2)
-    with pytest.raises(ValueError, match=r"^Only binary classification is supported. The type of the target is multiclass: y has 3 classes \[0, 1, 2\]"):
-        LogisticRegression().fit(X, [0, 1, 2, 0, 1, 2])
-
-
 def test_class_weight_is_sample_weight(breast_cancer):
     X, y = breast_cancer
     weighted = LogisticRegression(C=0.2, class_weight={0: 3.0, 1: 1.0}, max_iter=200).fit(X, y)

@@ -9,8 +9,8 @@ private functions it imports stay scikit-learn's, and nothing outside this
 module sees the swap.
 
 What cannot apply is skipped, each with its reason, by two explicit lists
-below: parameter values (solvers fastlr does not offer, sparse containers,
-multiclass data) and whole tests. A skipped case reads
+below: parameter values (solvers fastlr does not offer, sparse containers)
+and whole tests. A skipped case reads
 "fastlr: <reason>" in pytest's report (``-rs``).
 """
 
@@ -61,26 +61,18 @@ SKIPPED_VALUES = {
 }
 
 #: Whole tests that cannot apply, by name (parametrised ones: all their cases), with the reason.
-_MULTICLASS = "multiclass data (issue: multinomial)"
 _SOLVERS_INSIDE = "runs scikit-learn solvers fastlr does not have ({}) within the test"
 SKIPPED_TESTS = {
     # scikit-learn's experimental callbacks API (sklearn.callback): not adopted
     "test_logistic_regression_callback_fitted_estimator": "scikit-learn's experimental callbacks",
     "test_logistic_regression_callback_support": "scikit-learn's experimental callbacks",
     "test_logistic_regression_callback_support_warning": "scikit-learn's experimental callbacks",
-    # three or more classes
-    "test_logistic_cv_folds_with_classes_missing": _MULTICLASS,
-    "test_logistic_cv_multinomial_score": _MULTICLASS,
-    "test_logistic_glmnet": _MULTICLASS,
-    "test_logistic_regression_class_weights": _MULTICLASS,
-    "test_logisticregression_warns_with_n_jobs": _MULTICLASS,
-    "test_logreg_predict_proba_multinomial": _MULTICLASS,
-    "test_multinomial_identifiability_on_iris": _MULTICLASS,
-    "test_multinomial_logistic_regression_string_inputs": _MULTICLASS,
-    "test_n_iter": _MULTICLASS,
-    "test_sample_weight_not_modified": _MULTICLASS,
-    "test_warm_start": _MULTICLASS,
-    "test_multinomial_cv_iris": _MULTICLASS + "; and newton-cholesky",
+    # multiclass tests that cannot apply for another reason
+    "test_logistic_cv_multinomial_score":
+        "passes the estimator's get_params() (fastlr's kernel=, learning_rate=) to scikit-learn's "
+        "private _log_reg_scoring_path",
+    "test_multinomial_cv_iris": _SOLVERS_INSIDE.format("newton-cholesky, newton-cg, sag, saga"),
+    "test_logistic_regression_class_weights": _SOLVERS_INSIDE.format("newton-cg, sag, saga"),
     # other solvers (or L1 / elastic net, saga's) used inside the test body
     "test_check_solver_option": _SOLVERS_INSIDE.format("liblinear, newton-cg, sag, saga"),
     "test_consistency_path": _SOLVERS_INSIDE.format("sag, saga, newton-cg, liblinear"),
