@@ -55,6 +55,19 @@ def _jit(function):
     return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH))(function)
 
 
+def _jit_exact(function):
+    """No fastmath at all: for element-wise loops whose bits must not depend on how LLVM compiles them.
+
+    A loop that stores and reads gets a run-time overlap check from LLVM and
+    two versions, vectorised and scalar, chosen by the addresses. With
+    ``contract`` and ``reassoc`` the two versions may fuse and reorder the
+    same expression differently (measured: the softmax pass gave ``dW`` one
+    ulp apart from one call to the next as numba's buffers moved); in plain
+    IEEE arithmetic both give the same bits.
+    """
+    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)(function)
+
+
 #: Most float64 logits a tile buffer holds (``K x tile``): 512 KB.
 _MAX_TILE_LOGITS = 1 << 16
 
@@ -133,15 +146,17 @@ def _logits_feature_major(W, b, X, zt, start, k):
         for c in range(n_classes):
             w0 = np.float64(W[c, j])
             w1 = np.float64(W[c, j + 1])
+            zc = zt[c]
             for i in range(k):
-                zt[c, i] += w0 * r0[i] + w1 * r1[i]
+                zc[i] += w0 * r0[i] + w1 * r1[i]
         j += 2
     if j < n_x:
         r0 = X[j, start:stop]
         for c in range(n_classes):
             w0 = np.float64(W[c, j])
+            zc = zt[c]
             for i in range(k):
-                zt[c, i] += w0 * r0[i]
+                zc[i] += w0 * r0[i]
 
 
 @_jit
@@ -154,10 +169,11 @@ def _gradient_feature_major(X, dW, zt, start, k):
         r0 = X[j, start:stop]
         r1 = X[j + 1, start:stop]
         for c in range(n_classes):
+            dz = zt[c]
             a0 = 0.0
             a1 = 0.0
             for i in range(k):
-                d = zt[c, i]
+                d = dz[i]
                 a0 += r0[i] * d
                 a1 += r1[i] * d
             dW[c, j] += a0
@@ -166,20 +182,23 @@ def _gradient_feature_major(X, dW, zt, start, k):
     if j < n_x:
         r0 = X[j, start:stop]
         for c in range(n_classes):
+            dz = zt[c]
             a0 = 0.0
             for i in range(k):
-                a0 += r0[i] * zt[c, i]
+                a0 += r0[i] * dz[i]
             dW[c, j] += a0
 
 
-@_jit
+@_jit_exact
 def _softmax_tile(zt, work, top, labels, Y, s, db, start, k):
     """Turn the logits ``zt[:, :k]`` into ``s dZ`` in place, add ``s dz`` to ``db``; return ``sum(s loss)``.
 
     ``work`` is a ``(5, tile)`` float64 buffer, ``top`` an int64 buffer (the
     class of each example's largest logit). Element-wise loops store and
     sums are taken afterwards in loops that only read, so that their order
-    depends on the tile alone, never on addresses (see ``kernels._loops``).
+    depends on the tile alone, never on addresses (see ``kernels._loops``):
+    the element-wise loops are compiled without fastmath (:func:`_jit_exact`),
+    the sums by :func:`_tile_sums`, with it.
     """
     n_classes = zt.shape[0]
     zmax = work[0]
@@ -232,10 +251,17 @@ def _softmax_tile(zt, work, top, labels, Y, s, db, start, k):
                 s_i = 1.0 if s is None else np.float64(s[start + i])
                 y_ci = 1.0 if labels[start + i] == c else 0.0
                 zt[c, i] = (zt[c, i] * scale[i] - y_ci) * s_i
-    for c in range(n_classes):
+    return _tile_sums(zt, loss, db, k)
+
+
+@_jit
+def _tile_sums(zt, loss, db, k):
+    """Add each row of ``zt[:, :k]`` to ``db``; return ``sum(loss[:k])``. Loops that only read."""
+    for c in range(zt.shape[0]):
+        row = zt[c]
         total = 0.0
         for i in range(k):
-            total += zt[c, i]
+            total += row[i]
         db[c] += total
     cost = 0.0
     for i in range(k):

@@ -51,6 +51,34 @@ def test_same_bits_while_the_heap_shifts(kernel):
     assert len(seen) == 1
 
 
+@pytest.mark.parametrize("kernel", COMPILED)
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("labels", ["classes", "probabilities"])
+def test_softmax_same_bits_while_the_heap_shifts(kernel, order, labels, default_threads):
+    """The multinomial op: 100 calls on 1 and 2 threads in turn while the heap shifts; one result.
+
+    The biases, labels and weights are converted on every call (new
+    addresses), and so are numba's tile buffers. The softmax pass once gave
+    ``dW`` one ulp apart from call to call in C order (its element-wise
+    loops are now compiled without fastmath).
+    """
+    rng = np.random.default_rng(3)
+    X = np.asarray(rng.standard_normal((11, 20_000)), order=order)
+    W = rng.standard_normal((6, 11))
+    b = [0.1, -0.2, 0.3, 0.0, 0.5, -0.1]  # a list: a new float64 array each call
+    y = rng.integers(0, 6, 20_000).astype(np.int32)  # converted to int64 each call
+    Y = np.eye(6)[:, y] if labels == "probabilities" else y
+    s = rng.random(20_000).astype(np.float32)  # converted to float64 each call
+    kept = []
+    seen = set()
+    for call in range(100):
+        kept.append(np.empty(int(rng.integers(1, 200_000)), dtype=np.uint8))
+        fastlr.set_num_threads(1 + call % 2)
+        dW, db, cost = fastlr.softmax_gradient(W, b, X, Y, kernel=kernel, sample_weight=s)
+        seen.add((dW.tobytes(), db.tobytes(), np.float64(cost).tobytes()))
+    assert len(seen) == 1
+
+
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_same_bits_at_every_alignment_of_the_inputs(order, dtype):
