@@ -20,6 +20,9 @@ user pays it). Per kernel and size:
   the loops of ``python`` and ``partial``, if the line alone says so;
 - ``auto`` is timed as a kernel of its own, and records which kernel it ran.
 
+With ``classes=K`` the multinomial gradient of K classes
+(``fastlr.softmax_gradient``, integer labels) is timed instead, the same way.
+
 Per size, the memory-read baseline (``fastlr._memory_read``) is timed the
 same way, so that each kernel's GB/s (bytes of X / time per gradient) can
 be set against the fastest read of X measured in the same run. Every kernel
@@ -48,7 +51,8 @@ import numpy as np
 from ._auto import choose_kernel_name
 from ._gradient import gradient
 from ._memory_read import read_once
-from ._registry import AUTO, available_kernels
+from ._registry import AUTO, BINARY, MULTINOMIAL, available_kernels
+from ._softmax_gradient import softmax_gradient
 
 __all__ = [
     "Measurement",
@@ -113,6 +117,18 @@ def _problem(n_x: int, m: int, dtype: np.dtype, order: str, seed: int = 0):
     return w, 0.1, X, y
 
 
+def _evaluation(n_x: int, m: int, dtype: np.dtype, order: str, classes: int | None):
+    """``(X, y, evaluate)``: the seeded problem and ``evaluate(X, y, kernel)``, its gradient."""
+    w, b, X, y = _problem(n_x, m, dtype, order)
+    if classes is None:
+        return X, y, lambda X_, y_, kernel: gradient(w, b, X_, y_, kernel=kernel)
+    rng = np.random.default_rng(1)
+    W = (rng.standard_normal((classes, n_x)) / math.sqrt(n_x)).astype(dtype)
+    b_k = rng.standard_normal(classes) * 0.1
+    labels = rng.integers(0, classes, m)
+    return X, labels, lambda X_, y_, kernel: softmax_gradient(W, b_k, X_, y_, kernel=kernel)
+
+
 def _seconds(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()
@@ -136,12 +152,15 @@ def time_per_call(call: Callable[[], object], repeat: int,
 def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = None, repeat: int = 5,
             budget: float = 10.0, on_step: Callable[[str], None] | None = None,
             dtype: type | np.dtype = np.float64, order: str = "C",
-            read_baseline: bool = True) -> list[Measurement]:
-    """Time every kernel (and the read of X) on every size; see the module docstring."""
+            read_baseline: bool = True, classes: int | None = None) -> list[Measurement]:
+    """Time every kernel (and the read of X) on every size; see the module docstring.
+
+    ``classes=K`` times the multinomial gradient of K classes instead of the binary one.
+    """
     kernels = tuple(available_kernels() if kernels is None else kernels)
     results = []
     for n_x, m in sizes:
-        w, b, X, y = _problem(n_x, m, np.dtype(dtype), order)
+        X, y, evaluate = _evaluation(n_x, m, np.dtype(dtype), order, classes)
         if read_baseline:
             read_once(X)  # compile or load the cache
             time.sleep(_SETTLE_SECONDS)
@@ -149,7 +168,7 @@ def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = No
                                time_per_call(X.sum, repeat))
         here = []
         for name in kernels:
-            here.append(_measure_kernel(name, w, b, X, y, repeat, budget))
+            here.append(_measure_kernel(name, evaluate, X, y, repeat, budget, classes))
             if on_step is not None:
                 on_step(f"{name} {n_x}x{m}")
         if read_baseline:  # the fastest pass over X seen at this size (see above)
@@ -160,17 +179,18 @@ def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = No
     return results
 
 
-def _measure_kernel(name: str, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray,
-                    repeat: int, budget: float) -> Measurement:
+def _measure_kernel(name: str, evaluate: Callable[..., object], X: np.ndarray, y: np.ndarray,
+                    repeat: int, budget: float, classes: int | None = None) -> Measurement:
     """One kernel at one size: timed, or skipped with the reason (see the module docstring)."""
     n_x, m = X.shape
-    ran = choose_kernel_name(X) if name == AUTO else None
+    op = BINARY if classes is None else MULTINOMIAL
+    ran = choose_kernel_name(X, op, classes or 1) if name == AUTO else None
 
     def full() -> object:
-        return gradient(w, b, X, y, kernel=name)
+        return evaluate(X, y, name)
 
     first = None
-    estimate = _estimate(lambda k: gradient(w, b, X[:, :k], y[:k], kernel=name), m)
+    estimate = _estimate(lambda k: evaluate(X[:, :k], y[:k], name), m)
     if estimate * (repeat + 2) > budget:
         if name in _LOOPS:
             per_call, how = estimate, "estimated"

@@ -85,11 +85,13 @@ def _compare(args: argparse.Namespace) -> int:
     progress = Progress(len(sizes) * len(kernels), "measuring")
     started = time.perf_counter()
     results = measure(sizes, kernels, repeat=repeat, budget=budget,
-                      on_step=lambda note: progress.advance(1, note), dtype=args.dtype, order=args.order)
+                      on_step=lambda note: progress.advance(1, note), dtype=args.dtype, order=args.order,
+                      classes=args.classes)
     progress.close()
     info = environment()
     layout = "C-ordered (features contiguous)" if args.order == "C" else "F-ordered (examples contiguous)"
-    print(f"fastlr {__version__}: time per gradient ({args.dtype}, X {layout}, best of {repeat}), "
+    what = "gradient" if args.classes is None else f"multinomial gradient of {args.classes} classes"
+    print(f"fastlr {__version__}: time per {what} ({args.dtype}, X {layout}, best of {repeat}), "
           f"measured side by side in {time.perf_counter() - started:.1f} s")
     print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
     print()
@@ -101,7 +103,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump({"environment": info, "repeat": repeat, "budget_seconds": budget,
-                       "dtype": args.dtype, "order": args.order,
+                       "dtype": args.dtype, "order": args.order, "classes": args.classes,
                        "results": as_records(results)}, file, indent=1)
             file.write("\n")
     return 0
@@ -337,6 +339,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _class_count(text: str) -> int:
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be >= 2 classes, not {value}")
+    return value
+
+
 def _non_negative(text: str) -> float:
     value = _number(text)
     if value is None or value < 0:
@@ -360,6 +369,8 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--order", choices=("C", "F"), default="C",
                          help="memory layout of X (n_x, m): C, features contiguous (default), or F, "
                               "examples contiguous (what LogisticRegression passes)")
+    compare.add_argument("--classes", type=_class_count, metavar="K",
+                         help="time the multinomial (softmax) gradient of K >= 2 classes instead")
     compare.add_argument("--fit", action="store_true",
                          help="time fitting to convergence instead (fastlr lbfgs and gd against "
                               "scikit-learn's lbfgs and newton-cholesky); --sizes are N_FEATURESxN_SAMPLES")
