@@ -3,7 +3,8 @@
 Each OP is ``what:kernel:layout:dtype``:
 
 - ``what``: ``gradient`` (one ``fastlr.gradient``), ``train`` (gradient
-  descent, the compiled loop), ``estimator`` (``LogisticRegression(solver="gd")``);
+  descent, the compiled loop), ``estimator`` (``LogisticRegression(solver="gd")``),
+  ``softmax`` (one ``fastlr.softmax_gradient`` of 4 classes);
 - ``kernel``: a name from ``fastlr.KERNELS``;
 - ``layout``: ``C``, ``F`` or ``strided`` (a column slice of a wider array);
 - ``dtype``: ``float32`` or ``float64``.
@@ -46,6 +47,13 @@ def run(op: str) -> None:
         want = fastlr.gradient(w, 0.2, X, y, kernel="numpy")
         np.testing.assert_allclose(got[0], want[0], rtol=rtol, atol=rtol)
         np.testing.assert_allclose(got[1:], want[1:], rtol=rtol, atol=rtol)
+    elif what == "softmax":
+        W = np.linspace(-0.5, 0.5, 4 * X.shape[0]).reshape(4, -1).astype(dtype)
+        labels = np.arange(X.shape[1]) % 4
+        got = fastlr.softmax_gradient(W, [0.1, 0, -0.1, 0.2], X, labels, kernel=kernel)
+        want = fastlr.softmax_gradient(W, [0.1, 0, -0.1, 0.2], X, labels, kernel="numpy")
+        for g, e in zip(got, want):
+            np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol)
     elif what == "train":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

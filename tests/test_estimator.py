@@ -128,7 +128,8 @@ def _saved(tmp_path, breast_cancer, dtype=np.float64):
     [
         (lambda d: d["coef"].__setitem__(0, float("nan")), "'coef' must hold finite numbers; got nan"),
         (lambda d: d.__setitem__("intercept", None), "'intercept' must be a number; got None"),
-        (lambda d: d.__setitem__("classes", [1, 1]), "'classes' must be a list of two distinct labels"),
+        (lambda d: d.__setitem__("classes", [1, 1]), "'classes' must be a list of two or more distinct labels"),
+        (lambda d: d.__setitem__("classes", [0, 1, 2]), "'coef' must be 3 lists of the same non-zero length, one per class"),
         (lambda d: d.__setitem__("dtype", "int8"), "'dtype' must be one of 'float32', 'float64'; got 'int8'"),
         (lambda d: d.__setitem__("dtype", "float32"), "which float32 cannot store exactly"),
         (lambda d: d.pop("coef"), "missing key 'coef'"),

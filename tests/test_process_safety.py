@@ -50,7 +50,7 @@ HAVE_TBB = _have_tbb()
 #: Every compiled call a user can make, in one order.
 OPS = [
     f"{what}:{kernel}:{layout}:{dtype}"
-    for what in ("gradient", "train")
+    for what in ("gradient", "train", "softmax")
     for kernel in COMPILED
     for layout in ("C", "F", "strided")
     for dtype in ("float64", "float32")
