@@ -3,14 +3,14 @@
 X is ``(n_samples, n_features)`` chunked along the samples only; ``fit``
 trains on ``X.T`` (each chunk a view) through ``fastlr.train``, which
 persists it on the cluster (``fastlr._dask_objective``). The labels are
-mapped to 0/1 and the class weights applied lazily, chunk by chunk; the
+mapped to 0/1 (or, for K > 2, to class indices) and the class weights applied lazily, chunk by chunk; the
 classes themselves come from one ``dask.compute`` of ``unique``. The
 prediction methods return Dask arrays, chunked as X's samples.
 
 The in-memory checks of scikit-learn (at least two classes, weights
-non-negative and not all zero) hold here too, with the same messages; more
-than two classes are refused here (the multinomial fit runs on data in
-memory).
+non-negative and not all zero) hold here too, with the same messages. More
+than two classes become class indices (``searchsorted`` in ``classes_``,
+chunk by chunk) for the multinomial fit.
 """
 
 from __future__ import annotations
@@ -31,18 +31,6 @@ def check_classes(classes: np.ndarray) -> None:
         raise ValueError(
             f"fastlr.LogisticRegression needs samples of 2 classes; the data contains "
             f"only one class: {classes[0]!r}"
-        )
-
-
-def _check_binary_on_dask(classes: np.ndarray) -> None:
-    """Raise unless a Dask target has exactly two classes (multinomial fits need data in memory)."""
-    check_classes(classes)
-    if classes.size > 2:
-        raise ValueError(
-            f"y has {classes.size} classes {classes.tolist()!r}: fastlr fits more than two classes "
-            "(the multinomial loss) on data in memory only for now; compute X and y first "
-            "(X.compute(), y.compute()), or wrap the estimator in "
-            "sklearn.multiclass.OneVsRestClassifier"
         )
 
 
@@ -77,7 +65,9 @@ def dask_fit_input(X: Any, y: Any, sample_weight: Any, class_weight: Any):
     y = _on_samples("y", y, chunks, da)
     classes, counts = dask.compute(*da.unique(y, return_counts=True), optimize_graph=False)
     check_classification_targets(classes)
-    _check_binary_on_dask(classes)
+    check_classes(classes)
+    if classes.size > 2:
+        return _multiclass_fit_input(X, y, sample_weight, class_weight, classes, counts)
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     positive = y == classes[1]
     weights = None
@@ -94,6 +84,27 @@ def dask_fit_input(X: Any, y: Any, sample_weight: Any, class_weight: Any):
         sample_class_weight = da.where(positive, per_class[1], per_class[0])
         weights = sample_class_weight if weights is None else weights * sample_class_weight
     return X.T, positive.astype(dtype), weights, classes
+
+
+def _multiclass_fit_input(X: Any, y: Any, sample_weight: Any, class_weight: Any,
+                          classes: np.ndarray, counts: np.ndarray):
+    """``(X.T, class indices, weights or None, classes)`` of Dask input with K > 2 classes."""
+    dask, da = import_dask()
+    index = y.map_blocks(lambda block: np.searchsorted(classes, block), dtype=np.int64)
+    weights = None
+    if sample_weight is not None:
+        weights = _on_samples("sample_weight", sample_weight, X.chunks[0], da).astype(np.float64)
+    if class_weight is not None:
+        if class_weight == "balanced":
+            if weights is not None:  # scikit-learn 1.9: the sample-weighted class totals
+                counts = dask.compute(da.bincount(index, weights=weights, minlength=classes.size),
+                                      optimize_graph=False)[0]
+            per_class = counts.sum() / (classes.size * counts)
+        else:
+            per_class = np.array([class_weight.get(label, 1.0) for label in classes.tolist()])
+        sample_class_weight = lazy_take(per_class, index)
+        weights = sample_class_weight if weights is None else weights * sample_class_weight
+    return X.T, index, weights, classes
 
 
 def lazy_take(values: np.ndarray, index: Any) -> Any:

@@ -39,17 +39,21 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._validation import (
+    check_class_range,
+    check_integer_labels,
     check_label_range,
     check_not_empty,
     check_real,
     check_two_dimensional,
     check_weight_summary,
     compute_dtype,
+    multinomial_coefficients,
     real_scalar,
     validate_coefficients,
 )
 
-__all__ = ["DaskProblem", "check_summaries", "import_dask", "is_dask_array", "validate_dask_problem"]
+__all__ = ["DaskMultinomialProblem", "DaskProblem", "check_class_summaries", "check_summaries",
+           "import_dask", "is_dask_array", "validate_dask_multinomial", "validate_dask_problem"]
 
 INSTALL_HINT = "install it with `pip install 'fastlr-kernels[dask]'` (dask[array] and distributed)"
 
@@ -89,22 +93,103 @@ class DaskProblem(NamedTuple):
 
     def summaries(self) -> list[Any]:
         """The lazy reductions :func:`check_summaries` needs, to compute in one go."""
-        y, s = self.y, self.sample_weight
-        summaries = [y.min(), y.max()]
-        if s is not None:
-            import dask.array as da
+        return [self.y.min(), self.y.max(), *_weight_summaries(self.sample_weight)]
 
-            summaries += [da.isfinite(s).all(), s.min(), (s != 0).any(), s.sum(dtype=np.float64)]
-        return summaries
+
+def _weight_summaries(s: Any) -> list[Any]:
+    if s is None:
+        return []
+    import dask.array as da
+
+    return [da.isfinite(s).all(), s.min(), (s != 0).any(), s.sum(dtype=np.float64)]
+
+
+def _check_weights(s: Any, m: int, values: Any) -> float:
+    """Raise for bad weights, from their computed summaries; return ``sum(s)`` (or m)."""
+    if s is None:
+        return float(m)
+    check_weight_summary(bool(values[0]), float(values[1]), bool(values[2]))
+    return float(values[3])
 
 
 def check_summaries(problem: DaskProblem, values: Any) -> float:
     """Raise for bad labels or weights, from the computed :meth:`DaskProblem.summaries`; return ``sum(s)`` (or m)."""
     check_label_range(float(values[0]), float(values[1]), problem.check_finite)
-    if problem.sample_weight is None:
-        return float(problem.y.shape[0])
-    check_weight_summary(bool(values[2]), float(values[3]), bool(values[4]))
-    return float(values[5])
+    return _check_weights(problem.sample_weight, problem.y.shape[0], values[2:])
+
+
+class DaskMultinomialProblem(NamedTuple):
+    """Validated Dask input of the multinomial problem: class labels and weights chunked as X's examples.
+
+    ``y`` holds the labels as int64 for the kernels; ``raw`` as given, for
+    the checks (:meth:`summaries`): integer-valued, in ``[0, K)``. A chunk
+    task never indexes with a label out of range (``fastlr._dask_objective``
+    returns NaN for such a chunk), so the checks may run with the gradient.
+    """
+
+    X: Any
+    y: Any  # dask int64 (m,)
+    raw: Any  # the labels as given (dask (m,))
+    sample_weight: Any
+    W: np.ndarray  # (K, n_x), X's dtype
+    b: np.ndarray  # (K,), float64
+    alpha: float
+    check_finite: bool
+
+    @property
+    def n_classes(self) -> int:
+        return self.W.shape[0]
+
+    def summaries(self) -> list[Any]:
+        """The lazy reductions :func:`check_class_summaries` needs."""
+        import dask.array as da
+
+        raw = self.raw
+        integers = (raw == da.round(raw)).all() if raw.dtype.kind == "f" else True
+        finite = da.isfinite(raw).all() if raw.dtype.kind == "f" else True
+        return [raw.min(), raw.max(), integers, finite, *_weight_summaries(self.sample_weight)]
+
+
+def check_class_summaries(problem: DaskMultinomialProblem, values: Any) -> float:
+    """Raise for bad labels or weights, from :meth:`DaskMultinomialProblem.summaries`; return ``sum(s)`` (or m)."""
+    n_classes, m = problem.n_classes, problem.y.shape[0]
+    if not bool(values[3]):
+        raise ValueError(f"Y contains NaN or infinity; class labels must be integers in [0, {n_classes})")
+    check_integer_labels(bool(values[2]), n_classes, m)
+    check_class_range(values[0], values[1], n_classes)
+    return _check_weights(problem.sample_weight, m, values[4:])
+
+
+def validate_dask_multinomial(W: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
+                              sample_weight: Any = None, check_finite: bool = True,
+                              persist: bool = False) -> DaskMultinomialProblem:
+    """Validate Dask input of the multinomial problem, all but its :meth:`~DaskMultinomialProblem.summaries`.
+
+    ``Y`` must be ``(m,)`` class labels (NumPy, or Dask chunked as X's
+    examples); ``(K, m)`` probabilities are taken in memory only.
+    """
+    dask, da = import_dask()
+    check_real("X", X)
+    dtype = compute_dtype("X", X)
+    chunks = _examples_chunking(X)
+    alpha = real_scalar("alpha", alpha, low=0.0)
+    W, b = multinomial_coefficients(W, b, X.shape, dtype, check_finite)
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    m = sum(chunks)
+    if len(getattr(Y, "shape", np.shape(Y))) == 2 and tuple(np.shape(Y)) != (1, m):
+        raise ValueError(
+            f"Y of shape {tuple(np.shape(Y))}: on Dask arrays the multinomial problem takes class "
+            f"labels of shape (m,) = ({m},); pass probabilities (K, m) with X in memory"
+        )
+    raw = _along_examples("Y", Y, chunks, None, da)
+    labels = raw.astype(np.int64)
+    s = None if sample_weight is None else _along_examples("sample_weight", sample_weight, chunks,
+                                                             dtype, da)
+    if persist:
+        X, labels, s = dask.persist(X, labels, s, optimize_graph=False)
+    return DaskMultinomialProblem(X=X, y=labels, raw=raw, sample_weight=s, W=W, b=b, alpha=alpha,
+                                  check_finite=check_finite)
 
 
 def _examples_chunking(X: Any) -> tuple[int, ...]:
@@ -125,8 +210,9 @@ def _examples_chunking(X: Any) -> tuple[int, ...]:
     return X.chunks[1]
 
 
-def _along_examples(name: str, value: Any, chunks: tuple[int, ...], dtype: np.dtype, da: Any) -> Any:
-    """``Y`` or ``sample_weight`` as a flat Dask array in ``dtype``, chunked as X's examples."""
+def _along_examples(name: str, value: Any, chunks: tuple[int, ...], dtype: np.dtype | None,
+                    da: Any) -> Any:
+    """``Y`` or ``sample_weight`` as a flat Dask array in ``dtype`` (``None``: as given), chunked as X's examples."""
     m = sum(chunks)
     shapes = ((m,), (1, m))
     if not is_dask_array(value):
@@ -145,7 +231,7 @@ def _along_examples(name: str, value: Any, chunks: tuple[int, ...], dtype: np.dt
             )
     else:
         flat = da.from_array(value.reshape(m), chunks=(chunks,))
-    return flat.astype(dtype) if flat.dtype != dtype else flat
+    return flat.astype(dtype) if dtype is not None and flat.dtype != dtype else flat
 
 
 def validate_dask_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,

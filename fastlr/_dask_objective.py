@@ -35,12 +35,28 @@ from typing import Any
 
 import numpy as np
 
-from ._dask_input import DaskProblem, check_summaries, import_dask, validate_dask_problem
-from ._objective import Objective, curvature_image, weight_total
-from ._registry import AUTO_KERNEL, KERNELS, Kernel, available_kernels, lookup_kernel
-from ._validation import check_result_finite, raise_for_non_finite
+from ._dask_input import (
+    DaskProblem,
+    check_class_summaries,
+    check_summaries,
+    import_dask,
+    validate_dask_multinomial,
+    validate_dask_problem,
+)
+from ._objective import Objective, curvature_image, multinomial_means, weight_total
+from ._registry import (
+    AUTO_KERNEL,
+    KERNELS,
+    MULTINOMIAL,
+    Kernel,
+    available_kernels,
+    lookup_kernel,
+    resolve,
+)
+from ._validation import check_result_finite, is_finite_result, raise_for_non_finite
 
-__all__ = ["SPLIT_EVERY", "chunk_curvature", "chunk_sums", "dask_gradient", "dask_objective"]
+__all__ = ["SPLIT_EVERY", "chunk_curvature", "chunk_multinomial_sums", "chunk_sums", "dask_gradient",
+           "dask_objective", "dask_softmax_gradient"]
 
 #: Parts summed per node of the reduction tree.
 SPLIT_EVERY = 8
@@ -81,6 +97,37 @@ def chunk_sums(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, w
     return sums
 
 
+def chunk_multinomial_sums(X: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None,
+                           W: np.ndarray, b: np.ndarray, kernel: str | Kernel) -> np.ndarray:
+    """``[sum(s dZ xᵀ) (K n_x), sum(s dZ) (K), sum(s loss), sum(s)]`` of one chunk, in float64.
+
+    The kernel's multinomial op returns these sums as they are. A chunk
+    without examples, or whose weights are all zero, contributes zeros; one
+    whose labels are outside ``[0, K)`` (which the client's checks then
+    reject) contributes NaN, without indexing with them.
+    """
+    n_classes, n_x = W.shape
+    size = n_classes * n_x
+    sums = np.zeros(size + n_classes + 2)
+    m = X.shape[1]
+    if m == 0:
+        return sums
+    if labels.min() < 0 or labels.max() >= n_classes:
+        sums[:] = np.nan
+        return sums
+    weight = weight_total(sample_weight, m)
+    if weight == 0.0:
+        return sums
+    if isinstance(kernel, str):
+        kernel = lookup_kernel(kernel)
+    dW, db, cost = kernel.multinomial(W, b, X, labels, None, sample_weight)
+    sums[:size] = dW.reshape(-1)
+    sums[size:size + n_classes] = db
+    sums[size + n_classes] = cost
+    sums[size + n_classes + 1] = weight
+    return sums
+
+
 def chunk_curvature(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarray) -> np.ndarray:
     """One chunk's part of ``[X; 1] diag(s) [X; 1]ᵀ v``."""
     if X.shape[1] == 0:
@@ -115,12 +162,12 @@ class _Chunks:
         self._labelled = list(zip(X, y, s))  # the arguments of chunk_sums
         self._unlabelled = list(zip(X, s))  # the arguments of chunk_curvature
 
-    def sums(self, w: np.ndarray, b: float, computed_with=()):
-        """The reduced :func:`chunk_sums` at ``(w, b)``.
+    def sums(self, w: np.ndarray, b: float | np.ndarray, computed_with=(), function=chunk_sums):
+        """The reduced ``function`` (:func:`chunk_sums`, or :func:`chunk_multinomial_sums` with ``W``) at ``(w, b)``.
 
         With ``computed_with`` (lazy values): ``(sums, [their values])``, from the same compute.
         """
-        return self._map_sum(chunk_sums, self._labelled, (w, b, self.kernel), computed_with)
+        return self._map_sum(function, self._labelled, (w, b, self.kernel), computed_with)
 
     def curvature(self, v: np.ndarray) -> np.ndarray:
         """``[X; 1] diag(s) [X; 1]ᵀ v``, reduced from :func:`chunk_curvature`."""
@@ -154,7 +201,8 @@ def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight:
                    w0: Any, b0: Any, n_classes: int | None = None) -> Objective:
     """The training objective of Dask input, persisted once on the cluster."""
     if n_classes is not None:
-        _refuse_multinomial()
+        return _dask_multinomial_objective(kernel, X, Y, alpha=alpha, sample_weight=sample_weight,
+                                           W0=w0, b0=b0, n_classes=n_classes)
     if w0 is None:
         w0 = np.zeros(X.shape[0] if X.ndim == 2 else 0)
     problem = validate_dask_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
@@ -193,14 +241,62 @@ def dask_gradient(w: Any, b: Any, X: Any, Y: Any, kernel: Kernel, alpha: Any,
     return dw.reshape(problem.w_shape), db, cost
 
 
-def _refuse_multinomial():
-    raise NotImplementedError(
-        "the multinomial problem (K classes) is not computed on Dask arrays yet; "
-        "compute X and Y into memory first (X.compute()), or fit two classes"
+def _multinomial_kernel(kernel: Kernel) -> Kernel:
+    """The kernel, after checking that it offers the multinomial op (auto's choices do)."""
+    return kernel if kernel is AUTO_KERNEL else resolve(kernel, MULTINOMIAL, None)
+
+
+def _multinomial_result(sums: np.ndarray, W: np.ndarray, alpha: float):
+    """``(dW float64, db, cost)`` from the reduced :func:`chunk_multinomial_sums`."""
+    n_classes, n_x = W.shape
+    size = n_classes * n_x
+    return multinomial_means(W, alpha, sums[-1], sums[:size].reshape(n_classes, n_x).copy(),
+                             sums[size:size + n_classes].copy(), float(sums[size + n_classes]))
+
+
+def _dask_multinomial_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight: Any,
+                                W0: Any, b0: Any, n_classes: int) -> Objective:
+    """The multinomial training objective of Dask input (class labels), persisted once."""
+    kernel = _multinomial_kernel(kernel)
+    if W0 is None:
+        W0 = np.zeros((n_classes, X.shape[0] if X.ndim == 2 else 0))
+    elif np.shape(W0)[:1] != (n_classes,):
+        raise ValueError(f"w0 must have shape (n_classes, n_x) = ({n_classes}, {X.shape[0]}); "
+                         f"got shape {np.shape(W0)}")
+    problem = validate_dask_multinomial(W0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
+                                        persist=True)
+    dask, _ = import_dask()
+    total_weight = check_class_summaries(problem, dask.compute(*problem.summaries(),
+                                                               optimize_graph=False))
+    chunks = _Chunks(problem, kernel)
+    alpha, dtype, shape = problem.alpha, problem.X.dtype, problem.W.shape
+
+    def evaluate(w: np.ndarray, b: np.ndarray):
+        W = w.reshape(shape)
+        sums = chunks.sums(W, b, function=chunk_multinomial_sums)
+        dW, db, cost = _multinomial_result(sums, W, alpha)
+        return dW.reshape(-1).astype(dtype, copy=False), db, cost
+
+    return Objective(
+        evaluate=evaluate, curvature=chunks.curvature,
+        explain_non_finite=partial(raise_for_non_finite, problem.X), compiled_train=None,
+        w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=dtype, alpha=alpha,
+        total_weight=total_weight, n_classes=n_classes,
+        kernel=chunks.kernel if isinstance(chunks.kernel, str) else chunks.kernel.name,
     )
 
 
 def dask_softmax_gradient(W: Any, b: Any, X: Any, Y: Any, kernel: Any, alpha: Any,
                           sample_weight: Any, check_finite: bool):
-    """``fastlr.softmax_gradient`` of Dask input: not computed yet (see :func:`_refuse_multinomial`)."""
-    _refuse_multinomial()
+    """``fastlr.softmax_gradient`` of Dask input (class labels): one map-reduce, checks in the same compute."""
+    kernel = _multinomial_kernel(lookup_kernel(kernel))
+    problem = validate_dask_multinomial(W, b, X, Y, alpha=alpha, sample_weight=sample_weight,
+                                        check_finite=check_finite)
+    sums, summaries = _Chunks(problem, kernel).sums(problem.W, problem.b,
+                                                    computed_with=problem.summaries(),
+                                                    function=chunk_multinomial_sums)
+    check_class_summaries(problem, summaries)
+    dW, db, cost = _multinomial_result(sums, problem.W, problem.alpha)
+    if check_finite and not is_finite_result(dW, db, cost):
+        raise_for_non_finite(problem.X)
+    return dW.astype(problem.X.dtype, copy=False), db, float(cost)

@@ -28,8 +28,10 @@ __all__ = [
     "KERNELS",
     "Kernel",
     "available_kernels",
+    "BINARY",
+    "MULTINOMIAL",
     "get_kernel",
-    "kernel_for",
+    "offering",
     "lookup_kernel",
     "resolve",
 ]

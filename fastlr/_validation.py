@@ -44,6 +44,9 @@ __all__ = [
     "raise_for_non_finite",
     "real_scalar",
     "validate_coefficients",
+    "check_class_range",
+    "check_integer_labels",
+    "multinomial_coefficients",
     "validate_multinomial",
     "validate_problem",
 ]
@@ -308,16 +311,27 @@ def validate_multinomial(W: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
         As :func:`validate_problem`, with the multinomial shapes and labels.
     """
     X = as_matrix(X)
-    n_x, m = X.shape
+    W_array, b_array = multinomial_coefficients(W, b, X.shape, X.dtype, check_finite)
+    labels, soft = _class_labels(Y, X, W_array.shape[0], check_finite)
+    return MultinomialProblem(
+        W=W_array, b=b_array, X=X, labels=labels, Y=soft,
+        sample_weight=_weights(sample_weight, X), alpha=real_scalar("alpha", alpha, low=0.0),
+    )
+
+
+def multinomial_coefficients(W: Any, b: Any, shape: tuple[int, int], dtype: np.dtype,
+                             check_finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(W (K, n_x) C-ordered in dtype, b (K,) float64)`` for X of ``shape``, or the error naming which."""
+    n_x = shape[0]
     W_array = np.asarray(W)
     check_real("W", W_array)
     if W_array.ndim != 2 or W_array.shape[1] != n_x or W_array.shape[0] < 2:
         raise ValueError(
             f"W must have shape (K, n_x) = (K, {n_x}) with K >= 2 classes, to match X of shape "
-            f"{X.shape}; got shape {W_array.shape}"
+            f"{shape}; got shape {W_array.shape}"
         )
     n_classes = W_array.shape[0]
-    W_array = np.ascontiguousarray(W_array, dtype=X.dtype)
+    W_array = np.ascontiguousarray(W_array, dtype=dtype)
     if check_finite and not all_finite(W_array):
         raise ValueError("W contains NaN or infinity")
     b_array = np.asarray(b)
@@ -330,11 +344,22 @@ def validate_multinomial(W: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
     b_array = b_array.reshape(n_classes).astype(np.float64)
     if check_finite and not all_finite(b_array):
         raise ValueError("b contains NaN or infinity")
-    labels, soft = _class_labels(Y, X, n_classes, check_finite)
-    return MultinomialProblem(
-        W=W_array, b=b_array, X=X, labels=labels, Y=soft,
-        sample_weight=_weights(sample_weight, X), alpha=real_scalar("alpha", alpha, low=0.0),
-    )
+    return W_array, b_array
+
+
+def check_integer_labels(integers: bool, n_classes: int, m: int) -> None:
+    """Raise unless the ``(m,)`` labels (all integer-valued?) are class indices."""
+    if not integers:
+        raise ValueError(f"Y of shape (m,) = ({m},) holds class labels, which must be "
+                         f"integers in [0, {n_classes}); got non-integer values (pass "
+                         f"probabilities as an array of shape (K, m) = ({n_classes}, {m}))")
+
+
+def check_class_range(low: Any, high: Any, n_classes: int) -> None:
+    """Raise unless class labels from ``low`` to ``high`` lie in ``[0, n_classes)``."""
+    if low < 0 or high >= n_classes:
+        raise ValueError(f"Y must hold class labels in [0, {n_classes}) for W with K = "
+                         f"{n_classes} rows; got values from {low:g} to {high:g}")
 
 
 def _class_labels(Y: Any, X: np.ndarray, n_classes: int,
@@ -348,14 +373,8 @@ def _class_labels(Y: Any, X: np.ndarray, n_classes: int,
             if not np.isfinite(array).all():
                 raise ValueError("Y contains NaN or infinity; class labels must be integers "
                                  f"in [0, {n_classes})")
-            if not (array == np.round(array)).all():
-                raise ValueError(f"Y of shape (m,) = ({m},) holds class labels, which must be "
-                                 f"integers in [0, {n_classes}); got non-integer values (pass "
-                                 f"probabilities as an array of shape (K, m) = ({n_classes}, {m}))")
-        low, high = array.min(), array.max()
-        if low < 0 or high >= n_classes:
-            raise ValueError(f"Y must hold class labels in [0, {n_classes}) for W with K = "
-                             f"{n_classes} rows; got values from {low:g} to {high:g}")
+            check_integer_labels(bool((array == np.round(array)).all()), n_classes, m)
+        check_class_range(array.min(), array.max(), n_classes)
         return array.astype(np.int64), None
     if array.shape != (n_classes, m):
         raise ValueError(

@@ -10,8 +10,7 @@ Two classes (of any label type, mapped to 0/1 in the order of ``classes_``)
 are fitted with the binomial loss, more with the multinomial (softmax) loss,
 as scikit-learn 1.9's ``lbfgs`` does: ``coef_`` is then ``(K,
 n_features)``, ``intercept_`` ``(K,)``, ``decision_function`` ``(n_samples,
-K)``, and ``predict_proba`` its softmax. Dense X (NumPy, or Dask for two
-classes).
+K)``, and ``predict_proba`` its softmax. Dense X (NumPy or Dask).
 
 X is ``(n_samples, n_features)``, as scikit-learn expects; the kernels get
 ``X.T``, a view (a C-ordered X becomes the examples-contiguous layout the
@@ -260,7 +259,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
             NumPy-like, or a ``dask.array.Array`` chunked along the samples.
         y : array_like of shape (n_samples,)
             Two or more classes, of any label type (more than two: the
-            multinomial loss, on data in memory).
+            multinomial loss).
         sample_weight : array_like of shape (n_samples,), optional
 
         Returns

@@ -97,7 +97,7 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     are computed in X's dtype, the sums over examples in float64 (BLAS sums
     the products in X's dtype, float32 in blocks).
     """
-    n_classes, m = W.shape[0], X.shape[1]
+    m = X.shape[1]
     Z = W @ X
     Z += b.astype(X.dtype)[:, None]
     examples = np.arange(m)

@@ -360,3 +360,66 @@ def test_train_then_gradient_on_the_same_lazy_array(client, caplog):
         result = fastlr.train(samples.T, labels, kernel="numpy", solver="lbfgs", alpha=0.1)
         fastlr.gradient(result.w, result.b, samples.T, labels, kernel="numpy")
     assert not [record for record in caplog.records if "run_spec" in record.getMessage()]
+
+
+# -- the multinomial problem (K classes) --------------------------------------------------
+
+def _classes_problem(rng, K=4, m=M, n_x=N_X):
+    X = rng.standard_normal((n_x, m))
+    centres = 1.5 * rng.standard_normal((K, n_x))
+    y = (centres @ X + rng.gumbel(size=(K, m))).argmax(axis=0)
+    return X, y
+
+
+@pytest.mark.parametrize("chunks", [UNEVEN, (M,)], ids=["uneven", "one-chunk"])
+def test_softmax_gradient_equals_in_memory(client, kernel, rng, chunks):
+    X, y = _classes_problem(rng)
+    W, b = 0.3 * rng.standard_normal((4, N_X)), 0.1 * rng.standard_normal(4)
+    s = rng.random(M)
+    expected = fastlr.softmax_gradient(W, b, X, y, kernel=kernel, alpha=0.1, sample_weight=s)
+    dW, db, cost = fastlr.softmax_gradient(W, b, _chunked(X, chunks), _chunked(y, chunks),
+                                           kernel=kernel, alpha=0.1, sample_weight=_chunked(s, chunks))
+    assert dW.shape == (4, N_X) and db.shape == (4,)
+    assert _relative(dW, expected[0]) < 1e-13
+    assert _relative(db, expected[1]) < 1e-13
+    assert cost == pytest.approx(expected[2], rel=1e-13)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd"])
+def test_multinomial_training_equals_in_memory(client, rng, solver):
+    X, y = _classes_problem(rng)
+    options = dict(kernel="numpy", alpha=0.05, solver=solver, n_classes=4, tol=1e-6, max_iter=5000)
+    expected = fastlr.train(X, y, **options)
+    result = fastlr.train(_chunked(X, UNEVEN), _chunked(y, UNEVEN), **options)
+    assert result.n_iter == expected.n_iter
+    np.testing.assert_allclose(result.w, expected.w, atol=1e-10)
+    np.testing.assert_allclose(result.b, expected.b, atol=1e-10)
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_multiclass_estimator_equals_in_memory(client, rng, class_weight):
+    X, y = _classes_problem(rng)
+    labels = np.array(["a", "b", "c", "d"])[y]
+    s = rng.random(M) + 0.5
+    fit = dict(sample_weight=s)
+    expected = fastlr.LogisticRegression(class_weight=class_weight, tol=1e-8).fit(X.T, labels, **fit)
+    X_d = da.from_array(X.T, chunks=(UNEVEN, N_X))
+    model = fastlr.LogisticRegression(class_weight=class_weight, tol=1e-8).fit(
+        X_d, da.from_array(labels, chunks=(UNEVEN,)), sample_weight=da.from_array(s, chunks=(UNEVEN,)))
+    assert model.classes_.tolist() == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(model.coef_, expected.coef_, atol=1e-10)
+    np.testing.assert_array_equal(model.predict(X_d).compute(), expected.predict(X.T))
+    np.testing.assert_allclose(model.predict_proba(X_d).compute(), expected.predict_proba(X.T), atol=1e-10)
+
+
+@pytest.mark.parametrize("labels, message", [
+    (lambda y: y + 1, "Y must hold class labels in [0, 4) for W with K = 4 rows; got values from 1 to 4"),
+    (lambda y: y + 0.5, "Y of shape (m,) = (1000,) holds class labels, which must be integers in [0, 4)"),
+    (lambda y: np.eye(4)[:, y], "on Dask arrays the multinomial problem takes class labels of shape (m,) = (1000,)"),
+])
+def test_bad_multinomial_labels_on_dask_are_named(client, rng, labels, message):
+    X, y = _classes_problem(rng)
+    Y = labels(y)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fastlr.softmax_gradient(np.zeros((4, N_X)), np.zeros(4), _chunked(X, UNEVEN),
+                                _chunked(Y, UNEVEN) if Y.ndim == 1 else Y)

@@ -143,12 +143,3 @@ def test_a_malformed_multiclass_file_is_named(iris):
     data["intercept"] = data["intercept"][:2]
     with pytest.raises(ValueError, match=re.escape("'intercept' must be a list of 3 numbers, one per class")):
         LogisticRegression.from_dict(data)
-
-
-def test_dask_multiclass_is_refused_with_the_way_out(iris):
-    da = pytest.importorskip("dask.array")
-    X, y = iris
-    with pytest.raises(ValueError, match=re.escape("y has 3 classes [0, 1, 2]: fastlr fits more than "
-                                                   "two classes (the multinomial loss) on data in "
-                                                   "memory only for now")):
-        LogisticRegression().fit(da.from_array(X, chunks=(50, 4)), da.from_array(y, chunks=50))
