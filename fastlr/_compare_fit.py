@@ -11,6 +11,8 @@ the same optimum and the same ``tol`` by:
   ``sklearn.linear_model.LogisticRegression(C=1, solver=...)``;
 
 fastlr's estimator takes scikit-learn's ``C``, so all four fit one objective.
+With ``classes=K > 2`` the labels come from a softmax model of K classes and
+every method fits the multinomial loss.
 Each method is timed ``repeat`` times, best kept, one after another with a
 pause between them (thread pools spinning after a call would slow the next
 method). Every row reports the iterations and how far its coefficients are
@@ -49,9 +51,13 @@ class FitMeasurement:
     coef_difference: float  # against sklearn lbfgs, relative to its largest coefficient
 
 
-def _problem(n_features: int, n_samples: int, seed: int = 0):
+def _problem(n_features: int, n_samples: int, seed: int = 0, classes: int = 2):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n_samples, n_features))
+    if classes > 2:  # argmax of logits plus Gumbel noise: a draw from the softmax model
+        beta = 3.0 * rng.standard_normal((classes, n_features)) / np.sqrt(n_features)
+        y = (X @ beta.T + rng.gumbel(size=(n_samples, classes))).argmax(axis=1)
+        return X, y
     beta = 3.0 * rng.standard_normal(n_features) / np.sqrt(n_features)
     y = (rng.random(n_samples) < 1.0 / (1.0 + np.exp(-(X @ beta)))).astype(int)
     return X, y
@@ -81,11 +87,12 @@ def _fit(make, X, y):
 
 
 def measure_fits(sizes: Iterable[tuple[int, int]] = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
-                 on_step: Callable[[str], None] | None = None) -> list[FitMeasurement]:
-    """Fit every method on every size; see the module docstring."""
+                 on_step: Callable[[str], None] | None = None,
+                 classes: int | None = None) -> list[FitMeasurement]:
+    """Fit every method on every size (K = ``classes``, default 2); see the module docstring."""
     results = []
     for n_features, n_samples in sizes:
-        X, y = _problem(n_features, n_samples)
+        X, y = _problem(n_features, n_samples, classes=classes or 2)
         methods = _methods(n_samples, tol)
         _fit(lambda: methods["fastlr lbfgs"]().set_params(max_iter=2), X, y)  # compile or load numba's cache
         fitted = {}

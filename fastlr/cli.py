@@ -122,10 +122,12 @@ def _compare_fits(args: argparse.Namespace) -> int:
     repeat = args.repeat if args.repeat is not None else 3
     progress = Progress(len(sizes) * 4, "fitting")
     started = time.perf_counter()
-    results = measure_fits(sizes, tol=args.tol, repeat=repeat, on_step=lambda note: progress.advance(1, note))
+    results = measure_fits(sizes, tol=args.tol, repeat=repeat, on_step=lambda note: progress.advance(1, note),
+                           classes=args.classes)
     progress.close()
     info = environment()
-    print(f"fastlr {__version__}: time to fit (float64, C = 1, tol = {args.tol:g}, best of {repeat}), "
+    what = "" if args.classes is None else f", {args.classes} classes (multinomial)"
+    print(f"fastlr {__version__}: time to fit (float64, C = 1, tol = {args.tol:g}{what}, best of {repeat}), "
           f"measured side by side in {time.perf_counter() - started:.1f} s")
     print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
     print()
@@ -134,7 +136,7 @@ def _compare_fits(args: argparse.Namespace) -> int:
     print("coef vs sklearn: largest coefficient difference from sklearn lbfgs, over its largest coefficient.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"environment": info, "repeat": repeat, "tol": args.tol,
+            json.dump({"environment": info, "repeat": repeat, "tol": args.tol, "classes": args.classes,
                        "fits": [asdict(result) for result in results]}, file, indent=1)
             file.write("\n")
     return 0
@@ -370,7 +372,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="memory layout of X (n_x, m): C, features contiguous (default), or F, "
                               "examples contiguous (what LogisticRegression passes)")
     compare.add_argument("--classes", type=_class_count, metavar="K",
-                         help="time the multinomial (softmax) gradient of K >= 2 classes instead")
+                         help="time the multinomial (softmax) gradient of K >= 2 classes instead "
+                              "(with --fit: fit K classes)")
     compare.add_argument("--fit", action="store_true",
                          help="time fitting to convergence instead (fastlr lbfgs and gd against "
                               "scikit-learn's lbfgs and newton-cholesky); --sizes are N_FEATURESxN_SAMPLES")

@@ -43,6 +43,37 @@ def test_compare_auto_float32_fortran(tmp_path, capsys):
     assert auto[0]["bytes_read"] == 4 * 50 * 4
 
 
+def test_compare_multinomial(tmp_path, capsys):
+    out = tmp_path / "compare.json"
+    assert main(["compare", "--sizes", "4x50", "--kernels", "numpy,auto,python", "--repeat", "1",
+                 "--classes", "3", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "time per multinomial gradient of 3 classes" in table
+    data = json.loads(out.read_text())
+    assert data["classes"] == 3
+    kernels = {r["kernel"]: r for r in data["results"]}
+    assert kernels["numpy"]["seconds"] > 0 and kernels["python"]["seconds"] > 0
+    assert kernels["auto"]["ran"] in fastlr.available_kernels()
+
+
+def test_compare_fit_multinomial(capsys):
+    pytest.importorskip("sklearn")
+    assert main(["compare", "--fit", "--classes", "3", "--sizes", "3x300", "--repeat", "1"]) == 0
+    table = capsys.readouterr().out
+    assert "3 classes (multinomial)" in table
+    rows = [line for line in table.splitlines() if line.strip().startswith("3")]
+    assert len(rows) == 4  # every method fitted
+    lbfgs = next(line for line in rows if "fastlr lbfgs" in line)
+    assert float(lbfgs.split()[-1]) < 1e-5  # the same coefficients as scikit-learn's lbfgs
+
+
+def test_compare_too_few_classes(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "--classes", "1"])
+    assert exit_.value.code == 2
+    assert "argument --classes: must be >= 2 classes, not 1" in capsys.readouterr().err
+
+
 def test_compare_skips_over_budget(capsys):
     assert main(["compare", "--sizes", "50x2000", "--kernels", "python", "--repeat", "1", "--budget", "0"]) == 0
     assert "skipped" in capsys.readouterr().out
