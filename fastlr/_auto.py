@@ -37,7 +37,7 @@ import numpy as np
 from ._registry import BINARY, Kernel, available_kernels, lookup_kernel
 from .kernels._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads
 
-__all__ = ["choose_kernel", "choose_kernel_name"]
+__all__ = ["choose_kernel", "choose_kernel_name", "choose_task_kernel_name"]
 
 #: From this many features, float32 C-ordered X goes to ``numpy`` (rule 2).
 NUMPY_FLOAT32_C_MIN_FEATURES = 1500
@@ -80,3 +80,13 @@ def _chunks_at_least_two(n_x: int, m: int) -> bool:
 def choose_kernel(X: np.ndarray, op: str = BINARY, n_classes: int = 1) -> Kernel:
     """The :class:`~fastlr.Kernel` ``auto`` runs for ``op`` on a validated ``X``."""
     return lookup_kernel(choose_kernel_name(X, op, n_classes))
+
+
+def choose_task_kernel_name() -> str:
+    """What ``auto`` means for a chunk task that Dask runs on one thread: ``numba``, else ``numpy``.
+
+    A task does not know the cores its worker gives the others, so the
+    one-thread compiled kernel, which was as fast as any per core at every
+    size measured, and which offers every op.
+    """
+    return "numba" if _have_numba() else "numpy"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._dask_input import is_dask_array
+from ._dask.input import is_dask_array
 from ._registry import BINARY, Kernel, lookup_kernel, resolve
 from ._validation import check_result_finite, validate_problem
 
@@ -92,7 +92,7 @@ def gradient(
     """
     named = lookup_kernel(kernel)
     if is_dask_array(X):
-        from ._dask_objective import dask_gradient
+        from ._dask.objective import dask_gradient
 
         return dask_gradient(w, b, X, Y, named, alpha, sample_weight, check_finite)
     problem = validate_problem(

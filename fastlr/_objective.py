@@ -2,7 +2,7 @@
 
 An :class:`Objective` hides where the data lives. In memory (this module's
 :func:`in_memory`) an evaluation is one kernel call; for Dask arrays
-(``fastlr._dask_objective``) it is one map over the chunks and one tree
+(``fastlr._dask.objective``) it is one map over the chunks and one tree
 reduction. The gradient-descent loop of ``fastlr._training`` and the L-BFGS
 driver of ``fastlr._lbfgs`` see only this:
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._dask_input import is_dask_array
+from ._dask.input import is_dask_array
 from ._objective import multinomial_means, weight_total
 from ._registry import MULTINOMIAL, Kernel, resolve
 from ._validation import raise_for_non_finite, validate_multinomial
@@ -96,7 +96,7 @@ def softmax_gradient(
            [-0.333333]]), array([0., 0., 0.]), 1.098612)
     """
     if is_dask_array(X):
-        from ._dask_objective import dask_softmax_gradient
+        from ._dask.objective import dask_softmax_gradient
 
         return dask_softmax_gradient(W, b, X, Y, kernel, alpha, sample_weight, check_finite)
     problem = validate_multinomial(W, b, X, Y, alpha=alpha, sample_weight=sample_weight,

@@ -13,7 +13,7 @@ The loop the course notes cannot vectorise away::
   ones accounts for the bias, without which the bound does not hold.
   With ``1/L`` the cost never rises.
 - Both solvers run on an :class:`~fastlr._objective.Objective`: the data in
-  memory, or Dask chunks on a cluster (``fastlr._dask_objective``), one
+  memory, or Dask chunks on a cluster (``fastlr._dask.objective``), one
   map-reduce per evaluation.
 - A kernel with a compiled loop (``Kernel.train``) runs its iterations
   without Python, for data in memory, in slices of about 0.1 s so that
@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._dask_input import is_dask_array
+from ._dask.input import is_dask_array
 from ._lbfgs import minimize as lbfgs_minimize
 from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
 from ._registry import BINARY, MULTINOMIAL, Kernel, lookup_kernel, resolve
@@ -269,7 +269,7 @@ def train(
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2 (or None for the binary problem); got {n_classes!r}")
     if is_dask_array(X):
-        from ._dask_objective import dask_objective
+        from ._dask.objective import dask_objective
 
         objective = dask_objective(named, X, Y, alpha=alpha, sample_weight=sample_weight,
                                    w0=w0, b0=b0, n_classes=n_classes)

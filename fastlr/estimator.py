@@ -46,10 +46,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._dask_estimator import check_classes, dask_fit_input, is_dask_array, lazy_take
+from ._dask.estimator import check_classes, dask_fit_input, is_dask_array, lazy_take
 from ._model_file import check_model, model_dict, model_params, read_model, write_model
 from ._objective import alpha_from_C, weight_total
 from ._training import train
@@ -318,10 +318,9 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         return self.coef_.toarray() if scipy.sparse.issparse(self.coef_) else self.coef_
 
     def _in_memory_fit_input(self, X, y, sample_weight):
-        """``(X.T, y as 0/1, weights or None, classes)`` of NumPy-like input, validated by scikit-learn."""
+        """``(X.T, y as 0/1 (K > 2: class indices), weights or None, classes)`` of NumPy-like input, validated by scikit-learn."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order=None)
         check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y")
         classes, y_index = np.unique(y, return_inverse=True)
         check_classes(classes)
         weights = None  # the kernels' unweighted path, unless weights are given

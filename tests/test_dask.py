@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastlr
-from fastlr._dask_input import import_dask
+from fastlr._dask.input import import_dask
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")

@@ -1,6 +1,6 @@
 """The gradient over a Dask array: a fastlr kernel on every chunk, where it lives, and one tree reduction.
 
-For X ``(n_x, m)`` chunked along the examples (``fastlr._dask_input``), one
+For X ``(n_x, m)`` chunked along the examples (``fastlr._dask.input``), one
 evaluation at ``(w, b)`` is a small graph:
 
 - one task per chunk, run by the Dask scheduler where the chunk is: the
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ._dask_input import (
+from .input import (
     DaskProblem,
     check_class_summaries,
     check_summaries,
@@ -43,17 +43,17 @@ from ._dask_input import (
     validate_dask_multinomial,
     validate_dask_problem,
 )
-from ._objective import Objective, curvature_image, multinomial_means, weight_total
-from ._registry import (
+from .._auto import choose_task_kernel_name
+from .._objective import Objective, curvature_image, multinomial_means, weight_total
+from .._registry import (
     AUTO_KERNEL,
     KERNELS,
     MULTINOMIAL,
     Kernel,
-    available_kernels,
     lookup_kernel,
     resolve,
 )
-from ._validation import check_result_finite, is_finite_result, raise_for_non_finite
+from .._validation import check_result_finite, is_finite_result, raise_for_non_finite
 
 __all__ = ["SPLIT_EVERY", "chunk_curvature", "chunk_multinomial_sums", "chunk_sums", "dask_gradient",
            "dask_objective", "dask_softmax_gradient"]
@@ -65,7 +65,7 @@ SPLIT_EVERY = 8
 def _kernel_spec(kernel: Kernel) -> str | Kernel:
     """What the chunk tasks get: a name for fastlr's kernels (auto resolved here), else the object."""
     if kernel is AUTO_KERNEL:
-        return "numba" if "numba" in available_kernels() else "numpy"
+        return choose_task_kernel_name()
     if kernel.name in KERNELS and lookup_kernel(kernel.name) is kernel:
         return kernel.name
     return kernel

@@ -2,7 +2,7 @@
 
 X is ``(n_samples, n_features)`` chunked along the samples only; ``fit``
 trains on ``X.T`` (each chunk a view) through ``fastlr.train``, which
-persists it on the cluster (``fastlr._dask_objective``). The labels are
+persists it on the cluster (``fastlr._dask.objective``). The labels are
 mapped to 0/1 (or, for K > 2, to class indices) and the class weights applied lazily, chunk by chunk; the
 classes themselves come from one ``dask.compute`` of ``unique``. The
 prediction methods return Dask arrays, chunked as X's samples.
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._dask_input import import_dask, is_dask_array
+from .input import import_dask, is_dask_array
 
 __all__ = ["check_classes", "dask_fit_input", "is_dask_array", "lazy_take"]
 

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._validation import (
+from .._validation import (
     check_class_range,
     check_integer_labels,
     check_label_range,
@@ -123,7 +123,7 @@ class DaskMultinomialProblem(NamedTuple):
 
     ``y`` holds the labels as int64 for the kernels; ``raw`` as given, for
     the checks (:meth:`summaries`): integer-valued, in ``[0, K)``. A chunk
-    task never indexes with a label out of range (``fastlr._dask_objective``
+    task never indexes with a label out of range (``fastlr._dask.objective``
     returns NaN for such a chunk), so the checks may run with the gradient.
     """
 
