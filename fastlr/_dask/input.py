@@ -168,7 +168,7 @@ def validate_dask_multinomial(W: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.
     ``Y`` must be ``(m,)`` class labels (NumPy, or Dask chunked as X's
     examples); ``(K, m)`` probabilities are taken in memory only.
     """
-    dask, da = import_dask()
+    _, da = import_dask()
     check_real("X", X)
     dtype = compute_dtype("X", X)
     chunks = _examples_chunking(X)
@@ -183,13 +183,20 @@ def validate_dask_multinomial(W: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.
             f"labels of shape (m,) = ({m},); pass probabilities (K, m) with X in memory"
         )
     raw = _along_examples("Y", Y, chunks, None, da)
-    labels = raw.astype(np.int64)
+    X, labels, s = _with_weights(X, raw.astype(np.int64), sample_weight, chunks, dtype, persist)
+    return DaskMultinomialProblem(X=X, y=labels, raw=raw, sample_weight=s, W=W, b=b, alpha=alpha,
+                                  check_finite=check_finite)
+
+
+def _with_weights(X: Any, y: Any, sample_weight: Any, chunks: tuple[int, ...], dtype: np.dtype,
+                  persist: bool) -> tuple[Any, Any, Any]:
+    """``(X, y, weights or None)``, the weights chunked as X's examples, all persisted if asked."""
+    dask, da = import_dask()
     s = None if sample_weight is None else _along_examples("sample_weight", sample_weight, chunks,
                                                              dtype, da)
     if persist:
-        X, labels, s = dask.persist(X, labels, s, optimize_graph=False)
-    return DaskMultinomialProblem(X=X, y=labels, raw=raw, sample_weight=s, W=W, b=b, alpha=alpha,
-                                  check_finite=check_finite)
+        X, y, s = dask.persist(X, y, s, optimize_graph=False)
+    return X, y, s
 
 
 def _examples_chunking(X: Any) -> tuple[int, ...]:
@@ -242,7 +249,7 @@ def validate_dask_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
     With ``persist``, X, y and the weights are persisted on the cluster
     (``dask.persist``), to be read by every later computation.
     """
-    dask, da = import_dask()
+    _, da = import_dask()
     check_real("X", X)
     dtype = compute_dtype("X", X)
     chunks = _examples_chunking(X)
@@ -250,10 +257,7 @@ def validate_dask_problem(w: Any, b: Any, X: Any, Y: Any, *, alpha: Any = 0.0,
     w_flat, b, w_shape = validate_coefficients(w, b, X.shape, dtype, check_finite)
     if X.dtype != dtype:
         X = X.astype(dtype)
-    y = _along_examples("Y", Y, chunks, dtype, da)
-    s = None if sample_weight is None else _along_examples("sample_weight", sample_weight, chunks,
-                                                             dtype, da)
-    if persist:
-        X, y, s = dask.persist(X, y, s, optimize_graph=False)
+    X, y, s = _with_weights(X, _along_examples("Y", Y, chunks, dtype, da), sample_weight, chunks,
+                            dtype, persist)
     return DaskProblem(X=X, y=y, sample_weight=s, w=w_flat, b=b, alpha=alpha, w_shape=w_shape,
                        check_finite=check_finite)

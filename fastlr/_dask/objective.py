@@ -71,6 +71,17 @@ def _kernel_spec(kernel: Kernel) -> str | Kernel:
     return kernel
 
 
+def _chunk_kernel(kernel: str | Kernel, sample_weight: np.ndarray | None,
+                  m: int) -> tuple[Kernel, float] | None:
+    """``(the kernel, sum(s))`` for a chunk that adds something; ``None`` for one without examples or weight."""
+    if m == 0:
+        return None
+    weight = weight_total(sample_weight, m)
+    if weight == 0.0:
+        return None
+    return (lookup_kernel(kernel) if isinstance(kernel, str) else kernel), weight
+
+
 def chunk_sums(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, w: np.ndarray,
                b: float, kernel: str | Kernel) -> np.ndarray:
     """``[sum(s dz x) (n_x), sum(s dz), sum(s loss), sum(s)]`` of one chunk, in float64.
@@ -81,13 +92,10 @@ def chunk_sums(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, w
     """
     n_x, m = X.shape
     sums = np.zeros(n_x + 3)
-    if m == 0:
+    runnable = _chunk_kernel(kernel, sample_weight, m)
+    if runnable is None:
         return sums
-    weight = weight_total(sample_weight, m)
-    if weight == 0.0:
-        return sums
-    if isinstance(kernel, str):
-        kernel = lookup_kernel(kernel)
+    kernel, weight = runnable
     dw, db, cost = kernel.gradient(w, b, X, y, 0.0, sample_weight)
     sums[:n_x] = dw
     sums[n_x] = db
@@ -110,16 +118,13 @@ def chunk_multinomial_sums(X: np.ndarray, labels: np.ndarray, sample_weight: np.
     size = n_classes * n_x
     sums = np.zeros(size + n_classes + 2)
     m = X.shape[1]
-    if m == 0:
-        return sums
-    if labels.min() < 0 or labels.max() >= n_classes:
+    if m and (labels.min() < 0 or labels.max() >= n_classes):
         sums[:] = np.nan
         return sums
-    weight = weight_total(sample_weight, m)
-    if weight == 0.0:
+    runnable = _chunk_kernel(kernel, sample_weight, m)
+    if runnable is None:
         return sums
-    if isinstance(kernel, str):
-        kernel = lookup_kernel(kernel)
+    kernel, weight = runnable
     dW, db, cost = kernel.multinomial(W, b, X, labels, None, sample_weight)
     sums[:size] = dW.reshape(-1)
     sums[size:size + n_classes] = db
