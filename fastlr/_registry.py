@@ -2,8 +2,9 @@
 
 Every kernel fastlr ships is a row of ``_TABLE``: its public name, the module
 under ``fastlr.kernels`` that implements it, what it needs installed, the
-ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`; see ``fastlr.kernels``
-for each op's contract), and a line for humans. Names are normalised once (case, ``_`` for ``-``,
+ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`; ``fastlr.kernels``
+states each op's contract and the module-level function behind it), and a
+line for humans. Names are normalised once (case, ``_`` for ``-``,
 surrounding blanks) and resolved to a :class:`Kernel` whose module is
 imported on first use, so ``import fastlr`` never pays for numba.
 
@@ -133,12 +134,13 @@ def _load(row: _Row) -> Kernel:
             error.__cause__ = exc
             _unavailable[row.name] = error
             raise error from exc
+        ops = {op: getattr(module, _OP_FUNCTIONS[op]) for op in row.ops}
         kernel = Kernel(
             name=row.name,
-            gradient=module.gradient,
+            gradient=ops[BINARY],
             train=getattr(module, "train", None),
             description=row.description,
-            multinomial=module.multinomial_sums if MULTINOMIAL in row.ops else None,
+            multinomial=ops.get(MULTINOMIAL),
         )
         _loaded[row.name] = kernel
     return kernel

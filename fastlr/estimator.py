@@ -318,7 +318,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         return self.coef_.toarray() if scipy.sparse.issparse(self.coef_) else self.coef_
 
     def _in_memory_fit_input(self, X, y, sample_weight):
-        """``(X.T, y as 0/1 (K > 2: class indices), weights or None, classes)`` of NumPy-like input, validated by scikit-learn."""
+        """``(X.T, labels, weights or None, classes)`` of NumPy-like input, validated by scikit-learn.
+
+        The labels are 0/1 in X's dtype for two classes, int64 class indices for more.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order=None)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
