@@ -29,6 +29,7 @@ from typing import Any, Callable, NoReturn
 
 import numpy as np
 
+from ._finish import multinomial_means, weight_total
 from ._registry import Kernel
 from ._validation import MultinomialProblem, Problem, raise_for_non_finite
 
@@ -71,11 +72,6 @@ class Objective:
         no eigenvalue above 1/2.
         """
         return 0.5 if self.n_classes else 0.25
-
-
-def weight_total(sample_weight: np.ndarray | None, m: int) -> float:
-    """``sum(sample_weight)`` in float64, or ``m`` without weights: what the means divide by."""
-    return float(m) if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
 
 
 def alpha_from_C(C: float, total: float) -> float:
@@ -123,24 +119,6 @@ def in_memory(kernel: Kernel, problem: Problem) -> Objective:
         compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
         dtype=X.dtype, alpha=alpha, total_weight=weight_total(s, X.shape[1]), kernel=kernel.name,
     )
-
-
-def multinomial_means(W: np.ndarray, alpha: float, total: float, dW: np.ndarray, db: np.ndarray,
-                      cost: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """A multinomial op's weighted sums turned into the objective's ``(dW, db, cost)``.
-
-    Divides by ``sum(s)`` and adds the L2 penalty on ``W`` (not on ``b``):
-    ``dW / total + alpha W``, ``db / total``, ``cost / total + alpha/2
-    ||W||^2``, all float64; ``dW`` is divided in place. The one place this
-    finish is written, as scikit-learn's ``_linear_loss`` is for its losses.
-    """
-    dW /= total
-    W64 = W.astype(np.float64, copy=False)
-    penalty = 0.0
-    if alpha:
-        dW += alpha * W64
-        penalty = 0.5 * alpha * float(np.vdot(W64, W64))
-    return dW, db / total, cost / total + penalty
 
 
 def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem) -> Objective:

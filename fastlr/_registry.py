@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
 from ._errors import KernelUnavailableError, UnknownKernelError
+from ._finish import binary_means, weight_total
 
 __all__ = [
     "AUTO",
@@ -43,7 +44,7 @@ AUTO = "auto"
 BINARY = "binary"
 MULTINOMIAL = "multinomial"
 #: The module-level function behind each op.
-_OP_FUNCTIONS = {BINARY: "gradient", MULTINOMIAL: "multinomial_sums"}
+_OP_FUNCTIONS = {BINARY: "binary_sums", MULTINOMIAL: "multinomial_sums"}
 
 
 class _Row(NamedTuple):
@@ -81,8 +82,11 @@ class Kernel:
     name : str
         The kernel's name, as in :data:`fastlr.KERNELS` for those fastlr ships.
     gradient : callable
-        The binary op, ``gradient(w, b, X, y, alpha, sample_weight) -> (dw,
-        db, cost)`` on clean input, as documented in :mod:`fastlr.kernels`.
+        ``gradient(w, b, X, y, alpha, sample_weight) -> (dw, db, cost)``: the
+        means and penalty on clean input, ``dw`` in X's dtype (see
+        :mod:`fastlr.kernels`). For the kernels fastlr ships it is their
+        binary op's sums finished by ``fastlr._finish``; a kernel of your
+        own may give this function alone.
     train : callable or None
         A compiled gradient-descent loop, when the kernel has one:
         ``train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter,
@@ -94,6 +98,10 @@ class Kernel:
         The multinomial op, ``multinomial_sums(W, b, X, labels, Y,
         sample_weight) -> (dW, db, cost)`` weighted sums (see
         :mod:`fastlr.kernels`), or ``None`` when the kernel lacks it.
+    binary : callable or None
+        The binary op's sums, ``binary_sums(w, b, X, y, sample_weight) ->
+        (dw, db, cost)``, when the kernel exposes them (``gradient`` is
+        then built from it).
     """
 
     name: str
@@ -101,6 +109,7 @@ class Kernel:
     train: Callable[..., Any] | None = field(default=None, repr=False)
     description: str = ""
     multinomial: Callable[..., tuple[Any, Any, float]] | None = field(default=None, repr=False)
+    binary: Callable[..., tuple[Any, float, float]] | None = field(default=None, repr=False)
 
     def offers(self, op: str) -> bool:
         """Whether this kernel implements ``op`` (:data:`BINARY` or :data:`MULTINOMIAL`)."""
@@ -137,13 +146,26 @@ def _load(row: _Row) -> Kernel:
         ops = {op: getattr(module, _OP_FUNCTIONS[op]) for op in row.ops}
         kernel = Kernel(
             name=row.name,
-            gradient=ops[BINARY],
+            gradient=finished(ops[BINARY]),
             train=getattr(module, "train", None),
             description=row.description,
             multinomial=ops.get(MULTINOMIAL),
+            binary=ops[BINARY],
         )
         _loaded[row.name] = kernel
     return kernel
+
+
+def finished(binary_sums: Callable[..., tuple[Any, float, float]]) -> Callable[..., tuple[Any, float, float]]:
+    """``gradient(w, b, X, y, alpha, sample_weight)`` from a binary op's sums, finished in one place."""
+
+    def gradient(w, b, X, y, alpha, sample_weight):
+        dw, db, cost = binary_sums(w, b, X, y, sample_weight)
+        dw, db, cost = binary_means(w, alpha, weight_total(sample_weight, X.shape[1]), dw, db, cost)
+        return dw.astype(X.dtype, copy=False), db, cost
+
+    gradient.__doc__ = f"{binary_sums.__doc__}\n\nFinished: means over sum(s), plus the L2 penalty."
+    return gradient
 
 
 def _row(name: str) -> _Row:

@@ -1,7 +1,7 @@
 """``fastlr.softmax_gradient``: the multinomial (K-class) gradient, validated once, by any kernel.
 
-The kernel's multinomial op returns weighted sums; ``fastlr._objective``'s
-:func:`~fastlr._objective.multinomial_means` turns them into means plus the
+The kernel's multinomial op returns weighted sums;
+:func:`fastlr._finish.multinomial_means` turns them into means plus the
 penalty. The binary :func:`fastlr.gradient` keeps the course notes' shapes.
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._dask.input import is_dask_array
-from ._objective import multinomial_means, weight_total
+from ._finish import multinomial_means, weight_total
 from ._registry import MULTINOMIAL, Kernel, resolve
 from ._validation import raise_for_non_finite, validate_multinomial
 

@@ -8,29 +8,35 @@ The binary op
 
 Every kernel module exposes the same function::
 
-    gradient(w, b, X, y, alpha, sample_weight) -> (dw, db, cost)
+    binary_sums(w, b, X, y, sample_weight) -> (dw, db, cost)
 
 and receives clean input only (``fastlr`` validates once, kernels never do):
 
 - ``X``: ``(n_x, m)``, float32 or float64, any memory layout, finite unless
   the caller turned checking off; never modified.
 - ``w``: ``(n_x,)`` and ``y``: ``(m,)``, both in ``X``'s dtype.
-- ``b``, ``alpha``: Python floats, ``alpha >= 0``.
+- ``b``: a Python float.
 - ``sample_weight``: ``None`` or ``(m,)`` in ``X``'s dtype, non-negative,
   not all zero.
 
-It returns ``dw`` as a new ``(n_x,)`` array in ``X``'s dtype and ``db`` and
-``cost`` as Python floats, computed as ``DESIGN.md`` states::
+It returns weighted *sums*: ``dw`` as a new ``(n_x,)`` float64 array, ``db``
+and ``cost`` as Python floats, computed as ``docs/design.md`` states::
 
     z = w·X + b,  a = sigmoid(z),  dz = a - y,  s = sample_weight or 1
-    cost = sum(s * (log1pexp(z) - y z)) / sum(s) + alpha/2 ||w||^2
-    dw   = X (s dz) / sum(s) + alpha w
-    db   = sum(s dz) / sum(s)
+    cost = sum(s * (log1pexp(z) - y z))
+    dw   = X (s dz)
+    db   = sum(s dz)
+
+``fastlr._finish`` turns them into the means plus the L2 penalty (``/
+sum(s)``, ``+ alpha w``), for this op and the multinomial one: no kernel
+writes that finish.
 
 Sums accumulate in float64 whatever the input dtype, except inside BLAS
 (the ``numpy`` kernel), which sums in the input dtype.
 
-A kernel may also expose a compiled gradient-descent loop::
+A kernel may also expose a compiled gradient-descent loop (which finishes
+its own iterations in compiled code: it does not return to Python between
+them)::
 
     train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol,
           fit_intercept=True) -> (w float64, b, costs, status)
@@ -58,9 +64,8 @@ sum to 1, ``labels`` is ``None``). It returns weighted *sums*, all float64::
     db   = sum over examples of s dZ      (K,)
     cost = sum over examples of s (logsumexp(Z) - sum_k Y_k Z_k)
 
-and ``fastlr._objective`` divides by ``sum(s)`` and adds the penalty, as
-scikit-learn's ``_linear_loss`` does: no kernel writes that finish. The
-softmax is stable for any finite logits (``kernels._stable`` has the
+and ``fastlr._finish`` divides by ``sum(s)`` and adds the penalty, as
+scikit-learn's ``_linear_loss`` does. The softmax is stable for any finite logits (``kernels._stable`` has the
 formulas).
 
 Kernel modules know nothing of each other. What they share lives in private

@@ -16,12 +16,12 @@ import numpy as np
 __all__ = ["ieee_quiet"]
 
 
-def ieee_quiet(kernel_gradient):
-    """Wrap a kernel's ``gradient`` so that it raises no floating-point warnings."""
+def ieee_quiet(kernel_op):
+    """Wrap a kernel's op so that it raises no floating-point warnings."""
 
-    @functools.wraps(kernel_gradient)
-    def gradient(w, b, X, y, alpha, sample_weight):
+    @functools.wraps(kernel_op)
+    def quiet(*args):
         with np.errstate(invalid="ignore", over="ignore"):
-            return kernel_gradient(w, b, X, y, alpha, sample_weight)
+            return kernel_op(*args)
 
-    return gradient
+    return quiet

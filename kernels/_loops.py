@@ -20,8 +20,8 @@ vectorised inner loops (measured 2x slower).
   buffer (a ``prange`` reduction into an array slice races), rows summed in
   order afterwards. The partition depends on the shape only, so the result
   is the same to the last bit whatever the number of threads.
-- :func:`gradient_one_thread`, :func:`gradient_parallel`: the kernel
-  contract's ``(dw, db, cost)`` from either;
+- :func:`sums_one_thread`, :func:`sums_parallel`: the binary op's sums
+  ``(dw, db, cost)`` from either (``fastlr`` turns them into means);
 - :func:`descend_one_thread`, :func:`descend_parallel`: a slice of
   gradient-descent iterations, compiled, from either; the kernels run the
   slices from Python (``kernels._interruptible``) so that Ctrl-C is seen
@@ -53,9 +53,9 @@ __all__ = [
     "FASTMATH",
     "descend_one_thread",
     "descend_parallel",
-    "gradient_one_thread",
-    "gradient_parallel",
     "range_sums",
+    "sums_one_thread",
+    "sums_parallel",
     "tile_buffer",
 ]
 
@@ -383,27 +383,21 @@ def _chunk_buffers(X, chunk):
 
 
 @_jit
-def gradient_one_thread(w, b, X, y, s, alpha):
-    """The kernel contract's ``(dw, db, cost)`` on one thread, ``dw`` in float64.
-
-    The caller casts ``dw`` to X's dtype: done here, that cast alone took
-    numba 1.8 s to compile.
-    """
+def sums_one_thread(w, b, X, y, s):
+    """The binary op's sums ``(X (s dz), sum(s dz), sum(s loss))`` on one thread, float64."""
     n_x, m = X.shape
     dw = np.zeros(n_x, dtype=np.float64)
     db, cost = range_sums(w, b, X, y, s, dw, tile_buffer(X), 0, m)
-    db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
     return dw, db, cost
 
 
 @_jit_parallel
-def gradient_parallel(w, b, X, y, s, alpha, chunk):
-    """The kernel contract's ``(dw, db, cost)`` by :func:`_parallel_sums`, ``dw`` in float64."""
+def sums_parallel(w, b, X, y, s, chunk):
+    """The binary op's sums by :func:`_parallel_sums`, float64."""
     n_x, m = X.shape
     dw = np.empty(n_x, dtype=np.float64)
     rows, db_parts, cost_parts = _chunk_buffers(X, chunk)
     db, cost = _parallel_sums(w, b, X, y, s, dw, rows, db_parts, cost_parts, chunk)
-    db, cost = _to_means(w, alpha, total_weight(s, m), dw, db, cost)
     return dw, db, cost
 
 

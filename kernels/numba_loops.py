@@ -34,16 +34,15 @@ from __future__ import annotations
 from . import _loops, _softmax_loops
 from ._interruptible import call, run_in_slices
 
-__all__ = ["gradient", "multinomial_sums", "train"]
+__all__ = ["binary_sums", "multinomial_sums", "train"]
 
 
-def gradient(w, b, X, y, alpha, sample_weight):
-    """Compiled gradient and cost, loop order chosen from X's strides.
+def binary_sums(w, b, X, y, sample_weight):
+    """Compiled sums of the binary op, loop order chosen from X's strides.
 
-    See ``fastlr.kernels`` for the shared signature and contract.
+    See ``fastlr.kernels`` for the op's contract.
     """
-    dw, db, cost = call(_loops.gradient_one_thread, w, float(b), X, y, sample_weight, float(alpha))
-    return dw.astype(X.dtype, copy=False), db, cost
+    return call(_loops.sums_one_thread, w, float(b), X, y, sample_weight)
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):

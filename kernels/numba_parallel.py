@@ -33,7 +33,7 @@ from . import _loops, _softmax_loops, _threading_layer
 from ._interruptible import call, run_in_slices
 from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads
 
-__all__ = ["gradient", "multinomial_sums", "plan", "train"]
+__all__ = ["binary_sums", "multinomial_sums", "plan", "train"]
 
 _threading_layer.prepare()
 
@@ -82,15 +82,12 @@ def _run(function, *args):
             numba.set_num_threads(before)
 
 
-def gradient(w, b, X, y, alpha, sample_weight):
-    """Fused multi-threaded gradient and cost.
+def binary_sums(w, b, X, y, sample_weight):
+    """Fused multi-threaded sums of the binary op.
 
-    See ``fastlr.kernels`` for the shared signature and contract.
+    See ``fastlr.kernels`` for the op's contract.
     """
-    dw, db, cost = _run(
-        _loops.gradient_parallel, w, float(b), X, y, sample_weight, float(alpha), plan(*X.shape)
-    )
-    return dw.astype(X.dtype, copy=False), db, cost
+    return _run(_loops.sums_parallel, w, float(b), X, y, sample_weight, plan(*X.shape))
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):

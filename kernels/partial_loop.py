@@ -21,14 +21,14 @@ import numpy as np
 from ._ieee import ieee_quiet
 from ._stable import sigmoid_and_loss
 
-__all__ = ["gradient", "multinomial_sums"]
+__all__ = ["binary_sums", "multinomial_sums"]
 
 
 @ieee_quiet
-def gradient(w, b, X, y, alpha, sample_weight):
-    """Gradient and cost with a loop over examples, NumPy over features.
+def binary_sums(w, b, X, y, sample_weight):
+    """Sums of the binary op with a loop over examples, NumPy over features.
 
-    See ``fastlr.kernels`` for the shared signature and contract.
+    See ``fastlr.kernels`` for the op's contract.
     """
     n_x, m = X.shape
     examples = np.ascontiguousarray(X.T)  # row i: the features of example i
@@ -52,12 +52,7 @@ def gradient(w, b, X, y, alpha, sample_weight):
         accumulate(step)
         db += dz
         cost += loss * s_i
-
-    total = float(m) if sample_weight is None else sum(weights)
-    w64 = w.astype(np.float64)
-    dw = dw / total + alpha * w64
-    cost = cost / total + 0.5 * alpha * float(w64 @ w64)
-    return dw.astype(X.dtype, copy=False), db / total, cost
+    return dw, db, cost
 
 
 @ieee_quiet

@@ -14,13 +14,13 @@ import numpy as np
 
 from ._stable import sigmoid_and_loss, softmax_and_loss
 
-__all__ = ["gradient", "multinomial_sums"]
+__all__ = ["binary_sums", "multinomial_sums"]
 
 
-def gradient(w, b, X, y, alpha, sample_weight):
-    """Gradient and cost with explicit loops over examples and features.
+def binary_sums(w, b, X, y, sample_weight):
+    """Sums of the binary op with explicit loops over examples and features.
 
-    See ``fastlr.kernels`` for the shared signature and contract.
+    See ``fastlr.kernels`` for the op's contract.
     """
     n_x, m = X.shape
     w_list = w.tolist()
@@ -45,14 +45,7 @@ def gradient(w, b, X, y, alpha, sample_weight):
             dw[j] += x_i[j] * dz
         db += dz
         cost += loss
-
-    total = float(m) if weights is None else sum(weights)
-    penalty = 0.0
-    for j in range(n_x):
-        dw[j] = dw[j] / total + alpha * w_list[j]
-        penalty += w_list[j] * w_list[j]
-    cost = cost / total + 0.5 * alpha * penalty
-    return np.array(dw, dtype=X.dtype), db / total, cost
+    return np.array(dw, dtype=np.float64), db, cost
 
 
 def multinomial_sums(W, b, X, labels, Y, sample_weight):

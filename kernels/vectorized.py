@@ -25,29 +25,29 @@ import numpy as np
 
 from ._ieee import ieee_quiet
 
-__all__ = ["FLOAT32_BLOCK", "gradient", "multinomial_sums"]
+__all__ = ["FLOAT32_BLOCK", "binary_sums", "multinomial_sums"]
 
 #: Examples per float32 BLAS product in ``dw`` (the blocks are summed in float64).
 FLOAT32_BLOCK = 1 << 12
 
 
 def _examples_product(X, dz):
-    """``X @ dz`` (a sum over the examples), float32 in blocks summed in float64."""
+    """``X @ dz`` (a sum over the examples) in float64, float32 in blocks summed in float64."""
     m = X.shape[1]
     if X.dtype != np.float32 or m <= FLOAT32_BLOCK:
-        return X @ dz
+        return (X @ dz).astype(np.float64, copy=False)
     total = np.zeros(X.shape[0], dtype=np.float64)
     for start in range(0, m, FLOAT32_BLOCK):
         stop = min(m, start + FLOAT32_BLOCK)
         total += X[:, start:stop] @ dz[start:stop]
-    return total.astype(np.float32)
+    return total
 
 
 @ieee_quiet
-def gradient(w, b, X, y, alpha, sample_weight):
-    """Fully vectorized gradient and cost.
+def binary_sums(w, b, X, y, sample_weight):
+    """Fully vectorized sums of the binary op.
 
-    See ``fastlr.kernels`` for the shared signature and contract.
+    See ``fastlr.kernels`` for the op's contract.
     """
     z = w @ X
     z += b
@@ -61,20 +61,10 @@ def gradient(w, b, X, y, alpha, sample_weight):
     loss -= y * z
     loss += np.log1p(e)
     dz = a - y
-    if sample_weight is None:
-        total = float(z.shape[0])
-    else:
-        total = float(sample_weight.sum(dtype=np.float64))
+    if sample_weight is not None:
         dz *= sample_weight
         loss *= sample_weight
-    dw = _examples_product(X, dz)
-    dw /= total
-    if alpha:
-        dw += alpha * w
-    w64 = w.astype(np.float64)
-    cost = float(loss.sum(dtype=np.float64)) / total + 0.5 * alpha * float(w64 @ w64)
-    db = float(dz.sum(dtype=np.float64)) / total
-    return dw, db, cost
+    return _examples_product(X, dz), float(dz.sum(dtype=np.float64)), float(loss.sum(dtype=np.float64))
 
 
 def _classes_product(dZ, X):

@@ -44,7 +44,8 @@ from .input import (
     validate_dask_problem,
 )
 from .._auto import choose_task_kernel_name
-from .._objective import Objective, curvature_image, multinomial_means, weight_total
+from .._finish import multinomial_means, weight_total
+from .._objective import Objective, curvature_image
 from .._registry import (
     AUTO_KERNEL,
     KERNELS,
@@ -86,8 +87,9 @@ def chunk_sums(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, w
                b: float, kernel: str | Kernel) -> np.ndarray:
     """``[sum(s dz x) (n_x), sum(s dz), sum(s loss), sum(s)]`` of one chunk, in float64.
 
-    The kernel returns means over the chunk (``alpha = 0``); they are scaled
-    back by the chunk's weight. A chunk without examples, or whose weights
+    fastlr's kernels give the binary op's sums as they are; a kernel object
+    with only a finished ``gradient`` gives means over the chunk (``alpha =
+    0``), scaled back by the chunk's weight. A chunk without examples, or whose weights
     are all zero, contributes zeros (the kernel contract excludes both).
     """
     n_x, m = X.shape
@@ -96,11 +98,16 @@ def chunk_sums(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, w
     if runnable is None:
         return sums
     kernel, weight = runnable
-    dw, db, cost = kernel.gradient(w, b, X, y, 0.0, sample_weight)
+    if kernel.binary is not None:  # fastlr's kernels: the op's sums as they are
+        dw, db, cost = kernel.binary(w, b, X, y, sample_weight)
+        weight_back = 1.0
+    else:  # a kernel of the user's own, with only the finished gradient
+        dw, db, cost = kernel.gradient(w, b, X, y, 0.0, sample_weight)
+        weight_back = weight
     sums[:n_x] = dw
     sums[n_x] = db
     sums[n_x + 1] = cost
-    sums[: n_x + 2] *= weight
+    sums[: n_x + 2] *= weight_back
     sums[n_x + 2] = weight
     return sums
 
