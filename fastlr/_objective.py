@@ -102,9 +102,6 @@ def in_memory(kernel: Kernel, problem: Problem) -> Objective:
     def evaluate(w: np.ndarray, b: float):
         return gradient(w, b, X, y, alpha, s)
 
-    def curvature(v: np.ndarray) -> np.ndarray:
-        return curvature_image(X, s, v)
-
     compiled_train = None
     if kernel.train is not None:
         train = kernel.train
@@ -115,8 +112,8 @@ def in_memory(kernel: Kernel, problem: Problem) -> Objective:
             return train(*args) if fit_intercept else train(*args, fit_intercept=False)
 
     return Objective(
-        evaluate=evaluate, curvature=curvature, explain_non_finite=partial(raise_for_non_finite, X),
-        compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
+        evaluate=evaluate, curvature=partial(curvature_image, X, s),
+        explain_non_finite=partial(raise_for_non_finite, X), compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
         dtype=X.dtype, alpha=alpha, total_weight=weight_total(s, X.shape[1]), kernel=kernel.name,
     )
 
@@ -133,11 +130,8 @@ def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem) -> Object
         dW, db, cost = multinomial_means(W, alpha, total, *sums(W, b, X, labels, Y, s))
         return dW.reshape(-1).astype(X.dtype, copy=False), db, cost
 
-    def curvature(v: np.ndarray) -> np.ndarray:
-        return curvature_image(X, s, v)
-
     return Objective(
-        evaluate=evaluate, curvature=curvature, explain_non_finite=partial(raise_for_non_finite, X),
-        compiled_train=None, w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=X.dtype,
+        evaluate=evaluate, curvature=partial(curvature_image, X, s),
+        explain_non_finite=partial(raise_for_non_finite, X), compiled_train=None, w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=X.dtype,
         alpha=alpha, total_weight=total, kernel=kernel.name, n_classes=shape[0],
     )

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 from ._dask.input import is_dask_array
 from ._finish import multinomial_means, weight_total
 from ._registry import MULTINOMIAL, Kernel, resolve
-from ._validation import raise_for_non_finite, validate_multinomial
+from ._validation import check_result_finite, validate_multinomial
 
 __all__ = ["softmax_gradient"]
 
@@ -107,6 +107,6 @@ def softmax_gradient(
         *chosen.multinomial(problem.W, problem.b, problem.X, problem.labels, problem.Y,
                             problem.sample_weight),
     )
-    if check_finite and not (np.isfinite(cost) and np.isfinite(db).all() and np.isfinite(dW).all()):
-        raise_for_non_finite(problem.X)
+    if check_finite:
+        check_result_finite(problem.X, dW, db, cost)
     return dW.astype(problem.X.dtype, copy=False), db, float(cost)

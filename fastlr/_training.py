@@ -42,8 +42,8 @@ from ._lbfgs import minimize as lbfgs_minimize
 from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
 from ._registry import BINARY, MULTINOMIAL, Kernel, lookup_kernel, resolve
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
-from ._validation import (as_matrix, is_finite_result, real_scalar, validate_multinomial,
-                          validate_problem)
+from ._validation import (as_matrix, is_finite_result, multinomial_start, real_scalar,
+                          validate_multinomial, validate_problem)
 from ._warnings import convergence_warning
 
 __all__ = ["SOLVERS", "TrainResult", "curvature_bound", "lipschitz_constant", "train"]
@@ -275,11 +275,7 @@ def train(
                                    w0=w0, b0=b0, n_classes=n_classes)
     elif n_classes is not None:
         X = as_matrix(X)
-        if w0 is None:
-            w0 = np.zeros((n_classes, X.shape[0]))
-        elif np.shape(w0)[:1] != (n_classes,):
-            raise ValueError(f"w0 must have shape (n_classes, n_x) = ({n_classes}, {X.shape[0]}); "
-                             f"got shape {np.shape(w0)}")
+        w0 = multinomial_start(w0, n_classes, X.shape[0])
         problem = validate_multinomial(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
         objective = in_memory_multinomial(resolve(named, MULTINOMIAL, problem.X, n_classes), problem)
     else:

@@ -47,6 +47,7 @@ __all__ = [
     "check_class_range",
     "check_integer_labels",
     "multinomial_coefficients",
+    "multinomial_start",
     "validate_multinomial",
     "validate_problem",
 ]
@@ -345,6 +346,16 @@ def multinomial_coefficients(W: Any, b: Any, shape: tuple[int, int], dtype: np.d
     if check_finite and not all_finite(b_array):
         raise ValueError("b contains NaN or infinity")
     return W_array, b_array
+
+
+def multinomial_start(w0: Any, n_classes: int, n_x: int) -> Any:
+    """Training's starting ``W``: zeros ``(K, n_x)`` for ``None``, else ``w0`` once it has K rows."""
+    if w0 is None:
+        return np.zeros((n_classes, n_x))
+    if np.shape(w0)[:1] != (n_classes,):
+        raise ValueError(f"w0 must have shape (n_classes, n_x) = ({n_classes}, {n_x}); "
+                         f"got shape {np.shape(w0)}")
+    return w0
 
 
 def check_integer_labels(integers: bool, n_classes: int, m: int) -> None:

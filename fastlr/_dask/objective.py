@@ -54,7 +54,7 @@ from .._registry import (
     lookup_kernel,
     resolve,
 )
-from .._validation import check_result_finite, is_finite_result, raise_for_non_finite
+from .._validation import check_result_finite, multinomial_start, raise_for_non_finite
 
 __all__ = ["SPLIT_EVERY", "chunk_curvature", "chunk_multinomial_sums", "chunk_sums", "dask_gradient",
            "dask_objective", "dask_softmax_gradient"]
@@ -270,11 +270,7 @@ def _dask_multinomial_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, s
                                 W0: Any, b0: Any, n_classes: int) -> Objective:
     """The multinomial training objective of Dask input (class labels), persisted once."""
     kernel = _multinomial_kernel(kernel)
-    if W0 is None:
-        W0 = np.zeros((n_classes, X.shape[0] if X.ndim == 2 else 0))
-    elif np.shape(W0)[:1] != (n_classes,):
-        raise ValueError(f"w0 must have shape (n_classes, n_x) = ({n_classes}, {X.shape[0]}); "
-                         f"got shape {np.shape(W0)}")
+    W0 = multinomial_start(W0, n_classes, X.shape[0] if X.ndim == 2 else 0)
     problem = validate_dask_multinomial(W0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
                                         persist=True)
     dask, _ = import_dask()
@@ -309,6 +305,6 @@ def dask_softmax_gradient(W: Any, b: Any, X: Any, Y: Any, kernel: Any, alpha: An
                                                     function=chunk_multinomial_sums)
     check_class_summaries(problem, summaries)
     dW, db, cost = _multinomial_result(sums, problem.W, problem.alpha)
-    if check_finite and not is_finite_result(dW, db, cost):
-        raise_for_non_finite(problem.X)
+    if check_finite:
+        check_result_finite(problem.X, dW, db, cost)
     return dW.astype(problem.X.dtype, copy=False), db, float(cost)
