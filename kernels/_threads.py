@@ -18,8 +18,10 @@ __all__ = [
     "MIN_CHUNK_ELEMENTS",
     "MIN_CHUNK_EXAMPLES",
     "get_num_threads",
+    "MIN_CHUNK_ENTRIES",
     "max_threads",
     "set_num_threads",
+    "sparse_chunk_count",
 ]
 
 #: ``numba-parallel`` gives each chunk at least this many elements of X
@@ -28,6 +30,29 @@ MIN_CHUNK_ELEMENTS = 1 << 15
 #: ...and at least this many examples, so its ``(chunks, n_x)`` partial rows
 #: stay under 1/64 of X.
 MIN_CHUNK_EXAMPLES = 64
+
+#: ``numba-parallel`` gives each chunk of a sparse X at least this many
+#: stored entries (~20 us of work each)...
+MIN_CHUNK_ENTRIES = 1 << 13
+#: ...and at least this many entries per position of its partial-sum row
+#: (``dw`` by example, ``z`` by feature), so that zeroing and adding the rows
+#: costs a fraction of the pass.
+_ENTRIES_PER_PARTIAL = 4
+#: Most chunks a pass is cut into (``numba_parallel.MAX_CHUNKS``).
+_MAX_CHUNKS = 64
+
+
+def sparse_chunk_count(entries: int, outer: int, partial_length: int) -> int:
+    """How many chunks ``numba-parallel`` cuts a sparse pass into, from the matrix alone.
+
+    ``entries`` stored values, ``outer`` compressed positions (examples by
+    example, features by feature), ``partial_length`` positions in each
+    chunk's row of partial sums. Never depends on the threads.
+    """
+    by_work = entries // MIN_CHUNK_ENTRIES
+    by_partials = entries // (_ENTRIES_PER_PARTIAL * max(1, partial_length))
+    return max(1, min(_MAX_CHUNKS, by_work, by_partials, outer))
+
 
 _requested: int | None = None
 _pool_size: int | None = None  # numba fixes its pool size at import; so do we

@@ -31,10 +31,13 @@ compiled, run in slices of about 0.1 s so that Ctrl-C stops it promptly
 
 from __future__ import annotations
 
-from . import _loops, _softmax_loops
+import numpy as np
+
+from . import _loops, _softmax_loops, _sparse_loops
 from ._interruptible import call, run_in_slices
 
-__all__ = ["binary_sums", "multinomial_sums", "train"]
+__all__ = ["binary_sums", "multinomial_sums", "sparse_binary_sums", "sparse_multinomial_sums",
+           "train"]
 
 
 def binary_sums(w, b, X, y, sample_weight):
@@ -66,3 +69,34 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     """
     labels, Y = _softmax_loops.label_arrays(X, labels, Y)
     return call(_softmax_loops.sums_one_thread, W, b, X, labels, Y, sample_weight)
+
+
+def sparse_binary_sums(w, b, X, y, sample_weight):
+    """Compiled sums of the binary op on a sparse X (CSC or CSR ``(n_x, m)``), one thread.
+
+    See ``fastlr.kernels`` for the op's contract. CSC: one fused pass over
+    the stored entries, example by example; CSR: ``z`` scattered row by row,
+    then ``dw`` gathered row by row (``kernels._sparse_loops``).
+    """
+    if X.format == "csc":
+        return call(_sparse_loops.binary_by_example, w, float(b), X.data, X.indices, X.indptr, y,
+                    sample_weight)
+    dWT, db, cost = call(_sparse_loops.binary_by_feature, w.reshape(-1, 1), float(b), X.data,
+                         X.indices, X.indptr, y, sample_weight, X.shape[1])
+    return dWT[:, 0], db, cost
+
+
+def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Compiled multinomial sums on a sparse X, one thread, as :func:`sparse_binary_sums` with K logits.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    labels, Y = _softmax_loops.label_arrays(X, labels, Y)
+    WT = np.ascontiguousarray(W.T)
+    if X.format == "csc":
+        dWT, db, cost = call(_sparse_loops.multinomial_by_example, WT, b, X.data, X.indices,
+                             X.indptr, labels, Y, sample_weight)
+    else:
+        dWT, db, cost = call(_sparse_loops.multinomial_by_feature, WT, b, X.data, X.indices,
+                             X.indptr, labels, Y, sample_weight, X.shape[1])
+    return np.ascontiguousarray(dWT.T), db, cost

@@ -28,12 +28,14 @@ from __future__ import annotations
 import threading
 
 import numba
+import numpy as np
 
-from . import _loops, _softmax_loops, _threading_layer
+from . import _loops, _softmax_loops, _sparse_loops, _threading_layer
 from ._interruptible import call, run_in_slices
-from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads
+from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, sparse_chunk_count
 
-__all__ = ["binary_sums", "multinomial_sums", "plan", "train"]
+__all__ = ["binary_sums", "multinomial_sums", "plan", "sparse_binary_sums", "sparse_bounds",
+           "sparse_multinomial_sums", "train"]
 
 _threading_layer.prepare()
 
@@ -119,3 +121,61 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     labels, Y = _softmax_loops.label_arrays(X, labels, Y)
     return _run(_softmax_loops.sums_parallel, W, b, X, labels, Y, sample_weight,
                 plan(n_classes * n_x, m))
+
+
+def sparse_bounds(indptr: np.ndarray, partial_length: int) -> np.ndarray:
+    """Chunk boundaries over a compressed axis, each chunk about as many stored entries as the next.
+
+    From ``indptr`` alone (``_threads.sparse_chunk_count`` says how many
+    chunks), so that the partition, and every bit of the result, does not
+    depend on the threads.
+    """
+    outer = indptr.shape[0] - 1
+    entries = int(indptr[-1])
+    n_chunks = sparse_chunk_count(entries, outer, partial_length)
+    targets = np.arange(n_chunks + 1, dtype=np.int64) * entries // n_chunks
+    bounds = np.searchsorted(indptr, targets).astype(np.int64)
+    bounds[0], bounds[-1] = 0, outer
+    return bounds
+
+
+def sparse_binary_sums(w, b, X, y, sample_weight):
+    """Multi-threaded sums of the binary op on a sparse X (CSC or CSR ``(n_x, m)``).
+
+    See ``fastlr.kernels`` for the op's contract. By example (CSC): one
+    fused pass, each chunk of examples scattering into its own partial
+    ``dw``. By feature (CSR): ``z`` by chunks of feature rows into partial
+    ``z`` rows, the finish in blocks of examples, then ``dw`` row by row
+    (``kernels._sparse_loops``).
+    """
+    n_x, m = X.shape
+    if X.format == "csc":
+        return _run(_sparse_loops.binary_by_example_parallel, w, float(b), X.data, X.indices,
+                    X.indptr, y, sample_weight, sparse_bounds(X.indptr, n_x))
+    Z = _run(_sparse_loops.logits_by_feature_parallel, w.reshape(-1, 1), X.data, X.indices,
+             X.indptr, m, sparse_bounds(X.indptr, m))
+    db, cost = _run(_sparse_loops.finish_binary_parallel, Z, float(b), y, sample_weight)
+    dWT = _run(_sparse_loops.gradient_by_feature_parallel, Z, X.data, X.indices, X.indptr, n_x)
+    return dWT[:, 0], db, cost
+
+
+def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Multi-threaded multinomial sums on a sparse X, as :func:`sparse_binary_sums` with K logits.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    n_x, m = X.shape
+    labels, Y = _softmax_loops.label_arrays(X, labels, Y)
+    WT = np.ascontiguousarray(W.T)
+    if X.format == "csc":
+        dWT, db, cost = _run(_sparse_loops.multinomial_by_example_parallel, WT, b, X.data,
+                             X.indices, X.indptr, labels, Y, sample_weight,
+                             sparse_bounds(X.indptr, n_x))
+    else:
+        Z = _run(_sparse_loops.logits_by_feature_parallel, WT, X.data, X.indices, X.indptr, m,
+                 sparse_bounds(X.indptr, m))
+        db, cost = _run(_sparse_loops.finish_multinomial_parallel, Z, b, labels, Y,
+                        sample_weight)
+        dWT = _run(_sparse_loops.gradient_by_feature_parallel, Z, X.data, X.indices, X.indptr,
+                   n_x)
+    return np.ascontiguousarray(dWT.T), db, cost

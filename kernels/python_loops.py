@@ -4,6 +4,10 @@ An outer loop over the m examples and, inside it, explicit loops over the n_x
 features, on Python floats (float64 arithmetic whatever X's dtype). No NumPy
 call runs inside the loops: X, w and y become Python lists once, up front.
 
+For a sparse X the loops run over each example's stored entries instead of
+all n_x features: X becomes CSC ``(n_x, m)`` (a CSR X is converted, one
+copy of its entries) and its three arrays Python lists.
+
 This is the 1x baseline of the speed table. It is meant for small problems
 and for measuring; its running time grows as m * n_x Python bytecodes.
 """
@@ -14,7 +18,7 @@ import numpy as np
 
 from ._stable import sigmoid_and_loss, softmax_and_loss
 
-__all__ = ["binary_sums", "multinomial_sums"]
+__all__ = ["binary_sums", "multinomial_sums", "sparse_binary_sums", "sparse_multinomial_sums"]
 
 
 def binary_sums(w, b, X, y, sample_weight):
@@ -88,6 +92,82 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
             row = dW[c]
             for j in range(n_x):
                 row[j] += x_i[j] * dz
+            db[c] += dz
+        cost += loss * s_i
+    return np.array(dW, dtype=np.float64).reshape(n_classes, n_x), np.array(db), cost
+
+
+def _stored_entries(X):
+    """A sparse X's ``(values, features, starts)`` lists, example by example (CSC ``(n_x, m)``)."""
+    columns = X.tocsc()
+    return columns.data.tolist(), columns.indices.tolist(), columns.indptr.tolist()
+
+
+def sparse_binary_sums(w, b, X, y, sample_weight):
+    """Sums of the binary op over a sparse X's stored entries, one explicit loop per example.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    values, features, starts = _stored_entries(X)
+    w_list = w.tolist()
+    labels = y.tolist()
+    weights = None if sample_weight is None else sample_weight.tolist()
+    dw = [0.0] * X.shape[0]
+    db = 0.0
+    cost = 0.0
+    for i in range(X.shape[1]):
+        first, last = starts[i], starts[i + 1]
+        z = b
+        for p in range(first, last):
+            z += w_list[features[p]] * values[p]
+        a, loss = sigmoid_and_loss(z, labels[i])
+        dz = a - labels[i]
+        if weights is not None:
+            dz *= weights[i]
+            loss *= weights[i]
+        for p in range(first, last):
+            dw[features[p]] += values[p] * dz
+        db += dz
+        cost += loss
+    return np.array(dw, dtype=np.float64), db, cost
+
+
+def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Multinomial sums over a sparse X's stored entries, explicit loops over examples, classes, entries.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    values, features, starts = _stored_entries(X)
+    n_classes, n_x = W.shape
+    W_rows = W.tolist()
+    b_list = b.tolist()
+    label_list = None if labels is None else labels.tolist()
+    soft = None if Y is None else Y.T.tolist()
+    weights = None if sample_weight is None else sample_weight.tolist()
+    dW = [[0.0] * n_x for _ in range(n_classes)]
+    db = [0.0] * n_classes
+    cost = 0.0
+    for i in range(X.shape[1]):
+        first, last = starts[i], starts[i + 1]
+        z = []
+        for c in range(n_classes):
+            z_c = 0.0
+            w_c = W_rows[c]
+            for p in range(first, last):
+                z_c += w_c[features[p]] * values[p]
+            z.append(z_c + b_list[c])
+        if soft is None:
+            y_i = [0.0] * n_classes
+            y_i[label_list[i]] = 1.0
+        else:
+            y_i = soft[i]
+        a, loss = softmax_and_loss(z, y_i)
+        s_i = 1.0 if weights is None else weights[i]
+        for c in range(n_classes):
+            dz = (a[c] - y_i[c]) * s_i
+            row = dW[c]
+            for p in range(first, last):
+                row[features[p]] += values[p] * dz
             db[c] += dz
         cost += loss * s_i
     return np.array(dW, dtype=np.float64).reshape(n_classes, n_x), np.array(db), cost

@@ -17,6 +17,9 @@ both layouts). float64 X needs no blocks.
 
 The multinomial op is the same with matrices: ``Z = W @ X + b`` and
 ``dW = dZ @ Xᵀ``, two GEMMs, a stable softmax between them.
+
+A sparse X (CSC or CSR ``(n_x, m)``) takes the same two products through
+scipy.sparse (one thread, X read twice), the element-wise math unchanged.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import numpy as np
 
 from ._ieee import ieee_quiet
 
-__all__ = ["FLOAT32_BLOCK", "binary_sums", "multinomial_sums"]
+__all__ = ["FLOAT32_BLOCK", "binary_sums", "multinomial_sums", "sparse_binary_sums",
+           "sparse_multinomial_sums"]
 
 #: Examples per float32 BLAS product in ``dw`` (the blocks are summed in float64).
 FLOAT32_BLOCK = 1 << 12
@@ -43,14 +47,8 @@ def _examples_product(X, dz):
     return total
 
 
-@ieee_quiet
-def binary_sums(w, b, X, y, sample_weight):
-    """Fully vectorized sums of the binary op.
-
-    See ``fastlr.kernels`` for the op's contract.
-    """
-    z = w @ X
-    z += b
+def _sigmoid_dz(z, y, sample_weight):
+    """``(s dz, s loss)`` from the logits ``z`` (overwritten), stably, in z's dtype."""
     # Stable sigmoid and loss sharing one exp (see kernels._stable):
     # a = 1/(1+e) for z > 0, e/(1+e) otherwise; with e = exp(-|z|).
     e = np.exp(-np.abs(z))
@@ -64,7 +62,34 @@ def binary_sums(w, b, X, y, sample_weight):
     if sample_weight is not None:
         dz *= sample_weight
         loss *= sample_weight
+    return dz, loss
+
+
+@ieee_quiet
+def binary_sums(w, b, X, y, sample_weight):
+    """Fully vectorized sums of the binary op.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    z = w @ X
+    z += b
+    dz, loss = _sigmoid_dz(z, y, sample_weight)
     return _examples_product(X, dz), float(dz.sum(dtype=np.float64)), float(loss.sum(dtype=np.float64))
+
+
+@ieee_quiet
+def sparse_binary_sums(w, b, X, y, sample_weight):
+    """The binary op on a sparse X: two scipy.sparse products, element-wise NumPy between.
+
+    See ``fastlr.kernels`` for the op's contract. ``z = Xᵀw`` in X's dtype;
+    ``dw = X dz`` from ``dz`` in float64, so that the sum over the examples
+    is taken in float64 (scipy computes a float32 X's product in float64).
+    """
+    z = X.T @ w
+    z += b
+    dz, loss = _sigmoid_dz(z, y, sample_weight)
+    dz = dz.astype(np.float64, copy=False)
+    return X @ dz, float(dz.sum()), float(loss.sum(dtype=np.float64))
 
 
 def _classes_product(dZ, X):
@@ -79,17 +104,9 @@ def _classes_product(dZ, X):
     return total
 
 
-@ieee_quiet
-def multinomial_sums(W, b, X, labels, Y, sample_weight):
-    """Fully vectorized multinomial sums: two matrix products, element-wise NumPy between.
-
-    See ``fastlr.kernels`` for the op's contract. The logits and the softmax
-    are computed in X's dtype, the sums over examples in float64 (BLAS sums
-    the products in X's dtype, float32 in blocks).
-    """
-    m = X.shape[1]
-    Z = W @ X
-    Z += b.astype(X.dtype)[:, None]
+def _softmax_dz(Z, labels, Y, sample_weight):
+    """``(s dZ, s loss)`` from the logits ``Z (K, m)`` (overwritten, becomes ``s dZ``), stably."""
+    m = Z.shape[1]
     examples = np.arange(m)
     top = Z.argmax(axis=0)
     zmax = Z[top, examples]
@@ -106,7 +123,7 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     rest = E.sum(axis=0, dtype=np.float64)
     loss += mass * np.log1p(rest)
     E[top, examples] = 1.0
-    E /= (1.0 + rest).astype(X.dtype)
+    E /= (1.0 + rest).astype(Z.dtype)
     dZ = E
     if Y is None:
         dZ[labels, examples] -= 1.0
@@ -115,5 +132,34 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     if sample_weight is not None:
         dZ *= sample_weight
         loss *= sample_weight
+    return dZ, loss
+
+
+@ieee_quiet
+def multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Fully vectorized multinomial sums: two matrix products, element-wise NumPy between.
+
+    See ``fastlr.kernels`` for the op's contract. The logits and the softmax
+    are computed in X's dtype, the sums over examples in float64 (BLAS sums
+    the products in X's dtype, float32 in blocks).
+    """
+    Z = W @ X
+    Z += b.astype(X.dtype)[:, None]
+    dZ, loss = _softmax_dz(Z, labels, Y, sample_weight)
     dW = _classes_product(dZ, X)
     return dW, dZ.sum(axis=1, dtype=np.float64), float(loss.sum())
+
+
+@ieee_quiet
+def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
+    """Multinomial sums on a sparse X: ``Z = (Xᵀ Wᵀ)ᵀ`` and ``dW = (X dZᵀ)ᵀ`` by scipy.sparse.
+
+    See ``fastlr.kernels`` for the op's contract. The logits in X's dtype,
+    ``dZ`` in float64 for the sum over the examples.
+    """
+    Z = np.ascontiguousarray((X.T @ W.T).T)
+    Z += b.astype(Z.dtype)[:, None]
+    dZ, loss = _softmax_dz(Z, labels, Y, sample_weight)
+    dZ = dZ.astype(np.float64, copy=False)
+    dW = np.ascontiguousarray((X @ dZ.T).T)
+    return dW, dZ.sum(axis=1), float(loss.sum())
