@@ -15,6 +15,11 @@ thread setting, and costs well under a microsecond:
 4. Otherwise ``numba``: one chunk's worth of work does not pay for waking
    the thread pool (``numba-parallel`` is 3-6 us slower there).
 
+A sparse X (CSC or CSR ``(n_x, m)``) follows rules 1, 3 and 4, with the
+chunks ``numba-parallel`` would cut its stored entries into
+(``kernels._threads.sparse_chunk_count``): two or more, and more than one
+thread, choose it.
+
 The multinomial op (K classes) follows rules 1, 3 and 4 with ``K n_x``
 numbers per example in place of ``n_x`` (``numba-parallel`` plans its chunks
 that way); rule 2 does not apply.
@@ -32,10 +37,13 @@ machine to check them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ._registry import BINARY, Kernel, available_kernels, lookup_kernel
-from .kernels._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads
+from ._registry import BINARY, MULTINOMIAL, Kernel, available_kernels, lookup_kernel
+from .kernels._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads,
+                               sparse_chunk_count)
 
 __all__ = ["choose_kernel", "choose_kernel_name", "choose_task_kernel_name"]
 
@@ -55,12 +63,16 @@ def _have_numba() -> bool:
 _FLOAT32 = np.dtype(np.float32)
 
 
-def choose_kernel_name(X: np.ndarray, op: str = BINARY, n_classes: int = 1) -> str:
+def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1) -> str:
     """The name of the kernel ``auto`` runs for ``op`` on a validated ``X`` (K = ``n_classes``)."""
     if not _have_numba():
         return "numpy"
     n_x, m = X.shape
-    if op != BINARY:
+    if getattr(X, "format", None) is not None:  # scipy.sparse, CSC or CSR (n_x, m)
+        outer, partial = (m, n_x) if X.format == "csc" else (n_x, m)
+        chunks = sparse_chunk_count(int(X.indptr[-1]), outer, partial)
+        return "numba-parallel" if get_num_threads() > 1 and chunks >= 2 else "numba"
+    if op == MULTINOMIAL:
         n_x *= n_classes
     elif n_x >= NUMPY_FLOAT32_C_MIN_FEATURES and X.dtype == _FLOAT32:
         row_stride, column_stride = X.strides
@@ -77,7 +89,7 @@ def _chunks_at_least_two(n_x: int, m: int) -> bool:
     return m >= 2 * min_chunk
 
 
-def choose_kernel(X: np.ndarray, op: str = BINARY, n_classes: int = 1) -> Kernel:
+def choose_kernel(X: Any, op: str = BINARY, n_classes: int = 1) -> Kernel:
     """The :class:`~fastlr.Kernel` ``auto`` runs for ``op`` on a validated ``X``."""
     return lookup_kernel(choose_kernel_name(X, op, n_classes))
 

@@ -2,7 +2,8 @@
 
 Every kernel fastlr ships is a row of ``_TABLE``: its public name, the module
 under ``fastlr.kernels`` that implements it, what it needs installed, the
-ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`; ``fastlr.kernels``
+ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`, and both on a sparse
+X, :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`; ``fastlr.kernels``
 states each op's contract and the module-level function behind it), and a
 line for humans. Names are normalised once (case, ``_`` for ``-``,
 surrounding blanks) and resolved to a :class:`Kernel` whose module is
@@ -32,6 +33,8 @@ __all__ = [
     "available_kernels",
     "BINARY",
     "MULTINOMIAL",
+    "SPARSE_BINARY",
+    "SPARSE_MULTINOMIAL",
     "get_kernel",
     "offering",
     "lookup_kernel",
@@ -43,8 +46,15 @@ AUTO = "auto"
 #: The ops a kernel may offer (``fastlr.kernels`` states their contracts).
 BINARY = "binary"
 MULTINOMIAL = "multinomial"
+#: The same two problems on a scipy.sparse X (CSC or CSR ``(n_x, m)``).
+SPARSE_BINARY = "sparse-binary"
+SPARSE_MULTINOMIAL = "sparse-multinomial"
 #: The module-level function behind each op.
-_OP_FUNCTIONS = {BINARY: "binary_sums", MULTINOMIAL: "multinomial_sums"}
+_OP_FUNCTIONS = {BINARY: "binary_sums", MULTINOMIAL: "multinomial_sums",
+                 SPARSE_BINARY: "sparse_binary_sums", SPARSE_MULTINOMIAL: "sparse_multinomial_sums"}
+#: The op a problem needs when its X is sparse.
+_SPARSE_OP = {BINARY: SPARSE_BINARY, MULTINOMIAL: SPARSE_MULTINOMIAL}
+_ALL_OPS = (BINARY, MULTINOMIAL, SPARSE_BINARY, SPARSE_MULTINOMIAL)
 
 
 class _Row(NamedTuple):
@@ -56,15 +66,15 @@ class _Row(NamedTuple):
 
 
 _TABLE: tuple[_Row, ...] = (
-    _Row("python", "python_loops", None, (BINARY, MULTINOMIAL),
+    _Row("python", "python_loops", None, _ALL_OPS,
          "two explicit pure-Python loops, over examples and over features"),
-    _Row("partial", "partial_loop", None, (BINARY, MULTINOMIAL),
+    _Row("partial", "partial_loop", None, _ALL_OPS,
          "a Python loop over examples, NumPy over features"),
-    _Row("numpy", "vectorized", None, (BINARY, MULTINOMIAL),
+    _Row("numpy", "vectorized", None, _ALL_OPS,
          "fully vectorized: w @ X and X @ dz through BLAS"),
-    _Row("numba", "numba_loops", "numba", (BINARY, MULTINOMIAL),
+    _Row("numba", "numba_loops", "numba", _ALL_OPS,
          "explicit loops JIT-compiled by numba, one thread, loop order following X's layout"),
-    _Row("numba-parallel", "numba_parallel", "numba", (BINARY, MULTINOMIAL),
+    _Row("numba-parallel", "numba_parallel", "numba", _ALL_OPS,
          "one fused pass over X on every core (numba prange), per-thread partial sums"),
 )
 _ROWS = {row.name: row for row in _TABLE}
@@ -102,6 +112,11 @@ class Kernel:
         The binary op's sums, ``binary_sums(w, b, X, y, sample_weight) ->
         (dw, db, cost)``, when the kernel exposes them (``gradient`` is
         then built from it).
+    sparse_binary, sparse_multinomial : callable or None
+        The two ops' sums on a scipy.sparse X (CSC or CSR ``(n_x, m)``),
+        with the signatures of ``binary`` and ``multinomial``, or ``None``
+        when the kernel lacks them. :func:`resolve` runs them through
+        :meth:`sparse_face`.
     """
 
     name: str
@@ -110,10 +125,38 @@ class Kernel:
     description: str = ""
     multinomial: Callable[..., tuple[Any, Any, float]] | None = field(default=None, repr=False)
     binary: Callable[..., tuple[Any, float, float]] | None = field(default=None, repr=False)
+    sparse_binary: Callable[..., tuple[Any, float, float]] | None = field(default=None, repr=False)
+    sparse_multinomial: Callable[..., tuple[Any, Any, float]] | None = field(default=None,
+                                                                             repr=False)
 
     def offers(self, op: str) -> bool:
-        """Whether this kernel implements ``op`` (:data:`BINARY` or :data:`MULTINOMIAL`)."""
-        return (self.gradient if op == BINARY else self.multinomial) is not None
+        """Whether this kernel implements ``op`` (one of :data:`BINARY`, :data:`MULTINOMIAL`,
+        :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`)."""
+        function = {BINARY: self.gradient, MULTINOMIAL: self.multinomial,
+                    SPARSE_BINARY: self.sparse_binary,
+                    SPARSE_MULTINOMIAL: self.sparse_multinomial}[op]
+        return function is not None
+
+    def sparse_face(self) -> Kernel:
+        """This kernel for a sparse X: a :class:`Kernel` of the same name whose ``gradient``,
+        ``binary`` and ``multinomial`` are its sparse ops, without a compiled loop.
+
+        Everything that runs a kernel (``fastlr.gradient``, the training
+        objectives) then runs the sparse ops unchanged.
+        """
+        face = _faces.get(self)
+        if face is None:
+            face = _faces[self] = Kernel(
+                name=self.name,
+                gradient=None if self.sparse_binary is None else finished(self.sparse_binary),  # type: ignore[arg-type]
+                description=self.description,
+                multinomial=self.sparse_multinomial,
+                binary=self.sparse_binary,
+            )
+        return face
+
+
+_faces: dict[Kernel, Kernel] = {}
 
 
 _loaded: dict[str, Kernel] = {}
@@ -151,6 +194,8 @@ def _load(row: _Row) -> Kernel:
             description=row.description,
             multinomial=ops.get(MULTINOMIAL),
             binary=ops[BINARY],
+            sparse_binary=ops.get(SPARSE_BINARY),
+            sparse_multinomial=ops.get(SPARSE_MULTINOMIAL),
         )
         _loaded[row.name] = kernel
     return kernel
@@ -228,11 +273,22 @@ def _auto_multinomial(W, b, X, labels, Y, sample_weight):
         W, b, X, labels, Y, sample_weight)
 
 
+def _auto_sparse_binary(w, b, X, y, sample_weight):
+    return resolve(AUTO_KERNEL, BINARY, X).binary(w, b, X, y, sample_weight)
+
+
+def _auto_sparse_multinomial(W, b, X, labels, Y, sample_weight):
+    return resolve(AUTO_KERNEL, MULTINOMIAL, X, W.shape[0]).multinomial(
+        W, b, X, labels, Y, sample_weight)
+
+
 #: What ``get_kernel("auto")`` returns: it chooses per call, from X.
 AUTO_KERNEL = Kernel(
     name=AUTO,
     gradient=_auto_gradient,
     multinomial=_auto_multinomial,
+    sparse_binary=_auto_sparse_binary,
+    sparse_multinomial=_auto_sparse_multinomial,
     description="the fastest kernel available here for the shape, dtype and layout of X",
 )
 
@@ -266,14 +322,18 @@ _choose: Callable[..., Kernel] | None = None  # fastlr._auto.choose_kernel, once
 def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel:
     """The kernel that runs ``op`` on a validated ``X``: the one asked for, or auto's choice.
 
+    For a sparse X the op is the problem's sparse op (:data:`SPARSE_BINARY`,
+    :data:`SPARSE_MULTINOMIAL`), and what is returned is the chosen kernel's
+    :meth:`Kernel.sparse_face`.
+
     Parameters
     ----------
     kernel : str or Kernel
         The ``kernel=`` argument of the public API (a name, ``"auto"`` or a
         :class:`Kernel`).
     op : str
-        :data:`BINARY` or :data:`MULTINOMIAL`.
-    X : ndarray
+        :data:`BINARY` or :data:`MULTINOMIAL` (the problem; X says whether sparse).
+    X : ndarray or scipy.sparse matrix
         The validated X, from which ``auto`` chooses.
     n_classes : int
         K, for the multinomial op.
@@ -286,15 +346,18 @@ def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel
     """
     global _choose
     named = lookup_kernel(kernel)
+    sparse = getattr(X, "format", None) is not None  # scipy.sparse: NumPy arrays have no format
+    if sparse:
+        op = _SPARSE_OP.get(op, op)
     if named is AUTO_KERNEL:
         if _choose is None:
             from ._auto import choose_kernel  # imports this module: not at the top
 
             _choose = choose_kernel
-        return _choose(X, op, n_classes)
-    if not named.offers(op):
+        named = _choose(X, op, n_classes)
+    elif not named.offers(op):
         raise KernelUnavailableError(
             f"kernel {named.name!r} has no {op} op; kernels that offer it: "
             f"{', '.join((*offering(op), AUTO))}"
         )
-    return named
+    return named.sparse_face() if sparse else named

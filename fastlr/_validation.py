@@ -6,6 +6,7 @@ again (see ``fastlr.kernels``):
 - ``X``: ``(n_x, m)`` with ``n_x, m >= 1``, float32 or float64, the caller's
   array itself whenever it already has such a dtype (any layout, no copy);
   integer and bool become float64; any other dtype is a ``TypeError``.
+  A scipy.sparse X stays sparse: CSC or CSR (``fastlr._sparse``).
 - ``w`` ``(n_x,)`` or ``(n_x, 1)`` and ``Y`` ``(m,)`` or ``(1, m)`` become
   flat arrays in X's dtype; ``b`` and ``alpha`` become Python floats.
 - ``Y`` lies in [0, 1]; ``sample_weight`` is non-negative, finite, not all
@@ -28,6 +29,8 @@ import numbers
 from typing import Any, Callable, NamedTuple, NoReturn
 
 import numpy as np
+
+from ._sparse import as_sparse_matrix, is_sparse, stored_values
 
 __all__ = [
     "Problem",
@@ -107,18 +110,13 @@ def check_real(name: str, array: Any) -> None:
         raise TypeError(f"{name} has dtype {array.dtype}; fastlr accepts {_ALLOWED_DTYPES}")
 
 
-def _refuse_sparse(name: str, X: Any) -> None:
-    """scipy.sparse input would become a 0-d object array: say what it is instead."""
-    if type(X).__module__.startswith("scipy.sparse"):
-        raise TypeError(
-            f"{name} is a scipy.sparse {type(X).__name__}; fastlr's kernels take dense arrays "
-            f"for now: pass {name}.toarray() if it fits in memory"
-        )
+def as_matrix(X: Any, name: str = "X") -> Any:
+    """``X`` as a non-empty 2-D float32/float64 array, without copying when possible.
 
-
-def as_matrix(X: Any, name: str = "X") -> np.ndarray:
-    """``X`` as a non-empty 2-D float32/float64 array, without copying when possible."""
-    _refuse_sparse(name, X)
+    A scipy.sparse X becomes CSC or CSR ``(n_x, m)`` (``fastlr._sparse``).
+    """
+    if is_sparse(X):
+        return as_sparse_matrix(X, name)
     X = np.asarray(X)
     check_real(name, X)
     check_two_dimensional(name, X)
@@ -276,7 +274,7 @@ def is_finite_result(dw: np.ndarray, db: float | np.ndarray, cost: float) -> boo
 
 def raise_for_non_finite(X: Any) -> NoReturn:
     """Explain a non-finite output of finite ``w``, ``b``, ``Y``: NaN/inf in X, or overflow."""
-    if not np.isfinite(X).all():
+    if not np.isfinite(stored_values(X)).all():
         raise ValueError(
             "X contains NaN or infinity; remove or impute those values "
             "(check_finite=False skips this check and returns non-finite results)"

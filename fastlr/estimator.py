@@ -10,7 +10,9 @@ Two classes (of any label type, mapped to 0/1 in the order of ``classes_``)
 are fitted with the binomial loss, more with the multinomial (softmax) loss,
 as scikit-learn 1.9's ``lbfgs`` does: ``coef_`` is then ``(K,
 n_features)``, ``intercept_`` ``(K,)``, ``decision_function`` ``(n_samples,
-K)``, and ``predict_proba`` its softmax. Dense X (NumPy or Dask).
+K)``, and ``predict_proba`` its softmax. X is NumPy-like, scipy.sparse
+(CSR or CSC as it is, other formats converted to CSR once; never
+densified), or a Dask array.
 
 X is ``(n_samples, n_features)``, as scikit-learn expects; the kernels get
 ``X.T``, a view (a C-ordered X becomes the examples-contiguous layout the
@@ -56,6 +58,9 @@ from ._training import train
 from ._warnings import convergence_warning
 
 __all__ = ["LogisticRegression"]
+
+#: scipy.sparse formats taken as they are (``X.T`` is then CSC or CSR ``(n_x, m)``, a view); others become CSR.
+_SPARSE_FORMATS = ["csr", "csc"]
 
 #: The solvers fastlr has; scikit-learn's others are refused by name.
 SOLVERS = ("lbfgs", "gd")
@@ -225,7 +230,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     def _check_supported(self) -> float:
@@ -255,8 +260,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array_like of shape (n_samples, n_features)
-            NumPy-like, or a ``dask.array.Array`` chunked along the samples.
+        X : {array_like, sparse matrix} of shape (n_samples, n_features)
+            NumPy-like, scipy.sparse (CSR is the fastest: its ``X.T`` is the
+            by-example layout of the fused sparse pass), or a
+            ``dask.array.Array`` chunked along the samples.
         y : array_like of shape (n_samples,)
             Two or more classes, of any label type (more than two: the
             multinomial loss).
@@ -322,7 +329,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
         The labels are 0/1 in X's dtype for two classes, int64 class indices for more.
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order=None)
+        X, y = validate_data(self, X, y, accept_sparse=_SPARSE_FORMATS,
+                             dtype=[np.float64, np.float32], order=None)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         check_classes(classes)
@@ -355,7 +363,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         if is_dask_array(X):
             X = self._dask_prediction_input(X)
         else:
-            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+            X = validate_data(self, X, reset=False, accept_sparse=_SPARSE_FORMATS,
+                              dtype=[np.float64, np.float32])
         coef = self._dense_coef().astype(X.dtype, copy=False)
         if coef.shape[0] == 1:
             return X @ coef[0] + self.intercept_[0]

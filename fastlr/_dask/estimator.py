@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
-from .input import import_dask, is_dask_array
+from .input import check_dense_chunks, import_dask, is_dask_array
 
 __all__ = ["check_classes", "dask_fit_input", "is_dask_array", "lazy_take"]
 
@@ -53,6 +53,7 @@ def _on_samples(name: str, value: Any, chunks: tuple[int, ...], da: Any) -> Any:
 def dask_fit_input(X: Any, y: Any, sample_weight: Any, class_weight: Any):
     """``(X.T, y as 0/1, weights or None, classes)`` of Dask input to ``fit``."""
     dask, da = import_dask()
+    check_dense_chunks(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features); got a {X.ndim}-D array of shape {X.shape}")
     if len(X.chunks[1]) != 1:

@@ -8,6 +8,9 @@ weights) plus the chunking that keeps every kernel call local to one chunk:
 - X ``(n_x, m)`` is chunked along the examples only: one chunk spans all
   ``n_x`` features (``len(X.chunks[0]) == 1``), so each chunk is a set of
   whole examples, and every chunk size is known (no NaN chunks).
+- X's chunks are dense: a Dask array of scipy.sparse chunks is refused with a
+  ``TypeError`` that says how to pass it (the whole scipy.sparse matrix,
+  which fastlr takes in memory without densifying, or dense chunks).
 - Y ``(m,)`` or ``(1, m)`` and ``sample_weight`` ``(m,)`` are either NumPy
   (then cut into X's chunks) or Dask arrays chunked exactly as X along the
   examples.
@@ -52,7 +55,8 @@ from .._validation import (
     validate_coefficients,
 )
 
-__all__ = ["DaskMultinomialProblem", "DaskProblem", "check_class_summaries", "check_summaries",
+__all__ = ["DaskMultinomialProblem", "DaskProblem", "check_class_summaries", "check_dense_chunks",
+           "check_summaries",
            "import_dask", "is_dask_array", "validate_dask_multinomial", "validate_dask_problem"]
 
 INSTALL_HINT = "install it with `pip install 'fastlr-kernels[dask]'` (dask[array] and distributed)"
@@ -199,8 +203,22 @@ def _with_weights(X: Any, y: Any, sample_weight: Any, chunks: tuple[int, ...], d
     return X, y, s
 
 
+def check_dense_chunks(X: Any) -> None:
+    """Refuse a Dask array whose chunks are sparse matrices, saying how to pass it instead."""
+    meta = getattr(X, "_meta", None)
+    module = type(meta).__module__
+    if module.startswith("scipy.sparse") or module.split(".")[0] == "sparse":
+        raise TypeError(
+            f"X is a Dask array of sparse chunks ({type(meta).__module__}.{type(meta).__name__}); "
+            "fastlr's Dask support takes dense chunks only. Pass the matrix itself, "
+            "X.compute() as one scipy.sparse matrix (taken without densifying), or densify "
+            "each chunk with X.map_blocks(lambda block: block.toarray()) if the chunks fit "
+            "in memory dense")
+
+
 def _examples_chunking(X: Any) -> tuple[int, ...]:
     """X's chunk sizes along the examples, after checking its dimensions and chunking."""
+    check_dense_chunks(X)
     check_two_dimensional("X", X)
     if any(math.isnan(size) for sizes in X.chunks for size in sizes):
         raise ValueError(
