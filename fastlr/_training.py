@@ -41,6 +41,7 @@ from ._dask.input import is_dask_array
 from ._lbfgs import minimize as lbfgs_minimize
 from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
 from ._registry import BINARY, MULTINOMIAL, Kernel, lookup_kernel, resolve
+from ._sparse import by_example, is_sparse
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from ._validation import (as_matrix, is_finite_result, multinomial_start, real_scalar,
                           validate_multinomial, validate_problem)
@@ -186,8 +187,10 @@ def train(
 
     Parameters
     ----------
-    X : array_like, shape (n_x, m)
-        Features, one example per column, as for :func:`fastlr.gradient`. A
+    X : array_like or scipy.sparse matrix, shape (n_x, m)
+        Features, one example per column, as for :func:`fastlr.gradient`.
+        A sparse X is walked by example: CSC as it is, CSR converted to CSC
+        once (a copy of its entries, never a dense array). A
         ``dask.array.Array`` (chunked along the examples) is persisted once on
         the cluster; each iteration then sends ``w`` to the chunks and gets
         back ``n_x + 3`` numbers per chunk (the loop runs here, in Python).
@@ -274,12 +277,12 @@ def train(
         objective = dask_objective(named, X, Y, alpha=alpha, sample_weight=sample_weight,
                                    w0=w0, b0=b0, n_classes=n_classes)
     elif n_classes is not None:
-        X = as_matrix(X)
+        X = _for_training(as_matrix(X))
         w0 = multinomial_start(w0, n_classes, X.shape[0])
         problem = validate_multinomial(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
         objective = in_memory_multinomial(resolve(named, MULTINOMIAL, problem.X, n_classes), problem)
     else:
-        X = as_matrix(X)
+        X = _for_training(as_matrix(X))
         if w0 is None:
             w0 = np.zeros(X.shape[0])
         problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
@@ -317,6 +320,11 @@ def train(
         learning_rate=step,
         kernel=objective.kernel,
     )
+
+
+def _for_training(X: Any) -> Any:
+    """The validated X as training walks it: a sparse X by example (CSC), see ``fastlr._sparse.by_example``."""
+    return by_example(X) if is_sparse(X) else X
 
 
 def _intercept(b: Any, objective: Objective) -> float | np.ndarray:

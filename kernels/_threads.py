@@ -37,7 +37,7 @@ MIN_CHUNK_ENTRIES = 1 << 13
 #: ...and at least this many entries per position of its partial-sum row
 #: (``dw`` by example, ``z`` by feature), so that zeroing and adding the rows
 #: costs a fraction of the pass.
-_ENTRIES_PER_PARTIAL = 4
+_ENTRIES_PER_PARTIAL = 8
 #: Most chunks a pass is cut into (``numba_parallel.MAX_CHUNKS``).
 _MAX_CHUNKS = 64
 

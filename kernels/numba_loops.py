@@ -81,9 +81,8 @@ def sparse_binary_sums(w, b, X, y, sample_weight):
     if X.format == "csc":
         return call(_sparse_loops.binary_by_example, w, float(b), X.data, X.indices, X.indptr, y,
                     sample_weight)
-    dWT, db, cost = call(_sparse_loops.binary_by_feature, w.reshape(-1, 1), float(b), X.data,
-                         X.indices, X.indptr, y, sample_weight, X.shape[1])
-    return dWT[:, 0], db, cost
+    return call(_sparse_loops.binary_by_feature, w, float(b), X.data, X.indices, X.indptr, y,
+                sample_weight, X.shape[1])
 
 
 def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):

@@ -152,11 +152,8 @@ def sparse_binary_sums(w, b, X, y, sample_weight):
     if X.format == "csc":
         return _run(_sparse_loops.binary_by_example_parallel, w, float(b), X.data, X.indices,
                     X.indptr, y, sample_weight, sparse_bounds(X.indptr, n_x))
-    Z = _run(_sparse_loops.logits_by_feature_parallel, w.reshape(-1, 1), X.data, X.indices,
-             X.indptr, m, sparse_bounds(X.indptr, m))
-    db, cost = _run(_sparse_loops.finish_binary_parallel, Z, float(b), y, sample_weight)
-    dWT = _run(_sparse_loops.gradient_by_feature_parallel, Z, X.data, X.indices, X.indptr, n_x)
-    return dWT[:, 0], db, cost
+    return _run(_sparse_loops.binary_by_feature_parallel, w, float(b), X.data, X.indices,
+                X.indptr, y, sample_weight, m, sparse_bounds(X.indptr, m))
 
 
 def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
@@ -172,10 +169,7 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
                              X.indices, X.indptr, labels, Y, sample_weight,
                              sparse_bounds(X.indptr, n_x))
     else:
-        Z = _run(_sparse_loops.logits_by_feature_parallel, WT, X.data, X.indices, X.indptr, m,
-                 sparse_bounds(X.indptr, m))
-        db, cost = _run(_sparse_loops.finish_multinomial_parallel, Z, b, labels, Y,
-                        sample_weight)
-        dWT = _run(_sparse_loops.gradient_by_feature_parallel, Z, X.data, X.indices, X.indptr,
-                   n_x)
+        dWT, db, cost = _run(_sparse_loops.multinomial_by_feature_parallel, WT, b, X.data,
+                             X.indices, X.indptr, labels, Y, sample_weight, m,
+                             sparse_bounds(X.indptr, m))
     return np.ascontiguousarray(dWT.T), db, cost
