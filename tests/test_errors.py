@@ -167,17 +167,6 @@ def test_alpha_of_wrong_type(problem):
         fastlr.gradient(w, b, X, y, alpha="0.1")
 
 
-def test_sparse_X_says_what_it_is(problem):
-    sparse = pytest.importorskip("scipy.sparse")
-    w, b, X, y = problem
-    message = ("X is a scipy.sparse csc_matrix; fastlr's kernels take dense arrays for now: "
-               "pass X.toarray() if it fits in memory")
-    with pytest.raises(TypeError, match=re.escape(message)):
-        fastlr.gradient(w, b, sparse.csc_matrix(X), y)
-    with pytest.raises(TypeError, match="X is a scipy.sparse csr_array"):
-        fastlr.train(sparse.csr_array(X), y, max_iter=2)
-
-
 @pytest.mark.parametrize("dtype", [">f8", ">f4"])
 def test_big_endian_X_is_converted(kernel, problem, dtype):
     """Data read from a big-endian file: computed in the native float of the same size."""

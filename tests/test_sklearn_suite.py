@@ -9,7 +9,7 @@ private functions it imports stay scikit-learn's, and nothing outside this
 module sees the swap.
 
 What cannot apply is skipped, each with its reason, by two explicit lists
-below: parameter values (solvers fastlr does not offer, sparse containers)
+below: parameter values (solvers fastlr does not offer)
 and whole tests. A skipped case reads
 "fastlr: <reason>" in pytest's report (``-rs``).
 """
@@ -71,6 +71,8 @@ SKIPPED_TESTS = {
     "test_logistic_cv_multinomial_score":
         "passes the estimator's get_params() (fastlr's kernel=, learning_rate=) to scikit-learn's "
         "private _log_reg_scoring_path",
+    "test_logreg_l1": _SOLVERS_INSIDE.format("liblinear, saga"),
+    "test_saga_vs_liblinear": _SOLVERS_INSIDE.format("saga, liblinear"),
     "test_multinomial_cv_iris": _SOLVERS_INSIDE.format("newton-cholesky, newton-cg, sag, saga"),
     "test_logistic_regression_class_weights": _SOLVERS_INSIDE.format("newton-cg, sag, saga"),
     # other solvers (or L1 / elastic net, saga's) used inside the test body
@@ -113,8 +115,6 @@ def _skip_reason(item) -> str | None:
     for value in params.values():
         if isinstance(value, str) and value in SKIPPED_VALUES:
             return SKIPPED_VALUES[value]
-        if isinstance(value, type) and re.search(r"(csr|coo|csc)_(matrix|array)", value.__name__):
-            return "sparse X (issue: sparse X)"
     return None
 
 
