@@ -4,7 +4,9 @@ Each OP is ``what:kernel:layout:dtype``:
 
 - ``what``: ``gradient`` (one ``fastlr.gradient``), ``train`` (gradient
   descent, the compiled loop), ``estimator`` (``LogisticRegression(solver="gd")``),
-  ``softmax`` (one ``fastlr.softmax_gradient`` of 4 classes);
+  ``softmax`` (one ``fastlr.softmax_gradient`` of 4 classes); and the same
+  three on a sparse X, ``sparse-gradient``, ``sparse-softmax``,
+  ``sparse-train`` (L-BFGS), whose layout is ``csc`` or ``csr``;
 - ``kernel``: a name from ``fastlr.KERNELS``;
 - ``layout``: ``C``, ``F`` or ``strided`` (a column slice of a wider array);
 - ``dtype``: ``float32`` or ``float64``.
@@ -35,11 +37,32 @@ def problem(layout: str, dtype: str, n_x: int = 7, m: int = 3001):
     return X, y
 
 
+def sparse_problem(layout: str, dtype: str, n_x: int = 40, m: int = 20001):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(7)
+    dense = rng.standard_normal((n_x, m)) * (rng.random((n_x, m)) < 0.1)
+    y = (rng.random(m) < 0.4).astype(dtype)
+    return sp.csc_matrix(dense.astype(dtype)).asformat(layout), y
+
+
 def run(op: str) -> None:
     import fastlr
 
     what, kernel, layout, dtype = op.split(":")
-    X, y = problem(layout, dtype)
+    if what.startswith("sparse-"):
+        what = what[len("sparse-"):]
+        X, y = sparse_problem(layout, dtype)
+        if what == "train":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = fastlr.train(X, y, kernel=kernel, solver="lbfgs", max_iter=5)
+                want = fastlr.train(X.toarray(), y, kernel="numpy", solver="lbfgs", max_iter=5)
+            rtol = 1e-8 if dtype == "float64" else 1e-3
+            np.testing.assert_allclose(got.costs, want.costs, rtol=rtol)
+            return
+    else:
+        X, y = problem(layout, dtype)
     rtol = 1e-10 if dtype == "float64" else 1e-4
     w = np.full(X.shape[0], 0.1, dtype=dtype)
     if what == "gradient":

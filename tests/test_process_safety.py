@@ -5,7 +5,8 @@ a short script), so that a segfault, an abort or a hang fails the test
 instead of killing pytest:
 
 - numba's on-disk cache, cold and warm, in every order: every compiled
-  kernel, gradient and training, C, F and strided X, float32 and float64,
+  kernel, gradient and training, C, F and strided X, CSC and CSR sparse X,
+  float32 and float64,
   each first compiled in one process and then loaded in others, alone and
   in the reverse order, with the call sequence that once crashed;
 - Ctrl-C during long compiled calls: ``KeyboardInterrupt`` within about a
@@ -53,6 +54,12 @@ OPS = [
     for what in ("gradient", "train", "softmax")
     for kernel in COMPILED
     for layout in ("C", "F", "strided")
+    for dtype in ("float64", "float32")
+] + [
+    f"sparse-{what}:{kernel}:{layout}:{dtype}"
+    for what in ("gradient", "softmax", "train")
+    for kernel in COMPILED
+    for layout in ("csc", "csr")
     for dtype in ("float64", "float32")
 ]
 
