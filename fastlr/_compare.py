@@ -23,6 +23,12 @@ user pays it). Per kernel and size:
 With ``classes=K`` the multinomial gradient of K classes
 (``fastlr.softmax_gradient``, integer labels) is timed instead, the same way.
 
+With ``density=d`` X is sparse: ``max(1, round(d n_x))`` stored entries per
+example at random features, CSC ``(n_x, m)`` (each example's entries
+together: what ``LogisticRegression`` passes for a CSR X) or CSR with
+``sparse_format="csr"``, float values and int32 indices. Its bytes are those
+of the values and indices, and the read baseline reads both.
+
 Per size, the memory-read baseline (``fastlr._memory_read``) is timed the
 same way, so that each kernel's GB/s (bytes of X / time per gradient) can
 be set against the fastest read of X measured in the same run. Every kernel
@@ -44,7 +50,7 @@ import math
 import platform
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -60,6 +66,7 @@ __all__ = [
     "environment",
     "measure",
     "parse_sizes",
+    "sparse_problem",
     "speedup_table",
     "text_table",
     "time_per_call",
@@ -117,9 +124,42 @@ def _problem(n_x: int, m: int, dtype: np.dtype, order: str, seed: int = 0):
     return w, 0.1, X, y
 
 
-def _evaluation(n_x: int, m: int, dtype: np.dtype, order: str, classes: int | None):
+def sparse_problem(n_x: int, m: int, density: float, dtype: np.dtype, sparse_format: str = "csc",
+                   seed: int = 0):
+    """A seeded sparse ``(n_x, m)`` X, ``max(1, round(density n_x))`` entries per example."""
+    import scipy.sparse
+
+    rng = np.random.default_rng(seed)
+    per_example = max(1, min(n_x, round(density * n_x)))
+    indptr = np.arange(m + 1, dtype=np.int64) * per_example
+    index_dtype = np.int32 if indptr[-1] < 2**31 else np.int64
+    X = scipy.sparse.csc_matrix(
+        (rng.standard_normal(m * per_example).astype(dtype),
+         rng.integers(0, n_x, m * per_example).astype(index_dtype), indptr.astype(index_dtype)),
+        shape=(n_x, m))
+    return X if sparse_format == "csc" else X.tocsr()
+
+
+def _bytes(X) -> int:
+    """What a gradient must read of X: its values, plus a sparse X's indices."""
+    return X.data.nbytes + X.indices.nbytes if hasattr(X, "indices") else X.nbytes
+
+
+def _read_once(X) -> None:
+    """The memory-read baseline's pass over X (a sparse X's values and indices)."""
+    if hasattr(X, "indices"):
+        read_once(X.data.reshape(1, -1))
+        read_once(X.indices.view(np.float32 if X.indices.itemsize == 4 else np.float64).reshape(1, -1))
+    else:
+        read_once(X)
+
+
+def _evaluation(n_x: int, m: int, dtype: np.dtype, order: str, classes: int | None,
+                density: float | None = None, sparse_format: str = "csc"):
     """``(X, y, evaluate)``: the seeded problem and ``evaluate(X, y, kernel)``, its gradient."""
-    w, b, X, y = _problem(n_x, m, dtype, order)
+    w, b, X, y = _problem(n_x, m, dtype, order if density is None else "C")
+    if density is not None:
+        X = sparse_problem(n_x, m, density, dtype, sparse_format)
     if classes is None:
         return X, y, lambda X_, y_, kernel: gradient(w, b, X_, y_, kernel=kernel)
     rng = np.random.default_rng(1)
@@ -152,20 +192,24 @@ def time_per_call(call: Callable[[], object], repeat: int,
 def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = None, repeat: int = 5,
             budget: float = 10.0, on_step: Callable[[str], None] | None = None,
             dtype: type | np.dtype = np.float64, order: str = "C",
-            read_baseline: bool = True, classes: int | None = None) -> list[Measurement]:
+            read_baseline: bool = True, classes: int | None = None, density: float | None = None,
+            sparse_format: str = "csc") -> list[Measurement]:
     """Time every kernel (and the read of X) on every size; see the module docstring.
 
-    ``classes=K`` times the multinomial gradient of K classes instead of the binary one.
+    ``classes=K`` times the multinomial gradient of K classes instead of the binary one;
+    ``density=d`` a sparse X (``sparse_format`` ``"csc"`` or ``"csr"``).
     """
     kernels = tuple(available_kernels() if kernels is None else kernels)
     results = []
     for n_x, m in sizes:
-        X, y, evaluate = _evaluation(n_x, m, np.dtype(dtype), order, classes)
+        X, y, evaluate = _evaluation(n_x, m, np.dtype(dtype), order, classes, density,
+                                     sparse_format)
         if read_baseline:
-            read_once(X)  # compile or load the cache
+            _read_once(X)  # compile or load the cache
             time.sleep(_SETTLE_SECONDS)
-            read_seconds = min(time_per_call(lambda: read_once(X), repeat),
-                               time_per_call(X.sum, repeat))
+            read_seconds = time_per_call(lambda: _read_once(X), repeat)
+            if density is None:
+                read_seconds = min(read_seconds, time_per_call(X.sum, repeat))
         here = []
         for name in kernels:
             here.append(_measure_kernel(name, evaluate, X, y, repeat, budget, classes))
@@ -173,13 +217,13 @@ def measure(sizes: Iterable[tuple[int, int]], kernels: Iterable[str] | None = No
                 on_step(f"{name} {n_x}x{m}")
         if read_baseline:  # the fastest pass over X seen at this size (see above)
             fastest = min([read_seconds, *(r.seconds for r in here if r.seconds is not None)])
-            here.insert(0, Measurement(n_x, m, READ, fastest, None, bytes_read=X.nbytes))
+            here.insert(0, Measurement(n_x, m, READ, fastest, None, bytes_read=_bytes(X)))
         results.extend(here)
         del X
     return results
 
 
-def _measure_kernel(name: str, evaluate: Callable[..., object], X: np.ndarray, y: np.ndarray,
+def _measure_kernel(name: str, evaluate: Callable[..., object], X: Any, y: np.ndarray,
                     repeat: int, budget: float, classes: int | None = None) -> Measurement:
     """One kernel at one size: timed, or skipped with the reason (see the module docstring)."""
     n_x, m = X.shape
@@ -202,11 +246,11 @@ def _measure_kernel(name: str, evaluate: Callable[..., object], X: np.ndarray, y
             return Measurement(n_x, m, name, None, None,
                                f"{how} {per_call:.2g} s per gradient; {repeat + 2} calls exceed "
                                f"the {budget:g} s budget (--budget)",
-                               bytes_read=X.nbytes, ran=ran)
+                               bytes_read=_bytes(X), ran=ran)
     if first is None:
         time.sleep(_SETTLE_SECONDS)
         first = _seconds(full)
-    return Measurement(n_x, m, name, time_per_call(full, repeat), first, bytes_read=X.nbytes,
+    return Measurement(n_x, m, name, time_per_call(full, repeat), first, bytes_read=_bytes(X),
                        ran=ran)
 
 

@@ -86,10 +86,13 @@ def _compare(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     results = measure(sizes, kernels, repeat=repeat, budget=budget,
                       on_step=lambda note: progress.advance(1, note), dtype=args.dtype, order=args.order,
-                      classes=args.classes)
+                      classes=args.classes, density=args.density, sparse_format=args.format)
     progress.close()
     info = environment()
     layout = "C-ordered (features contiguous)" if args.order == "C" else "F-ordered (examples contiguous)"
+    if args.density is not None:
+        layout = (f"sparse {args.format.upper()} (n_x, m), density {args.density:g}, values and "
+                  "int32 indices")
     what = "gradient" if args.classes is None else f"multinomial gradient of {args.classes} classes"
     print(f"fastlr {__version__}: time per {what} ({args.dtype}, X {layout}, best of {repeat}), "
           f"measured side by side in {time.perf_counter() - started:.1f} s")
@@ -104,6 +107,7 @@ def _compare(args: argparse.Namespace) -> int:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump({"environment": info, "repeat": repeat, "budget_seconds": budget,
                        "dtype": args.dtype, "order": args.order, "classes": args.classes,
+                       "density": args.density, "format": args.format,
                        "results": as_records(results)}, file, indent=1)
             file.write("\n")
     return 0
@@ -348,6 +352,13 @@ def _class_count(text: str) -> int:
     return value
 
 
+def _density(text: str) -> float:
+    value = _number(text)
+    if value is None or not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], not {text!r}")
+    return value
+
+
 def _non_negative(text: str) -> float:
     value = _number(text)
     if value is None or value < 0:
@@ -374,6 +385,12 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--classes", type=_class_count, metavar="K",
                          help="time the multinomial (softmax) gradient of K >= 2 classes instead "
                               "(with --fit: fit K classes)")
+    compare.add_argument("--density", type=_density, metavar="D",
+                         help="time a sparse X (scipy.sparse) with a fraction D of its entries "
+                              "stored, D * n_x per example, instead of a dense one")
+    compare.add_argument("--format", choices=("csc", "csr"), default="csc",
+                         help="with --density: CSC (n_x, m), each example's entries together "
+                              "(default; what LogisticRegression passes for CSR X), or CSR")
     compare.add_argument("--fit", action="store_true",
                          help="time fitting to convergence instead (fastlr lbfgs and gd against "
                               "scikit-learn's lbfgs and newton-cholesky); --sizes are N_FEATURESxN_SAMPLES")

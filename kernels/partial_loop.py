@@ -11,10 +11,10 @@ iterations of the loop). The per-example NumPy calls are bound to local
 names once, since at n_x ~ 100 their call overhead, not the arithmetic, is
 what this kernel's time is made of.
 
-For a sparse X the loop runs over examples of a CSC ``(n_x, m)`` X (a CSR X
-is converted, one copy of its entries), NumPy over each example's stored
-entries: ``w[features] @ values`` and ``np.add.at`` into ``dw``, which adds
-duplicate entries as scipy does.
+For a sparse X the loop runs over examples of a CSC ``(n_x, m)`` copy of X
+with duplicate entries summed (one copy of its entries per call), NumPy
+over each example's stored entries: ``w[features] @ values`` and
+``dw[features] += dz * values``.
 """
 
 from __future__ import annotations
@@ -102,21 +102,25 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     return dW, db, cost
 
 
+def _entries_by_example(X):
+    """``(values float64, features, starts list)`` of a CSC copy of X, duplicates summed, so that
+    ``dw[features] += ...`` adds each feature once (fancy-index assignment would drop a duplicate)."""
+    columns = X.tocsc(copy=True)
+    columns.sum_duplicates()
+    return columns.data.astype(np.float64), columns.indices, columns.indptr.tolist()
+
+
 @ieee_quiet
 def sparse_binary_sums(w, b, X, y, sample_weight):
     """Sums of the binary op on a sparse X, a loop over examples, NumPy over their stored entries.
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    columns = X.tocsc()
-    values = columns.data.astype(np.float64)
-    features = columns.indices
-    starts = columns.indptr.tolist()
+    values, features, starts = _entries_by_example(X)
     w64 = w.astype(np.float64)
     labels = y.tolist()
     weights = [1.0] * X.shape[1] if sample_weight is None else sample_weight.tolist()
     dw = np.zeros(X.shape[0], dtype=np.float64)
-    add_at = np.add.at
     db = 0.0
     cost = 0.0
     for i, (y_i, s_i) in enumerate(zip(labels, weights)):
@@ -125,7 +129,7 @@ def sparse_binary_sums(w, b, X, y, sample_weight):
         z = float(w64[at] @ x_i) + b
         a, loss = sigmoid_and_loss(z, y_i)
         dz = (a - y_i) * s_i
-        add_at(dw, at, dz * x_i)
+        dw[at] += dz * x_i
         db += dz
         cost += loss * s_i
     return dw, db, cost
@@ -138,10 +142,7 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
     See ``fastlr.kernels`` for the op's contract.
     """
     n_classes, n_x = W.shape
-    columns = X.tocsc()
-    values = columns.data.astype(np.float64)
-    features = columns.indices
-    starts = columns.indptr.tolist()
+    values, features, starts = _entries_by_example(X)
     WT = np.ascontiguousarray(W.T, dtype=np.float64)  # (n_x, K): one feature's K weights together
     weights = [1.0] * X.shape[1] if sample_weight is None else sample_weight.tolist()
     if Y is None:
@@ -150,7 +151,6 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
         targets = np.ascontiguousarray(Y.T, dtype=np.float64)
     dWT = np.zeros((n_x, n_classes), dtype=np.float64)
     db = np.zeros(n_classes, dtype=np.float64)
-    add_at = np.add.at
     exp = np.exp
     log1p = math.log1p
     cost = 0.0
@@ -166,7 +166,7 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
         e[top] = 1.0
         loss = float(y_i @ (zmax - z)) + float(y_i.sum()) * log1p(rest)
         dz = (e / (1.0 + rest) - y_i) * s_i
-        add_at(dWT, at, np.multiply.outer(x_i, dz))
+        dWT[at] += np.multiply.outer(x_i, dz)
         db += dz
         cost += loss * s_i
     return np.ascontiguousarray(dWT.T), db, cost
