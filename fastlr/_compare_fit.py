@@ -12,7 +12,11 @@ the same optimum and the same ``tol`` by:
 
 fastlr's estimator takes scikit-learn's ``C``, so all four fit one objective.
 With ``classes=K > 2`` the labels come from a softmax model of K classes and
-every method fits the multinomial loss.
+every method fits the multinomial loss. With ``density=d`` X is a sparse CSR
+``(n_samples, n_features)`` matrix with ``d n_features`` entries per sample
+(``fastlr._compare.sparse_problem``, transposed), standard normal values;
+``sklearn newton-cholesky``, whose dense Hessian is ``n_features^2``, runs
+only up to :data:`NEWTON_MAX_FEATURES` features then.
 Each method is timed ``repeat`` times, best kept, one after another with a
 pause between them (thread pools spinning after a call would slow the next
 method). Every row reports the iterations and how far its coefficients are
@@ -31,10 +35,12 @@ import numpy as np
 
 from ._compare import text_table
 
-__all__ = ["FIT_SIZES", "FitMeasurement", "fit_table", "measure_fits"]
+__all__ = ["FIT_SIZES", "NEWTON_MAX_FEATURES", "FitMeasurement", "fit_table", "measure_fits"]
 
 #: ``(n_features, n_samples)``.
 FIT_SIZES = ((20, 20_000), (200, 200_000))
+#: With a sparse X, scikit-learn's newton-cholesky is left out above this many features.
+NEWTON_MAX_FEATURES = 2_000
 _C = 1.0
 _SETTLE_SECONDS = 0.2
 _GD_MAX_ITER = 2_000
@@ -51,14 +57,22 @@ class FitMeasurement:
     coef_difference: float  # against sklearn lbfgs, relative to its largest coefficient
 
 
-def _problem(n_features: int, n_samples: int, seed: int = 0, classes: int = 2):
+def _problem(n_features: int, n_samples: int, seed: int = 0, classes: int = 2,
+             density: float | None = None):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features))
+    if density is not None:
+        from ._compare import sparse_problem
+
+        X = sparse_problem(n_features, n_samples, density, np.dtype(np.float64), seed=seed).T.tocsr()
+        scale = np.sqrt(max(1.0, density * n_features))
+    else:
+        X = rng.standard_normal((n_samples, n_features))
+        scale = np.sqrt(n_features)
     if classes > 2:  # argmax of logits plus Gumbel noise: a draw from the softmax model
-        beta = 3.0 * rng.standard_normal((classes, n_features)) / np.sqrt(n_features)
+        beta = 3.0 * rng.standard_normal((classes, n_features)) / scale
         y = (X @ beta.T + rng.gumbel(size=(n_samples, classes))).argmax(axis=1)
         return X, y
-    beta = 3.0 * rng.standard_normal(n_features) / np.sqrt(n_features)
+    beta = 3.0 * rng.standard_normal(n_features) / scale
     y = (rng.random(n_samples) < 1.0 / (1.0 + np.exp(-(X @ beta)))).astype(int)
     return X, y
 
@@ -88,12 +102,15 @@ def _fit(make, X, y):
 
 def measure_fits(sizes: Iterable[tuple[int, int]] = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
                  on_step: Callable[[str], None] | None = None,
-                 classes: int | None = None) -> list[FitMeasurement]:
-    """Fit every method on every size (K = ``classes``, default 2); see the module docstring."""
+                 classes: int | None = None, density: float | None = None) -> list[FitMeasurement]:
+    """Fit every method on every size (K = ``classes``, default 2; sparse X with ``density``);
+    see the module docstring."""
     results = []
     for n_features, n_samples in sizes:
-        X, y = _problem(n_features, n_samples, classes=classes or 2)
+        X, y = _problem(n_features, n_samples, classes=classes or 2, density=density)
         methods = _methods(n_samples, tol)
+        if density is not None and n_features > NEWTON_MAX_FEATURES:
+            del methods["sklearn newton-cholesky"]
         _fit(lambda: methods["fastlr lbfgs"]().set_params(max_iter=2), X, y)  # compile or load numba's cache
         fitted = {}
         for name, make in methods.items():

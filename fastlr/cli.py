@@ -127,10 +127,12 @@ def _compare_fits(args: argparse.Namespace) -> int:
     progress = Progress(len(sizes) * 4, "fitting")
     started = time.perf_counter()
     results = measure_fits(sizes, tol=args.tol, repeat=repeat, on_step=lambda note: progress.advance(1, note),
-                           classes=args.classes)
+                           classes=args.classes, density=args.density)
     progress.close()
     info = environment()
     what = "" if args.classes is None else f", {args.classes} classes (multinomial)"
+    if args.density is not None:
+        what += f", sparse CSR X of density {args.density:g}"
     print(f"fastlr {__version__}: time to fit (float64, C = 1, tol = {args.tol:g}{what}, best of {repeat}), "
           f"measured side by side in {time.perf_counter() - started:.1f} s")
     print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
@@ -141,6 +143,7 @@ def _compare_fits(args: argparse.Namespace) -> int:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump({"environment": info, "repeat": repeat, "tol": args.tol, "classes": args.classes,
+                       "density": args.density,
                        "fits": [asdict(result) for result in results]}, file, indent=1)
             file.write("\n")
     return 0
@@ -387,7 +390,8 @@ def _parser() -> argparse.ArgumentParser:
                               "(with --fit: fit K classes)")
     compare.add_argument("--density", type=_density, metavar="D",
                          help="time a sparse X (scipy.sparse) with a fraction D of its entries "
-                              "stored, D * n_x per example, instead of a dense one")
+                              "stored, D * n_x per example, instead of a dense one (with --fit: "
+                              "CSR samples x features)")
     compare.add_argument("--format", choices=("csc", "csr"), default="csc",
                          help="with --density: CSC (n_x, m), each example's entries together "
                               "(default; what LogisticRegression passes for CSR X), or CSR")

@@ -299,3 +299,33 @@ def test_compare_fit_against_sklearn(tmp_path, capsys):
     assert fits["sklearn lbfgs"]["coef_difference"] == 0.0
     assert fits["fastlr lbfgs"]["converged"] and fits["fastlr lbfgs"]["coef_difference"] < 1e-6
     assert all(r["seconds"] > 0 and r["n_features"] == 5 and r["n_samples"] == 400 for r in fits.values())
+
+
+def test_compare_sparse(tmp_path, capsys):
+    pytest.importorskip("scipy.sparse")
+    out = tmp_path / "compare.json"
+    assert main(["compare", "--sizes", "40x300", "--kernels", "numpy,python,auto", "--repeat", "1",
+                 "--density", "0.1", "--format", "csr", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "sparse CSR (n_x, m), density 0.1" in table
+    data = json.loads(out.read_text())
+    assert data["density"] == 0.1 and data["format"] == "csr"
+    kernels = {r["kernel"]: r for r in data["results"]}
+    assert kernels["numpy"]["bytes_read"] == 300 * 4 * (8 + 4)  # values and int32 indices
+    assert kernels["auto"]["ran"] in fastlr.available_kernels()
+
+
+def test_compare_fit_sparse(capsys):
+    pytest.importorskip("sklearn")
+    assert main(["compare", "--fit", "--density", "0.2", "--sizes", "30x400", "--repeat", "1"]) == 0
+    table = capsys.readouterr().out
+    assert "sparse CSR X of density 0.2" in table
+    lbfgs = next(line for line in table.splitlines() if "fastlr lbfgs" in line)
+    assert float(lbfgs.split()[-1]) < 1e-4  # the same coefficients as scikit-learn's lbfgs
+
+
+def test_compare_bad_density(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "--density", "0"])
+    assert exit_.value.code == 2
+    assert "argument --density: must be a number in (0, 1], not '0'" in capsys.readouterr().err
