@@ -157,9 +157,13 @@ def _read_once(X) -> None:
 def _evaluation(n_x: int, m: int, dtype: np.dtype, order: str, classes: int | None,
                 density: float | None = None, sparse_format: str = "csc"):
     """``(X, y, evaluate)``: the seeded problem and ``evaluate(X, y, kernel)``, its gradient."""
-    w, b, X, y = _problem(n_x, m, dtype, order if density is None else "C")
-    if density is not None:
+    if density is None:
+        w, b, X, y = _problem(n_x, m, dtype, order)
+    else:
         X = sparse_problem(n_x, m, density, dtype, sparse_format)
+        rng = np.random.default_rng(0)
+        w = (rng.standard_normal(n_x) / math.sqrt(max(1.0, density * n_x))).astype(dtype)
+        b, y = 0.1, (rng.random(m) < 0.5).astype(dtype)
     if classes is None:
         return X, y, lambda X_, y_, kernel: gradient(w, b, X_, y_, kernel=kernel)
     rng = np.random.default_rng(1)
