@@ -46,7 +46,10 @@ def gradient(
     X : array_like, shape (n_x, m)
         Features, one example per column. float32 and float64 are computed in
         their own dtype; integer and bool input becomes float64. Any memory
-        layout is accepted and never copied. A ``dask.array.Array`` chunked
+        layout is accepted and never copied. A scipy.sparse matrix or array
+        is never densified: CSC (each example's entries together, the
+        fastest) and CSR are taken as they are, other formats converted to
+        CSC once. A ``dask.array.Array`` chunked
         along the examples only is computed chunk by chunk where it lives
         (each chunk by ``kernel``, ``auto`` meaning one thread per task), the
         partial sums reduced in a tree; Y and ``sample_weight`` are then

@@ -50,7 +50,7 @@ def softmax_gradient(
     X : array_like, shape (n_x, m)
         Features, one example per column, as for :func:`fastlr.gradient`:
         float32 and float64 computed in their own dtype (sums in float64),
-        any memory layout, never copied.
+        any memory layout, never copied; or scipy.sparse, never densified.
     Y : array_like, shape (m,) or (K, m)
         Class labels, integers in ``[0, K)``; or probabilities, one column
         per example, each column summing to 1 (soft labels).

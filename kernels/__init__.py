@@ -68,11 +68,28 @@ and ``fastlr._finish`` divides by ``sum(s)`` and adds the penalty, as
 scikit-learn's ``_linear_loss`` does. The softmax is stable for any finite logits (``kernels._stable`` has the
 formulas).
 
+The sparse ops
+--------------
+
+::
+
+    sparse_binary_sums(w, b, X, y, sample_weight) -> (dw, db, cost)
+    sparse_multinomial_sums(W, b, X, labels, Y, sample_weight) -> (dW, db, cost)
+
+the same contracts and sums with X a scipy.sparse matrix or array of shape
+``(n_x, m)`` in CSC (each example's entries together) or CSR format,
+float32 or float64 values, int32 or int64 indices, entries as stored
+(unsorted, duplicated, explicit zeros: each entry is added as it is, as in
+scipy's arithmetic). X is never densified and never modified. A compiled
+sparse pass bounds every index as it reads it: an index outside X's shape
+makes the output NaN, never an access outside the arrays.
+
 Kernel modules know nothing of each other. What they share lives in private
 modules: ``_stable`` (the per-example math on Python floats),
 ``_vector_math`` (the same math, vectorisable, for compiled loops),
 ``_loops`` (the compiled loops of ``numba`` and ``numba-parallel``),
-``_softmax_loops`` (their multinomial passes),
+``_softmax_loops`` (their multinomial passes), ``_sparse_loops`` (their
+sparse passes),
 ``_threads`` (the thread setting of the multi-threaded kernels),
 ``_threading_layer`` (numba's TBB layer made loadable),
 ``_interruptible`` (compiled calls that Ctrl-C can stop) and ``_ieee``
