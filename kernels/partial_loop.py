@@ -60,6 +60,25 @@ def binary_sums(w, b, X, y, sample_weight):
     return dw, db, cost
 
 
+def _targets(labels, Y, n_classes):
+    """The ``(m, K)`` float64 rows of one-hot labels, or of the probabilities ``Y``."""
+    if Y is None:
+        return np.eye(n_classes)[labels]
+    return np.ascontiguousarray(Y.T, dtype=np.float64)
+
+
+def _softmax_dz(z, y_i, s_i):
+    """``(s dz, loss)`` of one example's K logits ``z``, stably (``kernels._stable``'s formulas)."""
+    top = int(z.argmax())
+    zmax = z[top]
+    e = np.exp(z - zmax)
+    e[top] = 0.0
+    rest = float(e.sum())
+    e[top] = 1.0
+    loss = float(y_i @ (zmax - z)) + float(y_i.sum()) * math.log1p(rest)
+    return (e / (1.0 + rest) - y_i) * s_i, loss
+
+
 @ieee_quiet
 def multinomial_sums(W, b, X, labels, Y, sample_weight):
     """Multinomial sums with a loop over examples, NumPy over classes and features.
@@ -73,28 +92,16 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     examples = np.ascontiguousarray(X.T)
     W64 = W.astype(np.float64)
     weights = [1.0] * m if sample_weight is None else sample_weight.tolist()
-    if Y is None:
-        targets = np.eye(n_classes)[labels]  # (m, K) one-hot rows
-    else:
-        targets = np.ascontiguousarray(Y.T, dtype=np.float64)
+    targets = _targets(labels, Y, n_classes)
 
     dW = np.zeros((n_classes, n_x), dtype=np.float64)
     step = np.empty((n_classes, n_x), dtype=np.float64)  # outer(s dz, x_i), reused
     db = np.zeros(n_classes, dtype=np.float64)
     outer = np.multiply.outer
-    exp = np.exp
-    log1p = math.log1p
     cost = 0.0
     for x_i, y_i, s_i in zip(examples, targets, weights):
         z = W64 @ x_i + b
-        top = int(z.argmax())
-        zmax = z[top]
-        e = exp(z - zmax)
-        e[top] = 0.0
-        rest = float(e.sum())
-        e[top] = 1.0
-        loss = float(y_i @ (zmax - z)) + float(y_i.sum()) * log1p(rest)
-        dz = (e / (1.0 + rest) - y_i) * s_i
+        dz, loss = _softmax_dz(z, y_i, s_i)
         outer(dz, x_i, out=step)
         dW += step
         db += dz
@@ -145,27 +152,15 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
     values, features, starts = _entries_by_example(X)
     WT = np.ascontiguousarray(W.T, dtype=np.float64)  # (n_x, K): one feature's K weights together
     weights = [1.0] * X.shape[1] if sample_weight is None else sample_weight.tolist()
-    if Y is None:
-        targets = np.eye(n_classes)[labels]
-    else:
-        targets = np.ascontiguousarray(Y.T, dtype=np.float64)
+    targets = _targets(labels, Y, n_classes)
     dWT = np.zeros((n_x, n_classes), dtype=np.float64)
     db = np.zeros(n_classes, dtype=np.float64)
-    exp = np.exp
-    log1p = math.log1p
     cost = 0.0
     for i, (y_i, s_i) in enumerate(zip(targets, weights)):
         at = features[starts[i]:starts[i + 1]]
         x_i = values[starts[i]:starts[i + 1]]
         z = x_i @ WT[at] + b
-        top = int(z.argmax())
-        zmax = z[top]
-        e = exp(z - zmax)
-        e[top] = 0.0
-        rest = float(e.sum())
-        e[top] = 1.0
-        loss = float(y_i @ (zmax - z)) + float(y_i.sum()) * log1p(rest)
-        dz = (e / (1.0 + rest) - y_i) * s_i
+        dz, loss = _softmax_dz(z, y_i, s_i)
         dWT[at] += np.multiply.outer(x_i, dz)
         db += dz
         cost += loss * s_i

@@ -52,6 +52,15 @@ def binary_sums(w, b, X, y, sample_weight):
     return np.array(dw, dtype=np.float64), db, cost
 
 
+def _targets(label_list, soft, n_classes, i):
+    """Example ``i``'s K targets: one-hot of its label, or its row of probabilities."""
+    if soft is None:
+        y_i = [0.0] * n_classes
+        y_i[label_list[i]] = 1.0
+        return y_i
+    return soft[i]
+
+
 def multinomial_sums(W, b, X, labels, Y, sample_weight):
     """Multinomial sums with explicit loops over examples, classes and features.
 
@@ -80,11 +89,7 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
             for j in range(n_x):
                 z_c += w_c[j] * x_i[j]
             z.append(z_c + b_list[c])
-        if soft is None:
-            y_i = [0.0] * n_classes
-            y_i[label_list[i]] = 1.0
-        else:
-            y_i = soft[i]
+        y_i = _targets(label_list, soft, n_classes, i)
         a, loss = softmax_and_loss(z, y_i)
         s_i = 1.0 if weights is None else weights[i]
         for c in range(n_classes):
@@ -156,11 +161,7 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
             for p in range(first, last):
                 z_c += w_c[features[p]] * values[p]
             z.append(z_c + b_list[c])
-        if soft is None:
-            y_i = [0.0] * n_classes
-            y_i[label_list[i]] = 1.0
-        else:
-            y_i = soft[i]
+        y_i = _targets(label_list, soft, n_classes, i)
         a, loss = softmax_and_loss(z, y_i)
         s_i = 1.0 if weights is None else weights[i]
         for c in range(n_classes):
