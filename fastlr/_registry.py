@@ -144,19 +144,22 @@ class Kernel:
         Everything that runs a kernel (``fastlr.gradient``, the training
         objectives) then runs the sparse ops unchanged.
         """
-        face = _faces.get(self)
+        shipped = _loaded.get(self.name) is self  # remembered for fastlr's own kernels only
+        face = _faces.get(self.name) if shipped else None
         if face is None:
-            face = _faces[self] = Kernel(
+            face = Kernel(
                 name=self.name,
                 gradient=None if self.sparse_binary is None else finished(self.sparse_binary),  # type: ignore[arg-type]
                 description=self.description,
                 multinomial=self.sparse_multinomial,
                 binary=self.sparse_binary,
             )
+            if shipped:
+                _faces[self.name] = face
         return face
 
 
-_faces: dict[Kernel, Kernel] = {}
+_faces: dict[str, Kernel] = {}  # the sparse faces of the kernels fastlr ships, by name
 
 
 _loaded: dict[str, Kernel] = {}

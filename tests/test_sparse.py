@@ -398,3 +398,21 @@ def test_dask_array_of_sparse_chunks_says_how_to_pass_it():
         warnings.simplefilter("ignore")
         fitted = fastlr.LogisticRegression().fit(chunked.compute(), y)  # what the message says
     assert fitted.coef_.shape == (1, 6)
+
+
+def test_a_kernel_of_your_own_with_sparse_ops(rng):
+    """``Kernel(sparse_binary=...)``: resolve runs it through its sparse face, every call."""
+    calls = []
+
+    def sums(w, b, X, y, s):
+        calls.append(X.format)
+        return fastlr.get_kernel("numpy").sparse_binary(w, b, X, y, s)
+
+    mine = Kernel("mine", gradient=fastlr.get_kernel("numpy").gradient, sparse_binary=sums)
+    X = _sparse(rng, 4, 30, 0.5)
+    y = _binary(rng, 30)
+    w = rng.standard_normal(4)
+    for _ in range(2):
+        assert_matches_reference(fastlr.gradient(w, 0.0, X, y, kernel=mine), w, 0.0, X.toarray(), y,
+                                 rtol=1e-12)
+    assert calls == ["csc", "csc"]
