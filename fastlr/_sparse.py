@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 __all__ = ["KERNEL_FORMATS", "as_sparse_matrix", "by_example", "check_structure", "is_sparse",
            "stored_values"]
 

@@ -17,7 +17,6 @@ and whole tests. A skipped case reads
 from __future__ import annotations
 
 import importlib
-import re
 
 import pytest
 
