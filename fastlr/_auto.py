@@ -24,6 +24,13 @@ The multinomial op (K classes) follows rules 1, 3 and 4 with ``K n_x``
 numbers per example in place of ``n_x`` (``numba-parallel`` plans its chunks
 that way); rule 2 does not apply.
 
+The binary Hessian op (``solver="newton-cholesky"``) does ``(n_x + 1)^2 / 2``
+multiply-adds per example: from :data:`NUMPY_HESSIAN_MIN_FEATURES` features
+on, BLAS's symmetric product (``numpy``) is faster than the compiled pass;
+below, rules 1, 3 (on ``numba-parallel``'s Hessian chunks,
+``kernels._hessian_loops.chunk_count``) and 4. On a sparse X only ``numpy``
+offers it.
+
 Measured on the 2-core development machine (numpy 2.4 with OpenBLAS, numba
 0.68, ``OPENBLAS_CORETYPE=Haswell`` and ``OPENBLAS_L2_SIZE`` set as that
 machine has them), each kernel timed through ``fastlr.gradient`` in turn
@@ -41,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import BINARY, MULTINOMIAL, Kernel, available_kernels, lookup_kernel
+from ._registry import (BINARY, BINARY_HESSIAN, MULTINOMIAL, SPARSE_BINARY_HESSIAN, Kernel,
+                        available_kernels, lookup_kernel)
 from .kernels._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads,
                                sparse_chunk_count)
 
@@ -49,6 +57,8 @@ __all__ = ["choose_kernel", "choose_kernel_name", "choose_task_kernel_name"]
 
 #: From this many features, float32 C-ordered X goes to ``numpy`` (rule 2).
 NUMPY_FLOAT32_C_MIN_FEATURES = 1500
+#: From this many features, the Hessian op goes to ``numpy`` (BLAS's SYRK).
+NUMPY_HESSIAN_MIN_FEATURES = 500
 
 _numba_importable: bool | None = None
 
@@ -65,9 +75,15 @@ _FLOAT32 = np.dtype(np.float32)
 
 def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1) -> str:
     """The name of the kernel ``auto`` runs for ``op`` on a validated ``X`` (K = ``n_classes``)."""
-    if not _have_numba():
+    if not _have_numba() or op == SPARSE_BINARY_HESSIAN:
         return "numpy"
     n_x, m = X.shape
+    if op == BINARY_HESSIAN:
+        if n_x >= NUMPY_HESSIAN_MIN_FEATURES:
+            return "numpy"
+        from .kernels._hessian_loops import chunk_count  # numba imports: here, not at the top
+
+        return "numba-parallel" if get_num_threads() > 1 and chunk_count(n_x, m) >= 2 else "numba"
     if getattr(X, "format", None) is not None:  # scipy.sparse, CSC or CSR (n_x, m)
         outer, partial = (m, n_x) if X.format == "csc" else (n_x, m)
         chunks = sparse_chunk_count(int(X.indptr[-1]), outer, partial)

@@ -9,7 +9,9 @@ scikit-learn's ``_linear_loss`` does for its losses::
     cost = sum(s loss) / sum(s) + alpha/2 ||w||^2
 
 for the binary op (``w (n_x,)``) and the multinomial one (``W (K, n_x)``,
-``db (K,)``). The compiled gradient-descent loops of the ``numba`` kernels
+``db (K,)``). The binary Hessian op's ``H`` (``[X; 1] diag(s a (1-a))
+[X; 1]ᵀ``) becomes ``H / sum(s) + alpha I``, the intercept's diagonal
+entry left unpenalised. The compiled gradient-descent loops of the ``numba`` kernels
 finish their own iterations in compiled code (``kernels._loops``): they run
 without returning to Python between iterations.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["binary_means", "multinomial_means", "weight_total"]
+__all__ = ["binary_hessian_means", "binary_means", "multinomial_means", "weight_total"]
 
 
 def weight_total(sample_weight: np.ndarray | None, m: int) -> float:
@@ -35,6 +37,16 @@ def binary_means(w: np.ndarray, alpha: float, total: float, dw: np.ndarray, db: 
         dw += alpha * w64
         return dw, db / total, cost / total + 0.5 * alpha * float(w64 @ w64)
     return dw, db / total, cost / total
+
+
+def binary_hessian_means(w: np.ndarray, alpha: float, total: float, H: np.ndarray, dw: np.ndarray,
+                         db: float, cost: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The Hessian op's sums as ``(H, dw, db, cost)``: ``H`` and ``dw`` float64, divided in place."""
+    H /= total
+    if alpha:
+        n_x = H.shape[0] - 1
+        H.flat[:n_x * (n_x + 2):n_x + 2] += alpha  # the diagonal but the intercept's
+    return (H, *binary_means(w, alpha, total, dw, db, cost))
 
 
 def multinomial_means(W: np.ndarray, alpha: float, total: float, dW: np.ndarray, db: np.ndarray,

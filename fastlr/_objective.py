@@ -17,7 +17,11 @@ driver of ``fastlr._lbfgs`` see only this:
   a finite point was not finite (NaN or inf in X, or overflow);
 - ``compiled_train(learning_rate, max_iter, tol, fit_intercept)``: the
   kernel's compiled gradient-descent loop bound to the data, or ``None``
-  where the loop runs in Python.
+  where the loop runs in Python;
+- ``hessian(w, b) -> (H, dw, db, cost)``: the binary problem's Hessian
+  ``[X; 1] diag(s a (1-a)) [X; 1]ᵀ / sum(s) + alpha I`` (intercept last,
+  unpenalised) with the evaluation, in one pass (``solver="newton-cholesky"``),
+  or ``None`` where no Hessian kernel was asked for.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any, Callable, NoReturn
 
 import numpy as np
 
-from ._finish import multinomial_means, weight_total
+from ._finish import binary_hessian_means, multinomial_means, weight_total
 from ._registry import Kernel
 from ._validation import MultinomialProblem, Problem, raise_for_non_finite
 
@@ -53,6 +57,7 @@ class Objective:
     total_weight: float  # sum(sample_weight), or m
     kernel: str  # the kernel that runs (auto's choice, for data in memory)
     n_classes: int = 0  # K for the multinomial problem (w is W flat, b a (K,) array); 0: binary
+    hessian: Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray, float, float]] | None = None
 
     @property
     def n_x(self) -> int:
@@ -94,10 +99,22 @@ def curvature_image(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarr
     return image
 
 
-def in_memory(kernel: Kernel, problem: Problem) -> Objective:
-    """The objective of a problem held in memory, evaluated by ``kernel`` (not ``auto``)."""
+def _finished_hessian(hessian_sums, X, y, s, alpha, total, w, b):
+    """The Hessian op's sums at ``(w, b)``, finished: ``(H, dw, db, cost)`` as ``Objective.hessian``."""
+    return binary_hessian_means(w, alpha, total, *hessian_sums(w, b, X, y, s))
+
+
+def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = None) -> Objective:
+    """The objective of a problem held in memory, evaluated by ``kernel`` (not ``auto``).
+
+    With ``hessian_kernel`` (one that offers the Hessian op, not ``auto``),
+    the objective has a ``hessian``, and its ``kernel`` is that kernel's name.
+    """
     X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
     gradient = kernel.gradient
+    total = weight_total(s, X.shape[1])
+    hessian = None if hessian_kernel is None else partial(
+        _finished_hessian, hessian_kernel.binary_hessian, X, y, s, alpha, total)
 
     def evaluate(w: np.ndarray, b: float):
         return gradient(w, b, X, y, alpha, s)
@@ -114,7 +131,8 @@ def in_memory(kernel: Kernel, problem: Problem) -> Objective:
     return Objective(
         evaluate=evaluate, curvature=partial(curvature_image, X, s),
         explain_non_finite=partial(raise_for_non_finite, X), compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
-        dtype=X.dtype, alpha=alpha, total_weight=weight_total(s, X.shape[1]), kernel=kernel.name,
+        dtype=X.dtype, alpha=alpha, total_weight=total,
+        kernel=kernel.name if hessian_kernel is None else hessian_kernel.name, hessian=hessian,
     )
 
 

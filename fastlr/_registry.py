@@ -3,7 +3,8 @@
 Every kernel fastlr ships is a row of ``_TABLE``: its public name, the module
 under ``fastlr.kernels`` that implements it, what it needs installed, the
 ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`, and both on a sparse
-X, :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`; ``fastlr.kernels``
+X, :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`; the binary problem's
+Hessian, :data:`BINARY_HESSIAN` and :data:`SPARSE_BINARY_HESSIAN`; ``fastlr.kernels``
 states each op's contract and the module-level function behind it), and a
 line for humans. Names are normalised once (case, ``_`` for ``-``,
 surrounding blanks) and resolved to a :class:`Kernel` whose module is
@@ -32,8 +33,10 @@ __all__ = [
     "Kernel",
     "available_kernels",
     "BINARY",
+    "BINARY_HESSIAN",
     "MULTINOMIAL",
     "SPARSE_BINARY",
+    "SPARSE_BINARY_HESSIAN",
     "SPARSE_MULTINOMIAL",
     "get_kernel",
     "offering",
@@ -49,12 +52,19 @@ MULTINOMIAL = "multinomial"
 #: The same two problems on a scipy.sparse X (CSC or CSR ``(n_x, m)``).
 SPARSE_BINARY = "sparse-binary"
 SPARSE_MULTINOMIAL = "sparse-multinomial"
+#: The binary problem's sums with its Hessian, in one pass (``solver="newton-cholesky"``).
+BINARY_HESSIAN = "binary-hessian"
+SPARSE_BINARY_HESSIAN = "sparse-binary-hessian"
 #: The module-level function behind each op.
 _OP_FUNCTIONS = {BINARY: "binary_sums", MULTINOMIAL: "multinomial_sums",
-                 SPARSE_BINARY: "sparse_binary_sums", SPARSE_MULTINOMIAL: "sparse_multinomial_sums"}
+                 SPARSE_BINARY: "sparse_binary_sums", SPARSE_MULTINOMIAL: "sparse_multinomial_sums",
+                 BINARY_HESSIAN: "binary_hessian_sums",
+                 SPARSE_BINARY_HESSIAN: "sparse_binary_hessian_sums"}
 #: The op a problem needs when its X is sparse.
-_SPARSE_OP = {BINARY: SPARSE_BINARY, MULTINOMIAL: SPARSE_MULTINOMIAL}
-_ALL_OPS = (BINARY, MULTINOMIAL, SPARSE_BINARY, SPARSE_MULTINOMIAL)
+_SPARSE_OP = {BINARY: SPARSE_BINARY, MULTINOMIAL: SPARSE_MULTINOMIAL,
+              BINARY_HESSIAN: SPARSE_BINARY_HESSIAN}
+_GRADIENT_OPS = (BINARY, MULTINOMIAL, SPARSE_BINARY, SPARSE_MULTINOMIAL)
+_ALL_OPS = (*_GRADIENT_OPS, BINARY_HESSIAN, SPARSE_BINARY_HESSIAN)
 
 
 class _Row(NamedTuple):
@@ -66,15 +76,15 @@ class _Row(NamedTuple):
 
 
 _TABLE: tuple[_Row, ...] = (
-    _Row("python", "python_loops", None, _ALL_OPS,
+    _Row("python", "python_loops", None, (*_GRADIENT_OPS, BINARY_HESSIAN),
          "two explicit pure-Python loops, over examples and over features"),
-    _Row("partial", "partial_loop", None, _ALL_OPS,
+    _Row("partial", "partial_loop", None, (*_GRADIENT_OPS, BINARY_HESSIAN),
          "a Python loop over examples, NumPy over features"),
     _Row("numpy", "vectorized", None, _ALL_OPS,
          "fully vectorized: w @ X and X @ dz through BLAS"),
-    _Row("numba", "numba_loops", "numba", _ALL_OPS,
+    _Row("numba", "numba_loops", "numba", (*_GRADIENT_OPS, BINARY_HESSIAN),
          "explicit loops JIT-compiled by numba, one thread, loop order following X's layout"),
-    _Row("numba-parallel", "numba_parallel", "numba", _ALL_OPS,
+    _Row("numba-parallel", "numba_parallel", "numba", (*_GRADIENT_OPS, BINARY_HESSIAN),
          "one fused pass over X on every core (numba prange), per-thread partial sums"),
 )
 _ROWS = {row.name: row for row in _TABLE}
@@ -117,6 +127,11 @@ class Kernel:
         with the signatures of ``binary`` and ``multinomial``, or ``None``
         when the kernel lacks them. :func:`resolve` runs them through
         :meth:`sparse_face`.
+    binary_hessian, sparse_binary_hessian : callable or None
+        The Hessian op on a dense or a sparse X, ``binary_hessian_sums(w, b,
+        X, y, sample_weight) -> (H, dw, db, cost)`` weighted sums, ``H`` the
+        ``(n_x + 1, n_x + 1)`` weighted Gram matrix of ``[X; 1]`` (see
+        :mod:`fastlr.kernels`), or ``None`` when the kernel lacks it.
     """
 
     name: str
@@ -128,18 +143,25 @@ class Kernel:
     sparse_binary: Callable[..., tuple[Any, float, float]] | None = field(default=None, repr=False)
     sparse_multinomial: Callable[..., tuple[Any, Any, float]] | None = field(default=None,
                                                                              repr=False)
+    binary_hessian: Callable[..., tuple[Any, Any, float, float]] | None = field(default=None,
+                                                                                repr=False)
+    sparse_binary_hessian: Callable[..., tuple[Any, Any, float, float]] | None = field(
+        default=None, repr=False)
 
     def offers(self, op: str) -> bool:
         """Whether this kernel implements ``op`` (one of :data:`BINARY`, :data:`MULTINOMIAL`,
-        :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`)."""
+        :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`, :data:`BINARY_HESSIAN`,
+        :data:`SPARSE_BINARY_HESSIAN`)."""
         function = {BINARY: self.gradient, MULTINOMIAL: self.multinomial,
                     SPARSE_BINARY: self.sparse_binary,
-                    SPARSE_MULTINOMIAL: self.sparse_multinomial}[op]
+                    SPARSE_MULTINOMIAL: self.sparse_multinomial,
+                    BINARY_HESSIAN: self.binary_hessian,
+                    SPARSE_BINARY_HESSIAN: self.sparse_binary_hessian}[op]
         return function is not None
 
     def sparse_face(self) -> Kernel:
         """This kernel for a sparse X: a :class:`Kernel` of the same name whose ``gradient``,
-        ``binary`` and ``multinomial`` are its sparse ops, without a compiled loop.
+        ``binary``, ``multinomial`` and ``binary_hessian`` are its sparse ops, without a compiled loop.
 
         Everything that runs a kernel (``fastlr.gradient``, the training
         objectives) then runs the sparse ops unchanged.
@@ -153,6 +175,7 @@ class Kernel:
                 description=self.description,
                 multinomial=self.sparse_multinomial,
                 binary=self.sparse_binary,
+                binary_hessian=self.sparse_binary_hessian,
             )
             if shipped:
                 _faces[self.name] = face
@@ -199,6 +222,8 @@ def _load(row: _Row) -> Kernel:
             binary=ops[BINARY],
             sparse_binary=ops.get(SPARSE_BINARY),
             sparse_multinomial=ops.get(SPARSE_MULTINOMIAL),
+            binary_hessian=ops.get(BINARY_HESSIAN),
+            sparse_binary_hessian=ops.get(SPARSE_BINARY_HESSIAN),
         )
         _loaded[row.name] = kernel
     return kernel
@@ -285,6 +310,10 @@ def _auto_sparse_multinomial(W, b, X, labels, Y, sample_weight):
         W, b, X, labels, Y, sample_weight)
 
 
+def _auto_binary_hessian(w, b, X, y, sample_weight):
+    return resolve(AUTO_KERNEL, BINARY_HESSIAN, X).binary_hessian(w, b, X, y, sample_weight)
+
+
 #: What ``get_kernel("auto")`` returns: it chooses per call, from X.
 AUTO_KERNEL = Kernel(
     name=AUTO,
@@ -292,6 +321,8 @@ AUTO_KERNEL = Kernel(
     multinomial=_auto_multinomial,
     sparse_binary=_auto_sparse_binary,
     sparse_multinomial=_auto_sparse_multinomial,
+    binary_hessian=_auto_binary_hessian,
+    sparse_binary_hessian=_auto_binary_hessian,
     description="the fastest kernel available here for the shape, dtype and layout of X",
 )
 
@@ -335,7 +366,8 @@ def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel
         The ``kernel=`` argument of the public API (a name, ``"auto"`` or a
         :class:`Kernel`).
     op : str
-        :data:`BINARY` or :data:`MULTINOMIAL` (the problem; X says whether sparse).
+        :data:`BINARY`, :data:`MULTINOMIAL` or :data:`BINARY_HESSIAN` (the
+        problem; X says whether sparse).
     X : ndarray or scipy.sparse matrix
         The validated X, from which ``auto`` chooses.
     n_classes : int

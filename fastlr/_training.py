@@ -39,8 +39,9 @@ from numpy.typing import ArrayLike
 
 from ._dask.input import is_dask_array
 from ._lbfgs import minimize as lbfgs_minimize
+from ._newton import minimize as newton_minimize
 from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
-from ._registry import BINARY, MULTINOMIAL, Kernel, lookup_kernel, resolve
+from ._registry import BINARY, BINARY_HESSIAN, MULTINOMIAL, Kernel, lookup_kernel, resolve
 from ._sparse import by_example, is_sparse
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from ._validation import (as_matrix, is_finite_result, multinomial_start, real_scalar,
@@ -50,7 +51,7 @@ from ._warnings import convergence_warning
 __all__ = ["SOLVERS", "TrainResult", "curvature_bound", "lipschitz_constant", "train"]
 
 #: What ``solver=`` accepts.
-SOLVERS = ("gd", "lbfgs")
+SOLVERS = ("gd", "lbfgs", "newton-cholesky")
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,19 @@ class TrainResult:
         For ``solver="lbfgs"``: the cost at the start and after each
         iteration (``n_iter + 1`` values).
     n_iter : int
-        Gradient steps (``"gd"``), or L-BFGS iterations (``"lbfgs"``).
+        Gradient steps (``"gd"``), L-BFGS iterations (``"lbfgs"``), or
+        Newton steps (``"newton-cholesky"``, plus L-BFGS's iterations when
+        it finished the fit).
     converged : bool
         Whether ``max(|dw|, |db|) <= tol`` was reached.
     learning_rate : float
-        The step used (the computed one for ``"auto"``); NaN for ``"lbfgs"``,
-        which searches its own steps.
+        The step used (the computed one for ``"auto"``); NaN for ``"lbfgs"``
+        and ``"newton-cholesky"``, which search their own steps.
     kernel : str
-        The kernel that ran.
+        The kernel that ran (for ``"newton-cholesky"``: the one whose
+        Hessian op ran).
     solver : str
-        ``"gd"`` or ``"lbfgs"``.
+        ``"gd"``, ``"lbfgs"`` or ``"newton-cholesky"``.
     """
 
     w: np.ndarray
@@ -221,12 +225,19 @@ def train(
         ``callback(iteration, w, b, cost)`` after each gradient (1-based
         iteration, the weights that gradient was taken at). Runs the loop in
         Python, for every kernel. With ``"lbfgs"``: after each iteration.
-    solver : {"gd", "lbfgs"}, default "gd"
+    solver : {"gd", "lbfgs", "newton-cholesky"}, default "gd"
         ``"gd"``: the notes' gradient descent (``learning_rate`` applies).
         ``"lbfgs"``: scipy's L-BFGS-B, one fused kernel call (cost and
         gradient) per evaluation, stopping as scikit-learn's ``lbfgs`` does
         (largest gradient component ``<= tol``); far fewer iterations to
         the same optimum. Needs scipy.
+        ``"newton-cholesky"``: scikit-learn's Newton solver of that name
+        (``fastlr._newton``): one pass per step for the cost, gradient and
+        Hessian together (the kernel's Hessian op), the step by Cholesky,
+        a backtracking line search; stops when the largest gradient
+        component and half the Newton decrement are ``<= tol``. Fewest
+        passes with few features (up to a few hundred); binary problem, X
+        in memory (NumPy or scipy.sparse). Needs scipy.
     fit_intercept : bool, default True
         Whether ``b`` is fitted. ``False``: ``b`` stays at ``b0`` (0 unless
         given) and only ``w`` is optimised (``db`` takes no part in the
@@ -271,6 +282,12 @@ def train(
         n_classes = _positive_int("n_classes", n_classes)
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2 (or None for the binary problem); got {n_classes!r}")
+    newton = solver == "newton-cholesky"
+    if newton and (n_classes is not None or is_dask_array(X)):
+        raise ValueError(
+            "solver='newton-cholesky' fits the binary problem on X in memory (NumPy or "
+            "scipy.sparse); for " + ("n_classes" if n_classes is not None else "a Dask array")
+            + " use solver='lbfgs'")
     if is_dask_array(X):
         from ._dask.objective import dask_objective
 
@@ -286,9 +303,10 @@ def train(
         if w0 is None:
             w0 = np.zeros(X.shape[0])
         problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
-        objective = in_memory(resolve(named, BINARY, problem.X), problem)
-    if solver == "lbfgs":
-        return _train_lbfgs(objective, max_iter, tol, fit_intercept, callback)
+        hessian = resolve(named, BINARY_HESSIAN, problem.X) if newton else None
+        objective = in_memory(resolve(named, BINARY, problem.X), problem, hessian)
+    if solver != "gd":
+        return _train_second_order(objective, solver, max_iter, tol, fit_intercept, callback)
     step = _learning_rate(learning_rate, objective)
 
     if objective.compiled_train is not None and callback is None:
@@ -332,23 +350,26 @@ def _intercept(b: Any, objective: Objective) -> float | np.ndarray:
     return np.array(b, dtype=np.float64) if objective.n_classes else float(b)
 
 
-def _train_lbfgs(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
-                 callback: Callable[..., Any] | None) -> TrainResult:
-    w, b, costs, status, n_iter, message = lbfgs_minimize(objective, max_iter, tol, fit_intercept,
-                                                          callback)
+def _train_second_order(objective: Objective, solver: str, max_iter: int, tol: float,
+                        fit_intercept: bool, callback: Callable[..., Any] | None) -> TrainResult:
+    """``solver="lbfgs"`` or ``"newton-cholesky"`` (which may hand over to L-BFGS: its message says so)."""
+    minimize = lbfgs_minimize if solver == "lbfgs" else newton_minimize
+    w, b, costs, status, n_iter, message = minimize(objective, max_iter, tol, fit_intercept, callback)
     if status == NOT_FINITE:
         raise FloatingPointError(
-            "L-BFGS diverged: the cost became infinite or NaN although the start was finite; "
-            "rescale X (for example, standardise its features)"
+            f"{'L-BFGS' if solver == 'lbfgs' else 'Newton'} diverged: the cost became infinite or "
+            "NaN although the start was finite; rescale X (for example, standardise its features)"
         )
     converged = status == CONVERGED
     if not converged:
-        warnings.warn(
-            f"lbfgs failed to converge after {n_iter} iteration(s) (max_iter={max_iter}, "
-            f"tol={tol:g}): {message}; increase max_iter, or scale the features",
-            convergence_warning(),
-            stacklevel=3,
-        )
+        if solver == "lbfgs" or message.startswith("lbfgs: "):
+            text = (f"lbfgs failed to converge after {n_iter} iteration(s) (max_iter={max_iter}, "
+                    f"tol={tol:g}): {message.removeprefix('lbfgs: ')}; increase max_iter, or "
+                    "scale the features")
+        else:
+            text = (f"Newton solver did not converge after {n_iter} iterations (max_iter="
+                    f"{max_iter}, tol={tol:g}); increase max_iter, or scale the features")
+        warnings.warn(text, convergence_warning(), stacklevel=3)
     return TrainResult(
         w=w.astype(objective.dtype).reshape(objective.w_shape),
         b=_intercept(b, objective),
@@ -357,5 +378,5 @@ def _train_lbfgs(objective: Objective, max_iter: int, tol: float, fit_intercept:
         converged=converged,
         learning_rate=math.nan,
         kernel=objective.kernel,
-        solver="lbfgs",
+        solver=solver,
     )

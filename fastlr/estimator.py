@@ -4,8 +4,8 @@ The constructor is scikit-learn 1.9's ``LogisticRegression`` (same names,
 defaults and meaning), plus ``kernel`` and, for ``solver="gd"``,
 ``learning_rate``; changing the import is meant to be the only change a
 scikit-learn user makes. What fastlr cannot honour raises ``ValueError``
-naming what it supports: solvers other than ``"lbfgs"`` (and fastlr's
-``"gd"``), ``dual=True``, an L1 or elastic-net penalty (``l1_ratio > 0``).
+naming what it supports: solvers other than ``"lbfgs"`` and
+``"newton-cholesky"`` (and fastlr's ``"gd"``), ``dual=True``, an L1 or elastic-net penalty (``l1_ratio > 0``).
 Two classes (of any label type, mapped to 0/1 in the order of ``classes_``)
 are fitted with the binomial loss, more with the multinomial (softmax) loss,
 as scikit-learn 1.9's ``lbfgs`` does: ``coef_`` is then ``(K,
@@ -63,8 +63,8 @@ __all__ = ["LogisticRegression"]
 _SPARSE_FORMATS = ["csr", "csc"]
 
 #: The solvers fastlr has; scikit-learn's others are refused by name.
-SOLVERS = ("lbfgs", "gd")
-_SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+SOLVERS = ("lbfgs", "newton-cholesky", "gd")
+_SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "sag", "saga")
 
 
 def _columns(first, second):
@@ -139,9 +139,14 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         scikit-learn 1.9 does.
     random_state : int, RandomState or None, default None
         Unused (both solvers are deterministic), as for scikit-learn's lbfgs.
-    solver : {"lbfgs", "gd"}, default "lbfgs"
+    solver : {"lbfgs", "newton-cholesky", "gd"}, default "lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B, one fused kernel call (cost and
-        gradient) per evaluation, run as scikit-learn runs it. ``"gd"``:
+        gradient) per evaluation, run as scikit-learn runs it.
+        ``"newton-cholesky"``: scikit-learn's Newton solver of that name,
+        each step one fused pass for the cost, gradient and Hessian
+        (``n_features + 1`` square), solved by Cholesky; the fastest with
+        few features (README: where it stops paying). Two classes; with
+        more it is refused (use ``"lbfgs"``). ``"gd"``:
         the course notes' gradient descent (``learning_rate`` applies);
         one to two orders of magnitude more gradients to the same optimum.
     max_iter : int, default 100
@@ -286,6 +291,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
         n_features = X_t.shape[0]
         multinomial = classes.size > 2
+        if multinomial and self.solver == "newton-cholesky":
+            raise ValueError(
+                f"solver='newton-cholesky' in fastlr.LogisticRegression fits two classes; y has "
+                f"{classes.size}. Use solver='lbfgs' (the same multinomial optimum)")
         rows = classes.size if multinomial else 1
         w0, b0 = np.zeros((rows, n_features)), np.zeros(rows)
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (rows, n_features):
@@ -331,7 +340,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, accept_sparse=_SPARSE_FORMATS,
                              dtype=[np.float64, np.float32], order=None)
-        check_classification_targets(y)
+        if y.dtype.kind not in "biu":  # integer and bool labels are classes as they are (1-D here)
+            check_classification_targets(y)  # 0.1 ms per fit: kept for floats, strings, objects
         classes, y_index = np.unique(y, return_inverse=True)
         check_classes(classes)
         weights = None  # the kernels' unweighted path, unless weights are given

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from math import exp, log, log1p
 
-__all__ = ["sigmoid_and_loss", "softmax_and_loss"]
+__all__ = ["sigmoid_and_loss", "sigmoid_slope", "softmax_and_loss"]
 
 
 def sigmoid_and_loss(z: float, y: float) -> tuple[float, float]:
@@ -47,6 +47,13 @@ def sigmoid_and_loss(z: float, y: float) -> tuple[float, float]:
     a = (1.0 if z > 0.0 else e) / u
     log1p_e = log(u) - ((u - 1.0) - e) / u
     return a, ((z if z > 0.0 else 0.0) - y * z) + log1p_e
+
+
+def sigmoid_slope(z: float) -> float:
+    """``sigmoid'(z) = a (1 - a)``, as ``e / (1 + e)^2`` with ``e = e^-|z|``: no cancellation near ``a = 1``."""
+    e = exp(-abs(z))
+    u = 1.0 + e
+    return e / (u * u)
 
 
 def softmax_and_loss(z: list[float], y: list[float]) -> tuple[list[float], float]:

@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _loops, _softmax_loops, _sparse_loops
+from . import _hessian_loops, _loops, _softmax_loops, _sparse_loops
 from ._interruptible import call, run_in_slices
 
-__all__ = ["binary_sums", "multinomial_sums", "sparse_binary_sums", "sparse_multinomial_sums",
-           "train"]
+__all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "sparse_binary_sums",
+           "sparse_multinomial_sums", "train"]
 
 
 def binary_sums(w, b, X, y, sample_weight):
@@ -46,6 +46,14 @@ def binary_sums(w, b, X, y, sample_weight):
     See ``fastlr.kernels`` for the op's contract.
     """
     return call(_loops.sums_one_thread, w, float(b), X, y, sample_weight)
+
+
+def binary_hessian_sums(w, b, X, y, sample_weight):
+    """Compiled sums of the binary op and the Hessian's, one pass over X (``kernels._hessian_loops``).
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    return call(_hessian_loops.hessian_one_thread, w, float(b), X, y, sample_weight)
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):

@@ -30,12 +30,12 @@ import threading
 import numba
 import numpy as np
 
-from . import _loops, _softmax_loops, _sparse_loops, _threading_layer
+from . import _hessian_loops, _loops, _softmax_loops, _sparse_loops, _threading_layer
 from ._interruptible import call, run_in_slices
 from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, sparse_chunk_count
 
-__all__ = ["binary_sums", "multinomial_sums", "plan", "sparse_binary_sums", "sparse_bounds",
-           "sparse_multinomial_sums", "train"]
+__all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "plan", "sparse_binary_sums",
+           "sparse_bounds", "sparse_multinomial_sums", "train"]
 
 _threading_layer.prepare()
 
@@ -90,6 +90,17 @@ def binary_sums(w, b, X, y, sample_weight):
     See ``fastlr.kernels`` for the op's contract.
     """
     return _run(_loops.sums_parallel, w, float(b), X, y, sample_weight, plan(*X.shape))
+
+
+def binary_hessian_sums(w, b, X, y, sample_weight):
+    """Multi-threaded sums of the binary op and the Hessian's: one pass, per-chunk partial Hessians.
+
+    See ``fastlr.kernels`` for the op's contract. The chunks come from the
+    shape alone (``_hessian_loops.chunk_count``), their partial sums are
+    added in chunk order: the same bits with any number of threads.
+    """
+    return _run(_hessian_loops.hessian_parallel, w, float(b), X, y, sample_weight,
+                _hessian_loops.chunk_count(*X.shape))
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):

@@ -24,9 +24,10 @@ import math
 import numpy as np
 
 from ._ieee import ieee_quiet
-from ._stable import sigmoid_and_loss
+from ._stable import sigmoid_and_loss, sigmoid_slope
 
-__all__ = ["binary_sums", "multinomial_sums", "sparse_binary_sums", "sparse_multinomial_sums"]
+__all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "sparse_binary_sums",
+           "sparse_multinomial_sums"]
 
 
 @ieee_quiet
@@ -58,6 +59,38 @@ def binary_sums(w, b, X, y, sample_weight):
         db += dz
         cost += loss * s_i
     return dw, db, cost
+
+
+@ieee_quiet
+def binary_hessian_sums(w, b, X, y, sample_weight):
+    """The binary op's sums and the Hessian's, a loop over examples, NumPy over features.
+
+    See ``fastlr.kernels`` for the op's contract: per example, ``h = s a (1 -
+    a)`` and the outer product ``h [x_i; 1][x_i; 1]ᵀ`` added to ``H``.
+    """
+    n_x, m = X.shape
+    examples = np.ones((m, n_x + 1), dtype=np.float64)  # row i: [x_i; 1]
+    examples[:, :n_x] = X.T
+    labels = y.tolist()
+    weights = [1.0] * m if sample_weight is None else sample_weight.tolist()
+
+    H = np.zeros((n_x + 1, n_x + 1), dtype=np.float64)
+    dw = np.zeros(n_x + 1, dtype=np.float64)  # the last entry is db, summed apart below
+    w1 = np.append(w.astype(np.float64), b)
+    outer = np.empty_like(H)
+    db = 0.0
+    cost = 0.0
+    for x_i, y_i, s_i in zip(examples, labels, weights):
+        z = float(w1 @ x_i)
+        a, loss = sigmoid_and_loss(z, y_i)
+        dz = (a - y_i) * s_i
+        np.multiply.outer(x_i * (sigmoid_slope(z) * s_i), x_i, out=outer)
+        H += outer
+        dw += dz * x_i
+        db += dz
+        cost += loss * s_i
+    upper = np.triu(H)  # h x xᵀ rounds unevenly across the diagonal: one triangle, mirrored
+    return upper + np.triu(upper, 1).T, dw[:n_x].copy(), db, cost
 
 
 def _targets(labels, Y, n_classes):

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._stable import sigmoid_and_loss, softmax_and_loss
+from ._stable import sigmoid_and_loss, sigmoid_slope, softmax_and_loss
 
-__all__ = ["binary_sums", "multinomial_sums", "sparse_binary_sums", "sparse_multinomial_sums"]
+__all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "sparse_binary_sums",
+           "sparse_multinomial_sums"]
 
 
 def binary_sums(w, b, X, y, sample_weight):
@@ -50,6 +51,50 @@ def binary_sums(w, b, X, y, sample_weight):
         db += dz
         cost += loss
     return np.array(dw, dtype=np.float64), db, cost
+
+
+def binary_hessian_sums(w, b, X, y, sample_weight):
+    """The binary op's sums and the Hessian's, explicit loops over examples and pairs of features.
+
+    See ``fastlr.kernels`` for the op's contract: per example, ``h = s a (1 -
+    a)`` and ``h x_j x_k`` added to the upper triangle of ``[X; 1]``'s
+    weighted Gram matrix, mirrored at the end.
+    """
+    n_x, m = X.shape
+    w_list = w.tolist()
+    examples = X.T.tolist()
+    labels = y.tolist()
+    weights = None if sample_weight is None else sample_weight.tolist()
+
+    H = [[0.0] * (n_x + 1) for _ in range(n_x + 1)]
+    dw = [0.0] * n_x
+    db = 0.0
+    cost = 0.0
+    for i in range(m):
+        x_i = examples[i] + [1.0]  # the intercept's 1 last
+        z = b
+        for j in range(n_x):
+            z += w_list[j] * x_i[j]
+        a, loss = sigmoid_and_loss(z, labels[i])
+        dz = a - labels[i]
+        h = sigmoid_slope(z)
+        if weights is not None:
+            dz *= weights[i]
+            loss *= weights[i]
+            h *= weights[i]
+        for j in range(n_x + 1):
+            row = H[j]
+            hx_j = h * x_i[j]
+            for k in range(j, n_x + 1):
+                row[k] += hx_j * x_i[k]
+        for j in range(n_x):
+            dw[j] += x_i[j] * dz
+        db += dz
+        cost += loss
+    for j in range(n_x + 1):
+        for k in range(j):
+            H[j][k] = H[k][j]
+    return np.array(H, dtype=np.float64), np.array(dw, dtype=np.float64), db, cost
 
 
 def _targets(label_list, soft, n_classes, i):

@@ -28,11 +28,14 @@ import numpy as np
 
 from ._ieee import ieee_quiet
 
-__all__ = ["FLOAT32_BLOCK", "binary_sums", "multinomial_sums", "sparse_binary_sums",
+__all__ = ["FLOAT32_BLOCK", "GRAM_BLOCK_ELEMENTS", "binary_hessian_sums", "binary_sums",
+           "multinomial_sums", "sparse_binary_hessian_sums", "sparse_binary_sums",
            "sparse_multinomial_sums"]
 
 #: Examples per float32 BLAS product in ``dw`` (the blocks are summed in float64).
 FLOAT32_BLOCK = 1 << 12
+#: Elements of X per block of the Hessian's ``Y Yᵀ`` products (a scaled copy of the block: 8 MB).
+GRAM_BLOCK_ELEMENTS = 1 << 20
 
 
 def _examples_product(X, dz):
@@ -45,6 +48,37 @@ def _examples_product(X, dz):
         stop = min(m, start + FLOAT32_BLOCK)
         total += X[:, start:stop] @ dz[start:stop]
     return total
+
+
+def _sigmoid_slope(z, sample_weight):
+    """``s a (1 - a)`` from the logits, as ``s e / (1 + e)^2`` with ``e = e^-|z|`` (no cancellation)."""
+    e = np.exp(-np.abs(z))
+    h = e / np.square(1.0 + e)
+    if sample_weight is not None:
+        h *= sample_weight
+    return h
+
+
+def _weighted_gram(X, h):
+    """``[X; 1] diag(h) [X; 1]ᵀ`` in float64, ``(n_x + 1, n_x + 1)``, the intercept last.
+
+    Block by block of examples: ``Y = X_block sqrt(h)`` (a copy of the block
+    in X's dtype), ``Y Yᵀ`` through BLAS (NumPy takes the symmetric product,
+    SYRK, for ``Y @ Y.T``), the blocks added in float64; the intercept's row
+    is ``X h`` and ``sum(h)``.
+    """
+    n_x, m = X.shape
+    H = np.zeros((n_x + 1, n_x + 1))
+    root = np.sqrt(h)
+    block = max(1, GRAM_BLOCK_ELEMENTS // max(1, n_x))
+    for start in range(0, m, block):
+        stop = min(m, start + block)
+        Y = X[:, start:stop] * root[start:stop].astype(X.dtype, copy=False)
+        H[:n_x, :n_x] += Y @ Y.T
+    H[:n_x, n_x] = _examples_product(X, h.astype(X.dtype, copy=False))
+    H[n_x, :n_x] = H[:n_x, n_x]
+    H[n_x, n_x] = h.sum(dtype=np.float64)
+    return H
 
 
 def _sigmoid_dz(z, y, sample_weight):
@@ -75,6 +109,45 @@ def binary_sums(w, b, X, y, sample_weight):
     z += b
     dz, loss = _sigmoid_dz(z, y, sample_weight)
     return _examples_product(X, dz), float(dz.sum(dtype=np.float64)), float(loss.sum(dtype=np.float64))
+
+
+@ieee_quiet
+def binary_hessian_sums(w, b, X, y, sample_weight):
+    """The binary op's sums and the weighted Gram matrix of ``[X; 1]``: the Hessian op.
+
+    See ``fastlr.kernels`` for the op's contract. ``z`` as for
+    :func:`binary_sums`; the Hessian by BLAS's symmetric product, block by
+    block of examples (``_weighted_gram``).
+    """
+    z = w @ X
+    z += b
+    h = _sigmoid_slope(z, sample_weight)
+    dz, loss = _sigmoid_dz(z, y, sample_weight)
+    return (_weighted_gram(X, h), _examples_product(X, dz), float(dz.sum(dtype=np.float64)),
+            float(loss.sum(dtype=np.float64)))
+
+
+@ieee_quiet
+def sparse_binary_hessian_sums(w, b, X, y, sample_weight):
+    """The Hessian op on a sparse X: ``Y Yᵀ`` of the sparse ``Y = X diag(sqrt(h))`` by scipy.sparse.
+
+    See ``fastlr.kernels`` for the op's contract. The Hessian is dense,
+    ``(n_x + 1)^2`` float64 (as scikit-learn's newton-cholesky's); X is
+    never densified, ``Y`` is a scaled copy of its entries.
+    """
+    n_x = X.shape[0]
+    z = X.T @ w
+    z += b
+    h = _sigmoid_slope(z, sample_weight).astype(np.float64, copy=False)
+    dz, loss = _sigmoid_dz(z, y, sample_weight)
+    dz = dz.astype(np.float64, copy=False)
+    Y = X.multiply(np.sqrt(h)[None, :]).tocsr()
+    H = np.empty((n_x + 1, n_x + 1))
+    H[:n_x, :n_x] = (Y @ Y.T).toarray()
+    H[:n_x, n_x] = X @ h
+    H[n_x, :n_x] = H[:n_x, n_x]
+    H[n_x, n_x] = h.sum()
+    return H, X @ dz, float(dz.sum()), float(loss.sum(dtype=np.float64))
 
 
 @ieee_quiet

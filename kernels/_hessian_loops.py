@@ -1,0 +1,258 @@
+"""The compiled pass of the binary Hessian op, for ``numba`` and ``numba-parallel``.
+
+One pass over X returns the binary op's sums and the Hessian's together::
+
+    H = [X; 1] diag(s a (1 - a)) [X; 1]ᵀ       (n_x + 1, n_x + 1), intercept last
+
+The examples are walked in tiles (:func:`tile_length`). Each tile is copied
+once into a ``(n_x + 1, k)`` float64 buffer ``G`` (its last row ones), the
+copy computing ``z`` as it reads (by example or by feature row, following X's
+layout, as ``kernels._loops`` does). A vectorised pass then gives ``s dz``,
+``s loss`` and ``h = s a (1 - a)``, computed as ``s e / (1 + e)^2`` with
+``e = e^-|z|`` (no cancellation where ``a`` is near 1). ``dw`` is ``G (s
+dz)``; the Hessian's upper triangle takes ``(h G) Gᵀ`` four rows at a time,
+each inner loop a dot product over the tile's examples, contiguous, which
+LLVM vectorises. The tile is sized so that ``G`` and ``h G`` stay in L2.
+
+``numba-parallel`` cuts the examples into a fixed number of chunks, from the
+shape alone (:func:`chunk_count`), each chunk's ``dw`` and upper triangle in
+its own partial buffers, summed in chunk order afterwards: the same bits
+with any number of threads. The partial Hessians are bounded to
+:data:`PARTIAL_BUDGET` numbers in all, so a large ``n_x`` gets fewer chunks.
+
+Same compilation rules as ``kernels._loops`` (cache, fastmath flags that keep
+NaN and inf, a ``prange`` only in a function called from Python, the chunk
+loop inlined into it).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._loops import _PRANGE_ONLY, FASTMATH, examples_contiguous
+from ._threads import MIN_CHUNK_EXAMPLES
+from ._vector_math import exp_nonpositive, log1p_unit, sigmoid_and_loss
+
+__all__ = ["MIN_CHUNK_WORK", "PARTIAL_BUDGET", "chunk_count", "hessian_one_thread", "hessian_parallel", "tile_length"]
+
+#: Most numbers the chunks' partial Hessians may hold together (32 MB of float64).
+PARTIAL_BUDGET = 1 << 22
+#: Most chunks (as ``numba_parallel.MAX_CHUNKS``).
+MAX_CHUNKS = 64
+#: Least multiply-adds per chunk: below about 4 million in all (two chunks), waking the thread
+#: pool costs more than the second thread gives (measured at 30 x 569 and 64 x 1,797: one
+#: thread as fast or faster; at 20 x 20,000, 4.6 million, two threads 1.7x faster).
+MIN_CHUNK_WORK = 1 << 21
+
+
+def _jit(function):
+    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH))(function)
+
+
+@_jit
+def tile_length(n_x):
+    """Examples per tile: ``G`` and ``h G`` (``2 (n_x + 1) k`` float64) within 256 KB, 8 to 256."""
+    return max(8, min(256, (1 << 14) // (n_x + 1)) // 8 * 8)
+
+
+def chunk_count(n_x: int, m: int) -> int:
+    """Chunks of examples for ``numba-parallel``, from the shape alone.
+
+    Each chunk holds at least :data:`MIN_CHUNK_EXAMPLES` examples and
+    :data:`MIN_CHUNK_WORK` multiply-adds of the Hessian; the partial
+    Hessians hold at most :data:`PARTIAL_BUDGET` numbers.
+    """
+    work = (n_x + 1) * (n_x + 2) // 2  # multiply-adds per example, upper triangle
+    min_chunk = max(MIN_CHUNK_EXAMPLES, -(-MIN_CHUNK_WORK // work))
+    by_memory = PARTIAL_BUDGET // ((n_x + 1) * (n_x + 1))
+    return max(1, min(m // min_chunk, MAX_CHUNKS, by_memory))
+
+
+@_jit
+def _load_tile(w, b, X, G, zt, start, k):
+    """Copy examples ``start:start+k`` into ``G[:n_x, :k]`` (ones below) and their logits into ``zt``."""
+    n_x = X.shape[0]
+    if examples_contiguous(X):
+        for t in range(k):
+            e = start + t
+            z = b
+            for j in range(n_x):
+                x = np.float64(X[j, e])
+                G[j, t] = x
+                z += np.float64(w[j]) * x
+            zt[t] = z
+    else:
+        for t in range(k):
+            zt[t] = b
+        for j in range(n_x):
+            w_j = np.float64(w[j])
+            row = X[j, start:start + k]
+            for t in range(k):
+                x = np.float64(row[t])
+                G[j, t] = x
+                zt[t] += w_j * x
+    for t in range(k):
+        G[n_x, t] = 1.0
+
+
+@_jit
+def _finish_tile(zt, lt, ht, y, s, start):
+    """``zt`` (logits) becomes ``s dz``; ``lt`` gets ``s loss``, ``ht`` ``s a (1 - a)``.
+
+    Returns ``(sum(s dz), sum(s loss))``, summed in a loop that only reads
+    (see ``kernels._loops._finish_tile`` for why).
+    """
+    for i in range(zt.shape[0]):
+        z = zt[i]
+        y_i = np.float64(y[start + i])
+        s_i = 1.0 if s is None else np.float64(s[start + i])  # resolved at compile time
+        e = exp_nonpositive(-abs(z))
+        a, loss = sigmoid_and_loss(z, y_i, e, log1p_unit(e))
+        one_plus = 1.0 + e
+        zt[i] = (a - y_i) * s_i
+        lt[i] = loss * s_i
+        ht[i] = s_i * e / (one_plus * one_plus)
+    db = 0.0
+    cost = 0.0
+    for i in range(zt.shape[0]):
+        db += zt[i]
+        cost += lt[i]
+    return db, cost
+
+
+@_jit
+def _accumulate(G, HG, zt, ht, dw, H, k):
+    """``dw += G[:n_x] (s dz)``; upper triangle of ``H += (h G) Gᵀ``, four rows at a time."""
+    rows = G.shape[0]
+    n_x = rows - 1
+    for j in range(n_x):
+        g = G[j]
+        acc = 0.0
+        for t in range(k):
+            acc += g[t] * zt[t]
+        dw[j] += acc
+    for j in range(rows):
+        g = G[j]
+        hg = HG[j]
+        for t in range(k):
+            hg[t] = ht[t] * g[t]
+    j = 0
+    while j + 4 <= rows:
+        h0 = HG[j]
+        h1 = HG[j + 1]
+        h2 = HG[j + 2]
+        h3 = HG[j + 3]
+        for col in range(j, rows):
+            g = G[col]
+            a0 = a1 = a2 = a3 = 0.0
+            for t in range(k):
+                g_t = g[t]
+                a0 += h0[t] * g_t
+                a1 += h1[t] * g_t
+                a2 += h2[t] * g_t
+                a3 += h3[t] * g_t
+            H[j, col] += a0
+            H[j + 1, col] += a1  # below the diagonal for col < j + 1: overwritten by the mirror
+            H[j + 2, col] += a2
+            H[j + 3, col] += a3
+        j += 4
+    for j in range(j, rows):
+        hg = HG[j]
+        for col in range(j, rows):
+            g = G[col]
+            acc = 0.0
+            for t in range(k):
+                acc += hg[t] * g[t]
+            H[j, col] += acc
+
+
+@_jit
+def range_hessian(w, b, X, y, s, dw, H, G, HG, buf, start, stop):
+    """Add examples ``start:stop`` to ``dw`` and ``H``'s upper triangle; return ``(sum(s dz), sum(s loss))``.
+
+    ``G``, ``HG``: ``(n_x + 1, tile)`` float64 buffers; ``buf``: ``(3, tile)``; all overwritten.
+    """
+    tile = G.shape[1]
+    db = 0.0
+    cost = 0.0
+    for first in range(start, stop, tile):
+        k = min(tile, stop - first)
+        zt = buf[0, :k]
+        _load_tile(w, b, X, G, zt, first, k)
+        db_t, cost_t = _finish_tile(zt, buf[1, :k], buf[2, :k], y, s, first)
+        _accumulate(G, HG, zt, buf[2], dw, H, k)
+        db += db_t
+        cost += cost_t
+    return db, cost
+
+
+@_jit
+def _mirror(H):
+    """Copy the upper triangle below the diagonal."""
+    for j in range(H.shape[0]):
+        for col in range(j):
+            H[j, col] = H[col, j]
+
+
+@_jit
+def _buffers(n_x):
+    tile = tile_length(n_x)
+    return (np.empty((n_x + 1, tile), dtype=np.float64), np.empty((n_x + 1, tile), dtype=np.float64),
+            np.empty((3, tile), dtype=np.float64))
+
+
+@_jit
+def hessian_one_thread(w, b, X, y, s):
+    """``(H, dw, db, cost)`` sums of the binary Hessian op on one thread, float64."""
+    n_x, m = X.shape
+    dw = np.zeros(n_x, dtype=np.float64)
+    H = np.zeros((n_x + 1, n_x + 1), dtype=np.float64)
+    G, HG, buf = _buffers(n_x)
+    db, cost = range_hessian(w, b, X, y, s, dw, H, G, HG, buf, 0, m)
+    _mirror(H)
+    return H, dw, db, cost
+
+
+@_jit
+def _sum_parts(H_parts, dw_parts, db_parts, cost_parts, H, dw):
+    """``H``, ``dw`` and the two sums from the chunks' parts, always in chunk order."""
+    db = 0.0
+    cost = 0.0
+    rows = H.shape[0]
+    for c in range(H_parts.shape[0]):
+        part = H_parts[c]
+        for j in range(rows):
+            for col in range(j, rows):
+                H[j, col] += part[j, col]
+        row = dw_parts[c]
+        for j in range(dw.shape[0]):
+            dw[j] += row[j]
+        db += db_parts[c]
+        cost += cost_parts[c]
+    return db, cost
+
+
+@numba.njit(cache=True, nogil=True, parallel=_PRANGE_ONLY, error_model="numpy",
+            fastmath=set(FASTMATH))
+def hessian_parallel(w, b, X, y, s, n_chunks):
+    """:func:`hessian_one_thread` by ``n_chunks`` chunks of examples on numba's threads.
+
+    Called from Python only (it holds the ``prange``).
+    """
+    n_x, m = X.shape
+    chunk = -(-m // n_chunks)
+    H_parts = np.zeros((n_chunks, n_x + 1, n_x + 1), dtype=np.float64)
+    dw_parts = np.zeros((n_chunks, n_x), dtype=np.float64)
+    db_parts = np.empty(n_chunks, dtype=np.float64)
+    cost_parts = np.empty(n_chunks, dtype=np.float64)
+    for c in numba.prange(n_chunks):
+        start = c * chunk
+        G, HG, buf = _buffers(n_x)
+        db_parts[c], cost_parts[c] = range_hessian(w, b, X, y, s, dw_parts[c], H_parts[c], G, HG,
+                                                   buf, start, min(m, start + chunk))
+    H = np.zeros((n_x + 1, n_x + 1), dtype=np.float64)
+    dw = np.zeros(n_x, dtype=np.float64)
+    db, cost = _sum_parts(H_parts, dw_parts, db_parts, cost_parts, H, dw)
+    _mirror(H)
+    return H, dw, db, cost
