@@ -1,12 +1,15 @@
 """Time to a converged model: fastlr's solvers against scikit-learn's.
 
-One seeded, standardised synthetic problem with signal per size, fit to the
-same optimum (``alpha = 1 / (C n_samples)``, C = 1) and the same tol by
-``fastlr.LogisticRegression`` (``lbfgs``, ``gd``) and
-``sklearn.linear_model.LogisticRegression`` (``lbfgs``, ``newton-cholesky``).
-``track_fit_fraction_of_sklearn``: fastlr's lbfgs time over scikit-learn's,
-side by side (lower is better, so that asv flags a rise). Skipped where
-scikit-learn, or this version of fastlr's solver, is missing.
+Two standardised datasets (breast cancer 569 x 30; digits 1,797 x 64, 0-4
+against 5-9) and one seeded, standardised synthetic problem with signal per
+size, fit to the same optimum (C = 1) and the same tol by
+``fastlr.LogisticRegression`` (``lbfgs``, ``newton-cholesky``, ``gd``) and
+``sklearn.linear_model.LogisticRegression`` (``lbfgs``, ``newton-cholesky``,
+``liblinear``, which also penalises the intercept).
+``track_fit_fraction_of_sklearn``: fastlr's solver's time over
+scikit-learn's same solver, side by side (lower is better, so that asv flags
+a rise). Skipped where scikit-learn, or this version of fastlr's solver, is
+missing.
 """
 
 from __future__ import annotations
@@ -20,12 +23,29 @@ import fastlr
 
 from .common import best_seconds
 
-SIZES = ("20x20000", "200x200000")
-METHODS = ("fastlr-lbfgs", "fastlr-gd", "sklearn-lbfgs", "sklearn-newton-cholesky")
+SIZES = ("breast-cancer", "digits", "20x20000", "200x200000")
+METHODS = ("fastlr-lbfgs", "fastlr-newton-cholesky", "fastlr-gd", "sklearn-lbfgs",
+           "sklearn-newton-cholesky", "sklearn-liblinear")
 TOL = 1e-6
 
 
+def _dataset(name):
+    try:
+        from sklearn.datasets import load_breast_cancer, load_digits
+        from sklearn.preprocessing import StandardScaler
+    except ImportError:
+        raise NotImplementedError("scikit-learn is not installed") from None
+    if name == "breast-cancer":
+        X, y = load_breast_cancer(return_X_y=True)
+    else:
+        X, y = load_digits(return_X_y=True)
+        y = (y >= 5).astype(int)
+    return StandardScaler().fit_transform(X), y
+
+
 def _problem(size):
+    if "x" not in size:
+        return _dataset(size)
     n_features, n_samples = (int(v) for v in size.split("x"))
     rng = np.random.default_rng(n_features)
     X = rng.standard_normal((n_samples, n_features))
@@ -48,6 +68,10 @@ def _model(method, n_samples):
         model = fastlr.LogisticRegression(alpha=1.0 / n_samples, tol=TOL, max_iter=10_000)
     if "solver" not in model.get_params():
         raise NotImplementedError("this version of fastlr has no solver parameter")
+    from fastlr import estimator
+
+    if solver not in getattr(estimator, "SOLVERS", ("lbfgs", "gd")):
+        raise NotImplementedError(f"this version of fastlr has no solver {solver!r}")
     return model.set_params(solver=solver)
 
 
@@ -72,21 +96,21 @@ class TimeFit:
 
 
 class TrackFitFractionOfSklearn:
-    params = (SIZES,)
-    param_names = ("size",)
-    unit = "fraction of scikit-learn lbfgs's time"
+    params = (("lbfgs", "newton-cholesky"), SIZES)
+    param_names = ("solver", "size")
+    unit = "fraction of scikit-learn's time (same solver)"
     number = 1
     repeat = 1
     timeout = 300
 
-    def setup(self, size):
+    def setup(self, solver, size):
         self.X, self.y = _problem(size)
         n_samples = self.X.shape[0]
-        self.ours = _model("fastlr-lbfgs", n_samples)
-        self.theirs = _model("sklearn-lbfgs", n_samples)
-        _fit(_model("fastlr-lbfgs", n_samples).set_params(max_iter=2), self.X, self.y)
+        self.ours = _model(f"fastlr-{solver}", n_samples)
+        self.theirs = _model(f"sklearn-{solver}", n_samples)
+        _fit(_model(f"fastlr-{solver}", n_samples).set_params(max_iter=2), self.X, self.y)
 
-    def track_fit_fraction_of_sklearn(self, size):
+    def track_fit_fraction_of_sklearn(self, solver, size):
         time.sleep(0.2)
         ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
         time.sleep(0.2)

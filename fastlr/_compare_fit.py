@@ -1,27 +1,35 @@
 """``fastlr compare --fit``: time to a converged model, against scikit-learn.
 
-For each size ``(n_features, n_samples)``, one seeded, standardised
-synthetic problem with signal (labels drawn from a logistic model) is fit to
-the same optimum and the same ``tol`` by:
+Each problem is a dataset (``breast-cancer``: 569 x 30; ``digits``: 1,797 x
+64, digits 0-4 against 5-9; both standardised) or a size ``(n_features,
+n_samples)``: one seeded, standardised synthetic problem with signal (labels
+drawn from a logistic model). It is fit to the same optimum and the same
+``tol`` by:
 
-- ``fastlr lbfgs``: ``fastlr.LogisticRegression(solver="lbfgs")``, ``auto`` kernel;
+- ``fastlr lbfgs`` and ``fastlr newton-cholesky``:
+  ``fastlr.LogisticRegression(solver=...)``, ``auto`` kernel;
 - ``fastlr gd``: the same with ``solver="gd"`` (the course notes' method),
   only where it converges within the budget's iterations;
-- ``sklearn lbfgs`` and ``sklearn newton-cholesky``:
+- ``sklearn lbfgs``, ``sklearn newton-cholesky`` and ``sklearn liblinear``:
   ``sklearn.linear_model.LogisticRegression(C=1, solver=...)``;
 
-fastlr's estimator takes scikit-learn's ``C``, so all four fit one objective.
+fastlr's estimator takes scikit-learn's ``C``, so these fit one objective,
+but for liblinear, which penalises the intercept too (its optimum differs).
 With ``classes=K > 2`` the labels come from a softmax model of K classes and
 every method fits the multinomial loss. With ``density=d`` X is a sparse CSR
 ``(n_samples, n_features)`` matrix with ``d n_features`` entries per sample
 (``fastlr._compare.sparse_problem``, transposed), standard normal values;
 ``sklearn newton-cholesky``, whose dense Hessian is ``n_features^2``, runs
 only up to :data:`NEWTON_MAX_FEATURES` features then.
-Each method is timed ``repeat`` times, best kept, one after another with a
-pause between them (thread pools spinning after a call would slow the next
-method). Every row reports the iterations and how far its coefficients are
-from scikit-learn's ``lbfgs`` ones (largest difference over the largest
-coefficient). Needs scikit-learn.
+The methods are timed in ``repeat`` interleaved rounds (each round fits every
+method once, in turn, with a pause between them: thread pools spinning after
+a call would slow the next method), best kept. Every row reports the
+iterations, how far its coefficients are from scikit-learn's ``lbfgs`` ones
+(largest difference over the largest coefficient), and how far its
+objective is above the optimum (scikit-learn's lbfgs at ``tol=1e-10``,
+fitted once, untimed), relative. The two fastlr second-order and
+scikit-learn's ``liblinear`` are binary: left out for ``classes > 2``.
+Needs scikit-learn.
 """
 
 from __future__ import annotations
@@ -35,10 +43,15 @@ import numpy as np
 
 from ._compare import text_table
 
-__all__ = ["FIT_SIZES", "NEWTON_MAX_FEATURES", "FitMeasurement", "fit_table", "measure_fits"]
+__all__ = ["DATASETS", "FIT_PROBLEMS", "FIT_SIZES", "NEWTON_MAX_FEATURES", "FitMeasurement",
+           "fit_table", "measure_fits", "parse_problems"]
 
-#: ``(n_features, n_samples)``.
+#: ``(n_features, n_samples)``: the synthetic problems (the default with classes or density).
 FIT_SIZES = ((20, 20_000), (200, 200_000))
+#: The named datasets (binary, dense).
+DATASETS = ("breast-cancer", "digits")
+#: The default problems of a binary, dense comparison.
+FIT_PROBLEMS = (*DATASETS, *FIT_SIZES)
 #: With a sparse X, scikit-learn's newton-cholesky is left out above this many features.
 NEWTON_MAX_FEATURES = 2_000
 _C = 1.0
@@ -55,6 +68,39 @@ class FitMeasurement:
     n_iter: int
     converged: bool
     coef_difference: float  # against sklearn lbfgs, relative to its largest coefficient
+    problem: str = "synthetic"
+    objective_excess: float = float("nan")  # (objective - optimum) / optimum
+
+
+def _dataset(name: str):
+    """A named dataset, standardised: ``(X, y)``."""
+    from sklearn.datasets import load_breast_cancer, load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    if name == "breast-cancer":
+        X, y = load_breast_cancer(return_X_y=True)
+    else:
+        X, y = load_digits(return_X_y=True)
+        y = (y >= 5).astype(int)
+    return StandardScaler().fit_transform(X), y
+
+
+def parse_problems(text: str) -> list:
+    """``--sizes`` with --fit: ``N_FEATURESxN_SAMPLES`` sizes and dataset names, comma-separated."""
+    from ._compare import parse_sizes
+
+    problems: list = []
+    for token in (part.strip() for part in text.split(",")):
+        problems.extend([token] if token in DATASETS else parse_sizes(token))
+    return problems
+
+
+def _objective(model, X, y) -> float:
+    """scikit-learn's objective at a fitted model: mean log-loss + ||coef||^2 / (2 C n)."""
+    index = np.searchsorted(model.classes_, y)
+    log_p = model.predict_log_proba(X)[np.arange(len(y)), index]
+    coef = model.coef_.toarray() if hasattr(model.coef_, "toarray") else model.coef_
+    return float(-log_p.mean() + 0.5 * np.sum(coef ** 2) / (_C * len(y)))
 
 
 def _problem(n_features: int, n_samples: int, seed: int = 0, classes: int = 2,
@@ -77,17 +123,23 @@ def _problem(n_features: int, n_samples: int, seed: int = 0, classes: int = 2,
     return X, y
 
 
-def _methods(n_samples: int, tol: float) -> dict[str, Callable[[], object]]:
+def _methods(tol: float, binary: bool) -> dict[str, Callable[[], object]]:
     from sklearn.linear_model import LogisticRegression as Sklearn
 
     from .estimator import LogisticRegression
 
-    return {
+    methods = {
         "fastlr lbfgs": lambda: LogisticRegression(C=_C, tol=tol, max_iter=10_000),
+        "fastlr newton-cholesky": lambda: LogisticRegression(C=_C, tol=tol, solver="newton-cholesky",
+                                                             max_iter=10_000),
         "fastlr gd": lambda: LogisticRegression(C=_C, tol=tol, solver="gd", max_iter=_GD_MAX_ITER),
         "sklearn lbfgs": lambda: Sklearn(C=_C, tol=tol, max_iter=10_000),
         "sklearn newton-cholesky": lambda: Sklearn(C=_C, tol=tol, solver="newton-cholesky", max_iter=10_000),
+        "sklearn liblinear": lambda: Sklearn(C=_C, tol=tol, solver="liblinear", max_iter=10_000),
     }
+    if not binary:
+        del methods["fastlr newton-cholesky"], methods["sklearn liblinear"]
+    return methods
 
 
 def _fit(make, X, y):
@@ -100,49 +152,66 @@ def _fit(make, X, y):
     return model, n_iter, converged
 
 
-def measure_fits(sizes: Iterable[tuple[int, int]] = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
+def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
                  on_step: Callable[[str], None] | None = None,
                  classes: int | None = None, density: float | None = None) -> list[FitMeasurement]:
-    """Fit every method on every size (K = ``classes``, default 2; sparse X with ``density``);
-    see the module docstring."""
+    """Fit every method on every problem (a size or a name in :data:`DATASETS`; K =
+    ``classes``, default 2; sparse X with ``density``); see the module docstring."""
+    from sklearn.linear_model import LogisticRegression as Sklearn
+
     results = []
-    for n_features, n_samples in sizes:
-        X, y = _problem(n_features, n_samples, classes=classes or 2, density=density)
-        methods = _methods(n_samples, tol)
+    for problem in sizes:
+        if isinstance(problem, str):
+            X, y = _dataset(problem)
+        else:
+            X, y = _problem(*problem, classes=classes or 2, density=density)
+        n_samples, n_features = X.shape
+        label = problem if isinstance(problem, str) else "synthetic"
+        methods = _methods(tol, binary=np.unique(y).size == 2)
         if density is not None and n_features > NEWTON_MAX_FEATURES:
             del methods["sklearn newton-cholesky"]
-        _fit(lambda: methods["fastlr lbfgs"]().set_params(max_iter=2), X, y)  # compile or load numba's cache
+        for warm_up in ("fastlr lbfgs", "fastlr newton-cholesky"):  # compile or load numba's cache
+            if warm_up in methods:
+                _fit(lambda: methods[warm_up]().set_params(max_iter=2), X, y)
+        optimum = _objective(_fit(lambda: Sklearn(C=_C, tol=1e-10, max_iter=100_000), X, y)[0], X, y)
+        best = dict.fromkeys(methods, float("inf"))
         fitted = {}
-        for name, make in methods.items():
-            best = float("inf")
-            for _ in range(repeat):
+        for _ in range(repeat):
+            for name, make in methods.items():
                 time.sleep(_SETTLE_SECONDS)
                 start = time.perf_counter()
-                model, n_iter, converged = _fit(make, X, y)
-                best = min(best, time.perf_counter() - start)
-            fitted[name] = (model, n_iter, converged, best)
-            if on_step is not None:
-                on_step(f"{name} {n_features}x{n_samples}")
+                fitted[name] = _fit(make, X, y)
+                best[name] = min(best[name], time.perf_counter() - start)
+        if on_step is not None:
+            on_step(f"{label} {n_features}x{n_samples}")
         reference = fitted["sklearn lbfgs"][0].coef_
         scale = float(np.abs(reference).max())
-        for name, (model, n_iter, converged, seconds) in fitted.items():
+        for name, (model, n_iter, converged) in fitted.items():
             difference = float(np.abs(model.coef_ - reference).max()) / scale
-            results.append(FitMeasurement(n_features, n_samples, name, seconds, n_iter, converged, difference))
+            excess = (_objective(model, X, y) - optimum) / optimum
+            results.append(FitMeasurement(n_features, n_samples, name, best[name], n_iter, converged,
+                                          difference, label, excess))
     return results
 
 
 def fit_table(results: list[FitMeasurement]) -> str:
     """The fits as a text table, with the speed-up over scikit-learn's lbfgs."""
-    header = ("features", "samples", "method", "time to fit", "vs sklearn lbfgs", "iterations",
-              "converged", "coef vs sklearn")
+    header = ("problem", "features", "samples", "method", "time to fit", "vs sklearn lbfgs",
+              "iterations", "converged", "coef vs sklearn", "objective excess")
     rows = [header]
-    by_size: dict[tuple[int, int], dict[str, FitMeasurement]] = {}
+    by_size: dict[tuple[str, int, int], dict[str, FitMeasurement]] = {}
     for result in results:
-        by_size.setdefault((result.n_features, result.n_samples), {})[result.method] = result
-    for (n_features, n_samples), row in by_size.items():
+        key = (result.problem, result.n_features, result.n_samples)
+        by_size.setdefault(key, {})[result.method] = result
+    for (problem, n_features, n_samples), row in by_size.items():
         base = row["sklearn lbfgs"].seconds
         for name, result in row.items():
-            rows.append((str(n_features), str(n_samples), name, f"{result.seconds:.3g} s",
+            rows.append((problem, str(n_features), str(n_samples), name, _duration(result.seconds),
                          f"{base / result.seconds:.2f}x", str(result.n_iter),
-                         "yes" if result.converged else "no", f"{result.coef_difference:.1e}"))
+                         "yes" if result.converged else "no", f"{result.coef_difference:.1e}",
+                         f"{result.objective_excess:.1e}"))
     return text_table(rows)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"

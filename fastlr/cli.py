@@ -115,16 +115,17 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _compare_fits(args: argparse.Namespace) -> int:
     try:
-        from ._compare_fit import FIT_SIZES, fit_table, measure_fits
+        from ._compare_fit import FIT_PROBLEMS, FIT_SIZES, fit_table, measure_fits, parse_problems
     except ImportError as exc:  # pragma: no cover - sklearn missing
         raise UsageError(f"fastlr compare --fit needs scikit-learn ({exc}); "
                          "install it with `pip install scikit-learn`") from None
     try:
-        sizes = parse_sizes(args.sizes) if args.sizes else FIT_SIZES
+        plain = args.classes is None and args.density is None
+        sizes = parse_problems(args.sizes) if args.sizes else (FIT_PROBLEMS if plain else FIT_SIZES)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     repeat = args.repeat if args.repeat is not None else 3
-    progress = Progress(len(sizes) * 4, "fitting")
+    progress = Progress(len(sizes), "fitting")
     started = time.perf_counter()
     results = measure_fits(sizes, tol=args.tol, repeat=repeat, on_step=lambda note: progress.advance(1, note),
                            classes=args.classes, density=args.density)
@@ -396,8 +397,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="with --density: CSC (n_x, m), each example's entries together "
                               "(default; what LogisticRegression passes for CSR X), or CSR")
     compare.add_argument("--fit", action="store_true",
-                         help="time fitting to convergence instead (fastlr lbfgs and gd against "
-                              "scikit-learn's lbfgs and newton-cholesky); --sizes are N_FEATURESxN_SAMPLES")
+                         help="time fitting to convergence instead (fastlr lbfgs, newton-cholesky "
+                              "and gd against scikit-learn's lbfgs, newton-cholesky and liblinear); "
+                              "--sizes are N_FEATURESxN_SAMPLES or the datasets breast-cancer, digits")
     compare.add_argument("--tol", type=_non_negative, default=1e-6,
                          help="with --fit: the tolerance every method stops at (default 1e-6)")
     compare.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")

@@ -83,6 +83,13 @@ def run(op: str) -> None:
             got = fastlr.train(X, y, kernel=kernel, max_iter=5, learning_rate=0.5)
             want = fastlr.train(X, y, kernel="numpy", max_iter=5, learning_rate=0.5)
         np.testing.assert_allclose(got.costs, want.costs, rtol=rtol)
+    elif what == "newton":  # the Hessian pass, one thread or parallel by the kernel's name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = fastlr.train(X, y, kernel=kernel, solver="newton-cholesky", max_iter=3, alpha=0.01)
+            want = fastlr.train(X, y, kernel="numpy", solver="newton-cholesky", max_iter=3, alpha=0.01)
+        np.testing.assert_allclose(got.costs, want.costs, rtol=rtol)
+        np.testing.assert_allclose(got.w, want.w, rtol=1e-8 if dtype == "float64" else 1e-3)
     elif what == "estimator":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

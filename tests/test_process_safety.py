@@ -5,7 +5,8 @@ a short script), so that a segfault, an abort or a hang fails the test
 instead of killing pytest:
 
 - numba's on-disk cache, cold and warm, in every order: every compiled
-  kernel, gradient and training, C, F and strided X, CSC and CSR sparse X,
+  kernel, gradient, training and the Newton solver's Hessian pass, C, F and
+  strided X, CSC and CSR sparse X,
   float32 and float64,
   each first compiled in one process and then loaded in others, alone and
   in the reverse order, with the call sequence that once crashed;
@@ -51,7 +52,7 @@ HAVE_TBB = _have_tbb()
 #: Every compiled call a user can make, in one order.
 OPS = [
     f"{what}:{kernel}:{layout}:{dtype}"
-    for what in ("gradient", "train", "softmax")
+    for what in ("gradient", "train", "softmax", "newton")
     for kernel in COMPILED
     for layout in ("C", "F", "strided")
     for dtype in ("float64", "float32")
