@@ -91,7 +91,14 @@ def parse_problems(text: str) -> list:
 
     problems: list = []
     for token in (part.strip() for part in text.split(",")):
-        problems.extend([token] if token in DATASETS else parse_sizes(token))
+        if token in DATASETS:
+            problems.append(token)
+            continue
+        try:
+            problems.extend(parse_sizes(token))
+        except ValueError:
+            raise ValueError(f"{token!r} is neither N_FEATURESxN_SAMPLES (for example 20x20000) nor "
+                             f"a dataset ({', '.join(DATASETS)})") from None
     return problems
 
 

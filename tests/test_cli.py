@@ -61,10 +61,10 @@ def test_compare_fit_multinomial(capsys):
     assert main(["compare", "--fit", "--classes", "3", "--sizes", "3x300", "--repeat", "1"]) == 0
     table = capsys.readouterr().out
     assert "3 classes (multinomial)" in table
-    rows = [line for line in table.splitlines() if line.strip().startswith("3")]
-    assert len(rows) == 4  # every method fitted
+    rows = [line for line in table.splitlines() if line.strip().startswith("synthetic")]
+    assert len(rows) == 4  # every multinomial method fitted (newton-cholesky and liblinear: binary)
     lbfgs = next(line for line in rows if "fastlr lbfgs" in line)
-    assert float(lbfgs.split()[-1]) < 1e-5  # the same coefficients as scikit-learn's lbfgs
+    assert float(lbfgs.split()[-2]) < 1e-5  # the same coefficients as scikit-learn's lbfgs
 
 
 def test_compare_too_few_classes(capsys):
@@ -295,10 +295,31 @@ def test_compare_fit_against_sklearn(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "time to fit" in table and "vs sklearn lbfgs" in table
     fits = {r["method"]: r for r in json.loads(out.read_text())["fits"]}
-    assert set(fits) == {"fastlr lbfgs", "fastlr gd", "sklearn lbfgs", "sklearn newton-cholesky"}
+    assert set(fits) == {"fastlr lbfgs", "fastlr newton-cholesky", "fastlr gd", "sklearn lbfgs",
+                         "sklearn newton-cholesky", "sklearn liblinear"}
     assert fits["sklearn lbfgs"]["coef_difference"] == 0.0
-    assert fits["fastlr lbfgs"]["converged"] and fits["fastlr lbfgs"]["coef_difference"] < 1e-6
+    for solver in ("fastlr lbfgs", "fastlr newton-cholesky"):
+        assert fits[solver]["converged"] and fits[solver]["coef_difference"] < 1e-6
+        assert abs(fits[solver]["objective_excess"]) < 1e-9  # the optimum: scikit-learn at tol 1e-10
     assert all(r["seconds"] > 0 and r["n_features"] == 5 and r["n_samples"] == 400 for r in fits.values())
+
+
+def test_compare_fit_datasets(tmp_path):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "fit.json"
+    assert main(["compare", "--fit", "--sizes", "breast-cancer", "--repeat", "1", "--tol", "1e-8",
+                 "--json", str(out)]) == 0
+    fits = {r["method"]: r for r in json.loads(out.read_text())["fits"]}
+    newton = fits["fastlr newton-cholesky"]
+    assert (newton["problem"], newton["n_features"], newton["n_samples"]) == ("breast-cancer", 30, 569)
+    assert newton["n_iter"] == fits["sklearn newton-cholesky"]["n_iter"]
+    assert abs(newton["objective_excess"]) < 1e-9
+
+
+def test_compare_fit_bad_problem(capsys):
+    assert main(["compare", "--fit", "--sizes", "iris"]) == 2
+    assert ("'iris' is neither N_FEATURESxN_SAMPLES (for example 20x20000) nor a dataset "
+            "(breast-cancer, digits)") in capsys.readouterr().err
 
 
 def test_compare_sparse(tmp_path, capsys):
@@ -321,7 +342,7 @@ def test_compare_fit_sparse(capsys):
     table = capsys.readouterr().out
     assert "sparse CSR X of density 0.2" in table
     lbfgs = next(line for line in table.splitlines() if "fastlr lbfgs" in line)
-    assert float(lbfgs.split()[-1]) < 1e-4  # the same coefficients as scikit-learn's lbfgs
+    assert float(lbfgs.split()[-2]) < 1e-4  # the same coefficients as scikit-learn's lbfgs
 
 
 def test_compare_bad_density(capsys):

@@ -107,8 +107,8 @@ def test_penalty_is_deprecated_as_in_sklearn(data):
 
 @pytest.mark.parametrize(("params", "error", "message"), [
     ({"solver": "saga"}, ValueError, "solver='saga' is not available in fastlr.LogisticRegression; "
-                                     "it supports 'lbfgs', 'gd'"),
-    ({"solver": "newton-cholesky"}, ValueError, "it supports 'lbfgs', 'gd'"),
+                                     "it supports 'lbfgs', 'newton-cholesky', 'gd'"),
+    ({"solver": "newton-cg"}, ValueError, "it supports 'lbfgs', 'newton-cholesky', 'gd'"),
     ({"solver": "adam"}, ValueError, "The 'solver' parameter of LogisticRegression must be"),
     ({"l1_ratio": 0.5}, ValueError, "Solver lbfgs supports only 'l2' or None penalties, got "
                                     "elasticnet penalty. fastlr has no L1"),
