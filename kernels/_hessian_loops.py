@@ -7,9 +7,10 @@ One pass over X returns the binary op's sums and the Hessian's together::
 The examples are walked in tiles (:func:`tile_length`). Each tile is copied
 once into a ``(n_x + 1, k)`` float64 buffer ``G`` (its last row ones), the
 copy computing ``z`` as it reads (by example or by feature row, following X's
-layout, as ``kernels._loops`` does). A vectorised pass then gives ``s dz``,
-``s loss`` and ``h = s a (1 - a)``, computed as ``s e / (1 + e)^2`` with
-``e = e^-|z|`` (no cancellation where ``a`` is near 1). ``dw`` is ``G (s
+layout, as ``kernels._loops`` does). A vectorised pass gives ``h = s a (1 -
+a)``, computed as ``s e / (1 + e)^2`` with ``e = e^-|z|`` (no cancellation
+where ``a`` is near 1), then the binary op's own finish
+(``kernels._loops._finish_tile``) ``s dz`` and ``s loss``. ``dw`` is ``G (s
 dz)``; the Hessian's upper triangle takes ``(h G) Gᵀ`` four rows at a time,
 each inner loop a dot product over the tile's examples, contiguous, which
 LLVM vectorises. The tile is sized so that ``G`` and ``h G`` stay in L2.
@@ -31,8 +32,9 @@ import numba
 import numpy as np
 
 from ._loops import _PRANGE_ONLY, FASTMATH, examples_contiguous
+from ._loops import _finish_tile as finish_tile
 from ._threads import MIN_CHUNK_EXAMPLES
-from ._vector_math import exp_nonpositive, log1p_unit, sigmoid_and_loss
+from ._vector_math import exp_nonpositive
 
 __all__ = ["MIN_CHUNK_WORK", "PARTIAL_BUDGET", "chunk_count", "hessian_one_thread", "hessian_parallel", "tile_length"]
 
@@ -97,28 +99,13 @@ def _load_tile(w, b, X, G, zt, start, k):
 
 
 @_jit
-def _finish_tile(zt, lt, ht, y, s, start):
-    """``zt`` (logits) becomes ``s dz``; ``lt`` gets ``s loss``, ``ht`` ``s a (1 - a)``.
-
-    Returns ``(sum(s dz), sum(s loss))``, summed in a loop that only reads
-    (see ``kernels._loops._finish_tile`` for why).
-    """
+def _slopes(zt, ht, s, start):
+    """``ht = s a (1 - a)`` from the logits ``zt``, as ``s e / (1 + e)^2`` with ``e = e^-|z|``."""
     for i in range(zt.shape[0]):
-        z = zt[i]
-        y_i = np.float64(y[start + i])
         s_i = 1.0 if s is None else np.float64(s[start + i])  # resolved at compile time
-        e = exp_nonpositive(-abs(z))
-        a, loss = sigmoid_and_loss(z, y_i, e, log1p_unit(e))
+        e = exp_nonpositive(-abs(zt[i]))
         one_plus = 1.0 + e
-        zt[i] = (a - y_i) * s_i
-        lt[i] = loss * s_i
         ht[i] = s_i * e / (one_plus * one_plus)
-    db = 0.0
-    cost = 0.0
-    for i in range(zt.shape[0]):
-        db += zt[i]
-        cost += lt[i]
-    return db, cost
 
 
 @_jit
@@ -180,7 +167,8 @@ def range_hessian(w, b, X, y, s, dw, H, G, HG, buf, start, stop):
         k = min(tile, stop - first)
         zt = buf[0, :k]
         _load_tile(w, b, X, G, zt, first, k)
-        db_t, cost_t = _finish_tile(zt, buf[1, :k], buf[2, :k], y, s, first)
+        _slopes(zt, buf[2, :k], s, first)
+        db_t, cost_t = finish_tile(zt, buf[1, :k], y, s, first)  # zt becomes s dz
         _accumulate(G, HG, zt, buf[2], dw, H, k)
         db += db_t
         cost += cost_t
