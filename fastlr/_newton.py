@@ -44,8 +44,6 @@ import warnings
 from typing import Any, Callable
 
 import numpy as np
-from scipy.linalg import LinAlgWarning
-from scipy.linalg.lapack import dpocon, dpotrf, dpotrs
 
 from . import _lbfgs
 from ._objective import Objective
@@ -65,9 +63,23 @@ class _Fallback(Exception):
     """The Newton step cannot be taken here: L-BFGS finishes the fit."""
 
 
+def _scipy_linalg():
+    """scipy's ``LinAlgWarning`` and LAPACK module, or the ImportError that says what to install."""
+    try:
+        from scipy.linalg import LinAlgWarning, lapack
+    except ImportError as exc:
+        raise ImportError(
+            "solver='newton-cholesky' needs scipy; install it with `pip install scipy` "
+            "(scikit-learn installs it too), or use solver='gd'"
+        ) from exc
+    return LinAlgWarning, lapack
+
+
 def _newton_step(H: np.ndarray, g: np.ndarray, iteration: int) -> np.ndarray:
     """``-H⁻¹ g`` by Cholesky; :class:`_Fallback` (after scikit-learn's warning) when ``H`` is
     not positive definite or too ill-conditioned to trust."""
+    LinAlgWarning, lapack = _scipy_linalg()
+    dpocon, dpotrf, dpotrs = lapack.dpocon, lapack.dpotrf, lapack.dpotrs
     factor, info = dpotrf(H, lower=True, clean=False)
     if info == 0:
         rcond, info = dpocon(factor, np.abs(H).sum(axis=0).max(), uplo="L")
@@ -93,6 +105,7 @@ def _newton_step(H: np.ndarray, g: np.ndarray, iteration: int) -> np.ndarray:
 def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
              callback: Callable[..., Any] | None):
     """Fit by Newton-Cholesky; returns ``(w float64, b, costs, status, n_iter, message)``."""
+    _scipy_linalg()  # before any pass over X: the error that says what to install
     n_x, dtype, evaluate, hessian = objective.n_x, objective.dtype, objective.evaluate, objective.hessian
     b_fixed = float(objective.b)
     w_k = np.empty(n_x, dtype=dtype)

@@ -131,7 +131,8 @@ def test_max_iter_warns_and_reports_not_converged(rng):
 
 
 def test_unknown_solver():
-    with pytest.raises(ValueError, match=re.escape("solver must be one of 'gd', 'lbfgs'; got 'sgd'")):
+    with pytest.raises(ValueError, match=re.escape(
+            "solver must be one of 'gd', 'lbfgs', 'newton-cholesky'; got 'sgd'")):
         fastlr.train(np.eye(2), np.array([0.0, 1.0]), solver="sgd")
 
 
@@ -139,6 +140,10 @@ def test_without_scipy_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.optimize", None)
     with pytest.raises(ImportError, match=re.escape("solver='lbfgs' needs scipy; install it with `pip install scipy`")):
         fastlr.train(np.eye(2), np.array([0.0, 1.0]), solver="lbfgs")
+    monkeypatch.setitem(sys.modules, "scipy.linalg", None)
+    with pytest.raises(ImportError, match=re.escape(
+            "solver='newton-cholesky' needs scipy; install it with `pip install scipy`")):
+        fastlr.train(np.eye(2), np.array([0.0, 1.0]), solver="newton-cholesky")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert fastlr.train(np.eye(2), np.array([0.0, 1.0]), max_iter=3).solver == "gd"
