@@ -29,7 +29,7 @@ multiply-adds per example: from :data:`NUMPY_HESSIAN_MIN_FEATURES` features
 on, BLAS's symmetric product (``numpy``) is faster than the compiled pass;
 below, rules 1, 3 (on ``numba-parallel``'s Hessian chunks,
 ``kernels._hessian_loops.chunk_count``) and 4. On a sparse X only ``numpy``
-offers it.
+offers it, and the multinomial Hessian (K classes) only ``numpy`` offers.
 
 Measured on the 2-core development machine (numpy 2.4 with OpenBLAS, numba
 0.68, ``OPENBLAS_CORETYPE=Haswell`` and ``OPENBLAS_L2_SIZE`` set as that
@@ -48,8 +48,12 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import (BINARY, BINARY_HESSIAN, MULTINOMIAL, SPARSE_BINARY_HESSIAN, Kernel,
+from ._registry import (BINARY, BINARY_HESSIAN, MULTINOMIAL, MULTINOMIAL_HESSIAN,
+                        SPARSE_BINARY_HESSIAN, SPARSE_MULTINOMIAL_HESSIAN, Kernel,
                         available_kernels, lookup_kernel)
+
+#: The ops only ``numpy`` offers.
+_NUMPY_ONLY = (SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN, SPARSE_MULTINOMIAL_HESSIAN)
 from .kernels._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads,
                                sparse_chunk_count)
 
@@ -75,7 +79,7 @@ _FLOAT32 = np.dtype(np.float32)
 
 def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1) -> str:
     """The name of the kernel ``auto`` runs for ``op`` on a validated ``X`` (K = ``n_classes``)."""
-    if not _have_numba() or op == SPARSE_BINARY_HESSIAN:
+    if not _have_numba() or op in _NUMPY_ONLY:
         return "numpy"
     n_x, m = X.shape
     if op == BINARY_HESSIAN:

@@ -11,7 +11,8 @@ scikit-learn's ``_linear_loss`` does for its losses::
 for the binary op (``w (n_x,)``) and the multinomial one (``W (K, n_x)``,
 ``db (K,)``). The binary Hessian op's ``H`` (``[X; 1] diag(s a (1-a))
 [X; 1]ᵀ``) becomes ``H / sum(s) + alpha I``, the intercept's diagonal
-entry left unpenalised. The compiled gradient-descent loops of the ``numba`` kernels
+entry left unpenalised; so does the multinomial one's (``W`` flat, class by
+class, then the K intercepts). The compiled gradient-descent loops of the ``numba`` kernels
 finish their own iterations in compiled code (``kernels._loops``): they run
 without returning to Python between iterations.
 """
@@ -20,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["binary_hessian_means", "binary_means", "multinomial_means", "weight_total"]
+__all__ = ["binary_hessian_means", "binary_means", "multinomial_hessian_means", "multinomial_means",
+           "weight_total"]
 
 
 def weight_total(sample_weight: np.ndarray | None, m: int) -> float:
@@ -59,3 +61,13 @@ def multinomial_means(W: np.ndarray, alpha: float, total: float, dW: np.ndarray,
         dW += alpha * W64
         penalty = 0.5 * alpha * float(np.vdot(W64, W64))
     return dW, db / total, cost / total + penalty
+
+
+def multinomial_hessian_means(W: np.ndarray, alpha: float, total: float, H: np.ndarray,
+                              dW: np.ndarray, db: np.ndarray, cost: float):
+    """The multinomial Hessian op's sums as ``(H, dW, db, cost)``, all float64; ``H`` divided in place."""
+    H /= total
+    if alpha:
+        n = W.size
+        H.flat[:n * (H.shape[0] + 1):H.shape[0] + 1] += alpha  # W's diagonal, not the intercepts'
+    return (H, *multinomial_means(W, alpha, total, dW, db, cost))

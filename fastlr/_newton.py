@@ -2,7 +2,7 @@
 
 scikit-learn's ``NewtonCholeskySolver`` (``sklearn/linear_model/_glm/
 _newton_solver.py``), iteration for iteration, on fastlr's objective
-(``fastlr._objective``; the binary problem held in memory):
+(``fastlr._objective``; the binary or multinomial problem held in memory):
 
 1. ``H, g`` at the current point, one pass over X (the kernel's Hessian op:
    cost, gradient and ``[X; 1] diag(s a (1-a)) [X; 1]ᵀ / sum(s) + alpha I``
@@ -20,6 +20,14 @@ _newton_solver.py``), iteration for iteration, on fastlr's objective
    search that fails warns (``ConvergenceWarning``) and finishes with L-BFGS.
 4. Converged when ``max |g| <= tol`` at the new point and the Newton
    decrement ``dᵀ H d / 2 <= tol``.
+
+With K classes (the multinomial problem) the Hessian is the block one,
+``K (n_x + 1)`` square (the ``numpy`` kernel's multinomial Hessian op), and,
+as scikit-learn does, the coordinates along which the softmax does not
+change are held at 0 during the fit: the last class's intercept, and without
+a penalty (``alpha = 0``) its weights too; the result is then moved to the
+symmetric parametrisation (each feature's weights, and the intercepts,
+summing to 0 over the classes), which predicts the same.
 
 ``n_iter`` counts Newton steps; when L-BFGS finishes the fit it gets the
 iterations left (``max_iter`` minus the Newton steps begun) and its
@@ -102,32 +110,66 @@ def _newton_step(H: np.ndarray, g: np.ndarray, iteration: int) -> np.ndarray:
     raise _Fallback
 
 
+def _fixed_coordinates(objective: Objective, fit_intercept: bool) -> np.ndarray | None:
+    """The coordinates held at 0 for the multinomial problem (scikit-learn's choice), or ``None``.
+
+    The softmax is unchanged when every class's coefficients of one feature
+    move together, so the Hessian is singular along each unpenalised
+    feature: with ``alpha = 0`` the last class's weights and intercept are
+    held at 0, with a penalty only its intercept.
+    """
+    K = objective.n_classes
+    if not K:
+        return None
+    n_x, n = objective.features, objective.n_x
+    fixed = [n + K - 1] if fit_intercept else []
+    if objective.alpha == 0:
+        fixed = [*range((K - 1) * n_x, n), *fixed]
+    return np.array(fixed, dtype=np.intp) if fixed else None
+
+
+def _symmetric(theta: np.ndarray, objective: Objective, fit_intercept: bool, unpenalised: bool):
+    """scikit-learn's symmetric parametrisation (classes summing to 0) after the fixed-class fit."""
+    K, n = objective.n_classes, objective.n_x
+    if unpenalised:
+        W = theta[:n].reshape(K, -1)
+        W -= W.mean(axis=0)
+    if fit_intercept:
+        theta[n:] -= theta[n:].mean()
+
+
 def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
              callback: Callable[..., Any] | None):
     """Fit by Newton-Cholesky; returns ``(w float64, b, costs, status, n_iter, message)``."""
     _scipy_linalg()  # before any pass over X: the error that says what to install
     n_x, dtype, evaluate, hessian = objective.n_x, objective.dtype, objective.evaluate, objective.hessian
-    b_fixed = float(objective.b)
+    multinomial = objective.n_classes > 0
+    n_b = objective.n_classes if multinomial else 1  # the intercept's coordinates
+    b_fixed = np.array(objective.b, dtype=np.float64) if multinomial else float(objective.b)
     w_k = np.empty(n_x, dtype=dtype)
-    size = n_x + int(fit_intercept)
+    size = n_x + n_b * int(fit_intercept)
     tiny = 16 * np.finfo(dtype).eps
+    fixed = _fixed_coordinates(objective, fit_intercept)
+    free = None if fixed is None else np.setdiff1d(np.arange(size), fixed)
 
-    def point(theta) -> float:
+    def point(theta):
         w_k[:] = theta[:n_x]
-        return float(theta[n_x]) if fit_intercept else b_fixed
+        if not fit_intercept:
+            return b_fixed
+        return theta[n_x:].copy() if multinomial else float(theta[n_x])
 
     def gradient_vector(dw, db) -> np.ndarray:
         g = np.empty(size)
         g[:n_x] = dw
         if fit_intercept:
-            g[n_x] = db
+            g[n_x:] = db
         return g
 
     def with_hessian(theta):
         H, dw, db, cost = hessian(w_k, point(theta))
         if not is_finite_result(dw, db, cost) or not np.isfinite(H).all():
             return np.inf, None, None
-        return cost, gradient_vector(dw, db), (H if fit_intercept else H[:n_x, :n_x])
+        return cost, gradient_vector(dw, db), H[:size, :size]
 
     def value_and_gradient(theta):
         dw, db, cost = evaluate(w_k, point(theta))
@@ -138,7 +180,14 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     theta = np.empty(size)
     theta[:n_x] = objective.w
     if fit_intercept:
-        theta[n_x] = objective.b
+        theta[n_x:] = objective.b
+    if multinomial:  # move the fixed coordinates to 0; the objective does not change
+        K = objective.n_classes
+        if objective.alpha == 0:
+            W = theta[:n_x].reshape(K, -1)
+            W -= W[-1].copy()
+        if fit_intercept:
+            theta[n_x:] -= theta[-1]
     cost, g, H = with_hessian(theta)
     if g is None:
         objective.explain_non_finite()
@@ -153,7 +202,12 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
                     _, g, H = with_hessian(theta)
                     if g is None:
                         return _not_finite(theta, n_x, point, costs, iteration)
-                step = _newton_step(H, g, iteration)
+                if free is None:
+                    step = _newton_step(H, g, iteration)
+                else:
+                    g[fixed] = 0.0
+                    step = np.zeros(size)
+                    step[free] = _newton_step(H[np.ix_(free, free)], g[free], iteration)
                 slope = float(g @ step)
                 if slope > 0:  # not a descent direction (rounding, on a near-singular H)
                     raise _Fallback
@@ -172,6 +226,8 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
         except _Fallback:
             return _finish_with_lbfgs(objective, theta, n_x, dtype, fit_intercept, max_iter,
                                       iteration, tol, callback, costs)
+    if multinomial:
+        _symmetric(theta, objective, fit_intercept, objective.alpha == 0)
     w, b = theta[:n_x].copy(), point(theta)
     return w, b, np.asarray(costs), status, iteration, message
 
@@ -208,9 +264,13 @@ def _line_search(value_and_gradient, theta, cost, g, step, slope, tiny, iteratio
 def _finish_with_lbfgs(objective: Objective, theta, n_x, dtype, fit_intercept, max_iter, iteration,
                        tol, callback, costs):
     """L-BFGS from ``theta`` with the iterations left; its iterations add to the Newton steps."""
-    start = dataclasses.replace(
-        objective, w=theta[:n_x].astype(dtype),
-        b=float(theta[n_x]) if fit_intercept else objective.b)
+    if not fit_intercept:
+        b = objective.b
+    elif objective.n_classes:
+        b = theta[n_x:].copy()
+    else:
+        b = float(theta[n_x])
+    start = dataclasses.replace(objective, w=theta[:n_x].astype(dtype), b=b)
     w, b, lbfgs_costs, status, n_iter, message = _lbfgs.minimize(
         start, max(1, max_iter - iteration), tol, fit_intercept, callback)
     costs = np.concatenate([costs, lbfgs_costs[1:]])

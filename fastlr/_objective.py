@@ -20,8 +20,9 @@ driver of ``fastlr._lbfgs`` see only this:
   where the loop runs in Python;
 - ``hessian(w, b) -> (H, dw, db, cost)``: the binary problem's Hessian
   ``[X; 1] diag(s a (1-a)) [X; 1]ᵀ / sum(s) + alpha I`` (intercept last,
-  unpenalised) with the evaluation, in one pass (``solver="newton-cholesky"``),
-  or ``None`` where no Hessian kernel was asked for.
+  unpenalised) with the evaluation, in one pass (``solver="newton-cholesky"``);
+  for the multinomial problem the block Hessian over ``W`` flat and the K
+  intercepts; ``None`` where no Hessian kernel was asked for.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from typing import Any, Callable, NoReturn
 
 import numpy as np
 
-from ._finish import binary_hessian_means, multinomial_means, weight_total
+from ._finish import (binary_hessian_means, multinomial_hessian_means, multinomial_means,
+                      weight_total)
 from ._registry import Kernel
 from ._validation import MultinomialProblem, Problem, raise_for_non_finite
 
@@ -136,12 +138,26 @@ def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = 
     )
 
 
-def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem) -> Objective:
-    """The objective of a multinomial problem held in memory, by ``kernel``'s multinomial op (not ``auto``)."""
+def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
+                          hessian_kernel: Kernel | None = None) -> Objective:
+    """The objective of a multinomial problem held in memory, by ``kernel``'s multinomial op (not ``auto``).
+
+    With ``hessian_kernel`` (one that offers the multinomial Hessian op), the
+    objective has a ``hessian``, and its ``kernel`` is that kernel's name.
+    """
     X, labels, Y, s, alpha = problem.X, problem.labels, problem.Y, problem.sample_weight, problem.alpha
     shape = problem.W.shape
     total = weight_total(s, X.shape[1])
     sums = kernel.multinomial
+    hessian = None
+    if hessian_kernel is not None:
+        hessian_sums = hessian_kernel.multinomial_hessian
+
+        def hessian(w: np.ndarray, b: np.ndarray):
+            W = w.reshape(shape)
+            H, dW, db, cost = multinomial_hessian_means(W, alpha, total,
+                                                        *hessian_sums(W, b, X, labels, Y, s))
+            return H, dW.reshape(-1), db, cost
 
     def evaluate(w: np.ndarray, b: np.ndarray):
         W = w.reshape(shape)
@@ -151,5 +167,6 @@ def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem) -> Object
     return Objective(
         evaluate=evaluate, curvature=partial(curvature_image, X, s),
         explain_non_finite=partial(raise_for_non_finite, X), compiled_train=None, w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=X.dtype,
-        alpha=alpha, total_weight=total, kernel=kernel.name, n_classes=shape[0],
+        alpha=alpha, total_weight=total, n_classes=shape[0], hessian=hessian,
+        kernel=kernel.name if hessian_kernel is None else hessian_kernel.name,
     )

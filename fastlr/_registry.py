@@ -3,8 +3,8 @@
 Every kernel fastlr ships is a row of ``_TABLE``: its public name, the module
 under ``fastlr.kernels`` that implements it, what it needs installed, the
 ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`, and both on a sparse
-X, :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`; the binary problem's
-Hessian, :data:`BINARY_HESSIAN` and :data:`SPARSE_BINARY_HESSIAN`; ``fastlr.kernels``
+X, :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`; the Hessians,
+:data:`BINARY_HESSIAN`, :data:`MULTINOMIAL_HESSIAN` and their sparse ops; ``fastlr.kernels``
 states each op's contract and the module-level function behind it), and a
 line for humans. Names are normalised once (case, ``_`` for ``-``,
 surrounding blanks) and resolved to a :class:`Kernel` whose module is
@@ -35,9 +35,11 @@ __all__ = [
     "BINARY",
     "BINARY_HESSIAN",
     "MULTINOMIAL",
+    "MULTINOMIAL_HESSIAN",
     "SPARSE_BINARY",
     "SPARSE_BINARY_HESSIAN",
     "SPARSE_MULTINOMIAL",
+    "SPARSE_MULTINOMIAL_HESSIAN",
     "get_kernel",
     "offering",
     "lookup_kernel",
@@ -55,16 +57,22 @@ SPARSE_MULTINOMIAL = "sparse-multinomial"
 #: The binary problem's sums with its Hessian, in one pass (``solver="newton-cholesky"``).
 BINARY_HESSIAN = "binary-hessian"
 SPARSE_BINARY_HESSIAN = "sparse-binary-hessian"
+#: The multinomial problem's sums with its block Hessian (``K (n_x + 1)`` square).
+MULTINOMIAL_HESSIAN = "multinomial-hessian"
+SPARSE_MULTINOMIAL_HESSIAN = "sparse-multinomial-hessian"
 #: The module-level function behind each op.
 _OP_FUNCTIONS = {BINARY: "binary_sums", MULTINOMIAL: "multinomial_sums",
                  SPARSE_BINARY: "sparse_binary_sums", SPARSE_MULTINOMIAL: "sparse_multinomial_sums",
                  BINARY_HESSIAN: "binary_hessian_sums",
-                 SPARSE_BINARY_HESSIAN: "sparse_binary_hessian_sums"}
+                 SPARSE_BINARY_HESSIAN: "sparse_binary_hessian_sums",
+                 MULTINOMIAL_HESSIAN: "multinomial_hessian_sums",
+                 SPARSE_MULTINOMIAL_HESSIAN: "sparse_multinomial_hessian_sums"}
 #: The op a problem needs when its X is sparse.
 _SPARSE_OP = {BINARY: SPARSE_BINARY, MULTINOMIAL: SPARSE_MULTINOMIAL,
-              BINARY_HESSIAN: SPARSE_BINARY_HESSIAN}
+              BINARY_HESSIAN: SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN: SPARSE_MULTINOMIAL_HESSIAN}
 _GRADIENT_OPS = (BINARY, MULTINOMIAL, SPARSE_BINARY, SPARSE_MULTINOMIAL)
-_ALL_OPS = (*_GRADIENT_OPS, BINARY_HESSIAN, SPARSE_BINARY_HESSIAN)
+_ALL_OPS = (*_GRADIENT_OPS, BINARY_HESSIAN, SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN,
+            SPARSE_MULTINOMIAL_HESSIAN)
 
 
 class _Row(NamedTuple):
@@ -132,6 +140,11 @@ class Kernel:
         X, y, sample_weight) -> (H, dw, db, cost)`` weighted sums, ``H`` the
         ``(n_x + 1, n_x + 1)`` weighted Gram matrix of ``[X; 1]`` (see
         :mod:`fastlr.kernels`), or ``None`` when the kernel lacks it.
+    multinomial_hessian, sparse_multinomial_hessian : callable or None
+        The multinomial op's sums with its block Hessian,
+        ``multinomial_hessian_sums(W, b, X, labels, Y, sample_weight) -> (H,
+        dW, db, cost)``, ``H`` of side ``K (n_x + 1)`` (``W`` flat by class,
+        then the K intercepts), or ``None``.
     """
 
     name: str
@@ -147,21 +160,28 @@ class Kernel:
                                                                                 repr=False)
     sparse_binary_hessian: Callable[..., tuple[Any, Any, float, float]] | None = field(
         default=None, repr=False)
+    multinomial_hessian: Callable[..., tuple[Any, Any, Any, float]] | None = field(
+        default=None, repr=False)
+    sparse_multinomial_hessian: Callable[..., tuple[Any, Any, Any, float]] | None = field(
+        default=None, repr=False)
 
     def offers(self, op: str) -> bool:
         """Whether this kernel implements ``op`` (one of :data:`BINARY`, :data:`MULTINOMIAL`,
         :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`, :data:`BINARY_HESSIAN`,
-        :data:`SPARSE_BINARY_HESSIAN`)."""
+        :data:`SPARSE_BINARY_HESSIAN`, :data:`MULTINOMIAL_HESSIAN`,
+        :data:`SPARSE_MULTINOMIAL_HESSIAN`)."""
         function = {BINARY: self.gradient, MULTINOMIAL: self.multinomial,
                     SPARSE_BINARY: self.sparse_binary,
                     SPARSE_MULTINOMIAL: self.sparse_multinomial,
                     BINARY_HESSIAN: self.binary_hessian,
-                    SPARSE_BINARY_HESSIAN: self.sparse_binary_hessian}[op]
+                    SPARSE_BINARY_HESSIAN: self.sparse_binary_hessian,
+                    MULTINOMIAL_HESSIAN: self.multinomial_hessian,
+                    SPARSE_MULTINOMIAL_HESSIAN: self.sparse_multinomial_hessian}[op]
         return function is not None
 
     def sparse_face(self) -> Kernel:
         """This kernel for a sparse X: a :class:`Kernel` of the same name whose ``gradient``,
-        ``binary``, ``multinomial`` and ``binary_hessian`` are its sparse ops, without a compiled loop.
+        ``binary``, ``multinomial`` and the two Hessians are its sparse ops, without a compiled loop.
 
         Everything that runs a kernel (``fastlr.gradient``, the training
         objectives) then runs the sparse ops unchanged.
@@ -176,6 +196,7 @@ class Kernel:
                 multinomial=self.sparse_multinomial,
                 binary=self.sparse_binary,
                 binary_hessian=self.sparse_binary_hessian,
+                multinomial_hessian=self.sparse_multinomial_hessian,
             )
             if shipped:
                 _faces[self.name] = face
@@ -224,6 +245,8 @@ def _load(row: _Row) -> Kernel:
             sparse_multinomial=ops.get(SPARSE_MULTINOMIAL),
             binary_hessian=ops.get(BINARY_HESSIAN),
             sparse_binary_hessian=ops.get(SPARSE_BINARY_HESSIAN),
+            multinomial_hessian=ops.get(MULTINOMIAL_HESSIAN),
+            sparse_multinomial_hessian=ops.get(SPARSE_MULTINOMIAL_HESSIAN),
         )
         _loaded[row.name] = kernel
     return kernel
@@ -314,6 +337,11 @@ def _auto_binary_hessian(w, b, X, y, sample_weight):
     return resolve(AUTO_KERNEL, BINARY_HESSIAN, X).binary_hessian(w, b, X, y, sample_weight)
 
 
+def _auto_multinomial_hessian(W, b, X, labels, Y, sample_weight):
+    return resolve(AUTO_KERNEL, MULTINOMIAL_HESSIAN, X, W.shape[0]).multinomial_hessian(
+        W, b, X, labels, Y, sample_weight)
+
+
 #: What ``get_kernel("auto")`` returns: it chooses per call, from X.
 AUTO_KERNEL = Kernel(
     name=AUTO,
@@ -323,6 +351,8 @@ AUTO_KERNEL = Kernel(
     sparse_multinomial=_auto_sparse_multinomial,
     binary_hessian=_auto_binary_hessian,
     sparse_binary_hessian=_auto_binary_hessian,
+    multinomial_hessian=_auto_multinomial_hessian,
+    sparse_multinomial_hessian=_auto_multinomial_hessian,
     description="the fastest kernel available here for the shape, dtype and layout of X",
 )
 
@@ -366,8 +396,8 @@ def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel
         The ``kernel=`` argument of the public API (a name, ``"auto"`` or a
         :class:`Kernel`).
     op : str
-        :data:`BINARY`, :data:`MULTINOMIAL` or :data:`BINARY_HESSIAN` (the
-        problem; X says whether sparse).
+        :data:`BINARY`, :data:`MULTINOMIAL`, :data:`BINARY_HESSIAN` or
+        :data:`MULTINOMIAL_HESSIAN` (the problem; X says whether sparse).
     X : ndarray or scipy.sparse matrix
         The validated X, from which ``auto`` chooses.
     n_classes : int

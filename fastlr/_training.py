@@ -41,7 +41,8 @@ from ._dask.input import is_dask_array
 from ._lbfgs import minimize as lbfgs_minimize
 from ._newton import minimize as newton_minimize
 from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
-from ._registry import BINARY, BINARY_HESSIAN, MULTINOMIAL, Kernel, lookup_kernel, resolve
+from ._registry import (BINARY, BINARY_HESSIAN, MULTINOMIAL, MULTINOMIAL_HESSIAN, Kernel,
+                        lookup_kernel, resolve)
 from ._sparse import by_example, is_sparse
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from ._validation import (as_matrix, is_finite_result, multinomial_start, real_scalar,
@@ -236,8 +237,12 @@ def train(
         Hessian together (the kernel's Hessian op), the step by Cholesky,
         a backtracking line search; stops when the largest gradient
         component and half the Newton decrement are ``<= tol``. Fewest
-        passes with few features (up to a few hundred); binary problem, X
-        in memory (NumPy or scipy.sparse). Needs scipy.
+        passes with few features (up to a few hundred); X in memory (NumPy
+        or scipy.sparse). With ``n_classes``: the block Hessian, ``K (n_x +
+        1)`` square (``numpy`` only), as scikit-learn's multinomial
+        newton-cholesky (the last class's intercept, and without penalty
+        its weights, held at 0 during the fit; classes summing to 0 in the
+        result). Needs scipy.
     fit_intercept : bool, default True
         Whether ``b`` is fitted. ``False``: ``b`` stays at ``b0`` (0 unless
         given) and only ``w`` is optimised (``db`` takes no part in the
@@ -283,11 +288,9 @@ def train(
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2 (or None for the binary problem); got {n_classes!r}")
     newton = solver == "newton-cholesky"
-    if newton and (n_classes is not None or is_dask_array(X)):
-        raise ValueError(
-            "solver='newton-cholesky' fits the binary problem on X in memory (NumPy or "
-            "scipy.sparse); for " + ("n_classes" if n_classes is not None else "a Dask array")
-            + " use solver='lbfgs'")
+    if newton and is_dask_array(X):
+        raise ValueError("solver='newton-cholesky' fits X in memory (NumPy or scipy.sparse); "
+                         "for a Dask array use solver='lbfgs'")
     if is_dask_array(X):
         from ._dask.objective import dask_objective
 
@@ -297,7 +300,9 @@ def train(
         X = _for_training(as_matrix(X))
         w0 = multinomial_start(w0, n_classes, X.shape[0])
         problem = validate_multinomial(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
-        objective = in_memory_multinomial(resolve(named, MULTINOMIAL, problem.X, n_classes), problem)
+        hessian = resolve(named, MULTINOMIAL_HESSIAN, problem.X, n_classes) if newton else None
+        objective = in_memory_multinomial(resolve(named, MULTINOMIAL, problem.X, n_classes), problem,
+                                          hessian)
     else:
         X = _for_training(as_matrix(X))
         if w0 is None:

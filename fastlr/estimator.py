@@ -144,9 +144,9 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         gradient) per evaluation, run as scikit-learn runs it.
         ``"newton-cholesky"``: scikit-learn's Newton solver of that name,
         each step one fused pass for the cost, gradient and Hessian
-        (``n_features + 1`` square), solved by Cholesky; the fastest with
-        few features (README: where it stops paying). Two classes; with
-        more it is refused (use ``"lbfgs"``). ``"gd"``:
+        (``n_features + 1`` square; ``K (n_features + 1)`` for K > 2
+        classes), solved by Cholesky; the fastest with few features and
+        many L-BFGS iterations (README: where it stops paying). ``"gd"``:
         the course notes' gradient descent (``learning_rate`` applies);
         one to two orders of magnitude more gradients to the same optimum.
     max_iter : int, default 100
@@ -291,10 +291,6 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
         n_features = X_t.shape[0]
         multinomial = classes.size > 2
-        if multinomial and self.solver == "newton-cholesky":
-            raise ValueError(
-                f"solver='newton-cholesky' in fastlr.LogisticRegression fits two classes; y has "
-                f"{classes.size}. Use solver='lbfgs' (the same multinomial optimum)")
         rows = classes.size if multinomial else 1
         w0, b0 = np.zeros((rows, n_features)), np.zeros(rows)
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (rows, n_features):

@@ -84,6 +84,26 @@ scipy's arithmetic). X is never densified and never modified. A compiled
 sparse pass bounds every index as it reads it: an index outside X's shape
 makes the output NaN, never an access outside the arrays.
 
+The Hessian ops (``solver="newton-cholesky"``)
+-----------------------------------------------
+
+::
+
+    binary_hessian_sums(w, b, X, y, sample_weight) -> (H, dw, db, cost)
+    multinomial_hessian_sums(W, b, X, labels, Y, sample_weight) -> (H, dW, db, cost)
+
+(and ``sparse_binary_hessian_sums``, ``sparse_multinomial_hessian_sums`` on a
+sparse X): the binary or multinomial op's sums, and the Hessian's, from one
+pass over X where the kernel can. ``H`` is float64, symmetric to the bit::
+
+    binary:       H = [X; 1] diag(s a (1 - a)) [X; 1]ᵀ        (n_x + 1) square, intercept last
+    multinomial:  block (k, l) = [X; 1] diag(s p_k (δ_kl - p_l)) [X; 1]ᵀ,
+                  ordered as W flattened class by class, then the K intercepts
+
+``fastlr._finish`` divides by ``sum(s)`` and adds ``alpha`` to the diagonal
+but the intercepts'. Every kernel offers the binary one on a dense X;
+``numpy`` alone offers the sparse and the multinomial ones.
+
 Kernel modules know nothing of each other. What they share lives in private
 modules: ``_stable`` (the per-example math on Python floats),
 ``_vector_math`` (the same math, vectorisable, for compiled loops),

@@ -29,8 +29,8 @@ import numpy as np
 from ._ieee import ieee_quiet
 
 __all__ = ["FLOAT32_BLOCK", "GRAM_BLOCK_ELEMENTS", "binary_hessian_sums", "binary_sums",
-           "multinomial_sums", "sparse_binary_hessian_sums", "sparse_binary_sums",
-           "sparse_multinomial_sums"]
+           "multinomial_hessian_sums", "multinomial_sums", "sparse_binary_hessian_sums",
+           "sparse_binary_sums", "sparse_multinomial_hessian_sums", "sparse_multinomial_sums"]
 
 #: Examples per float32 BLAS product in ``dw`` (the blocks are summed in float64).
 FLOAT32_BLOCK = 1 << 12
@@ -236,3 +236,110 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
     dZ = dZ.astype(np.float64, copy=False)
     dW = np.ascontiguousarray((X @ dZ.T).T)
     return dW, dZ.sum(axis=1), float(loss.sum())
+
+
+def _softmax(Z):
+    """The softmax of each column of the logits ``Z (K, m)``, float64, stably."""
+    E = np.exp(Z - Z.max(axis=0), dtype=np.float64)
+    E /= E.sum(axis=0)
+    return E
+
+
+def _with_ones(X):
+    """``[X; 1]`` in float64, ``(n_x + 1, m)``: dense, or scipy.sparse CSR."""
+    if getattr(X, "format", None) is not None:
+        import scipy.sparse
+
+        ones = scipy.sparse.csr_matrix(np.ones((1, X.shape[1])))
+        return scipy.sparse.vstack([X.astype(np.float64), ones], format="csr")
+    X1 = np.empty((X.shape[0] + 1, X.shape[1]))
+    X1[:-1] = X
+    X1[-1] = 1.0
+    return X1
+
+
+def _block_hessian_part(X1, P, s):
+    """The block Hessian's sums over some examples, class-major ``(K d, K d)``, ``d = n_x + 1``.
+
+    ``sum_i s_i (diag(p_i) - p_i p_iᵀ) ⊗ x_i x_iᵀ``: the blocks off the
+    diagonal from one symmetric product, ``-V Vᵀ`` with ``V = [sqrt(s) p_k
+    x_j]`` (rows class by class; BLAS's SYRK), the K diagonal blocks then
+    replaced by Gram matrices weighted by ``s p_k (1 - p_k)``, ``1 - p_k``
+    summed from the other classes' probabilities: no cancellation where
+    ``p_k`` is near 1 (a separable problem's).
+    """
+    K = P.shape[0]
+    d = X1.shape[0]
+    sparse = getattr(X1, "format", None) is not None
+    root = np.sqrt(s) * P  # (K, m)
+    weighted = np.empty_like(P)  # s p_k (1 - p_k)
+    for k in range(K):
+        weighted[k] = s * P[k] * (P[:k].sum(axis=0) + P[k + 1:].sum(axis=0))
+    if sparse:
+        rows = [X1.multiply(root[k][None, :]) for k in range(K)]
+        import scipy.sparse
+
+        V = scipy.sparse.vstack(rows, format="csr")
+        H = -(V @ V.T).toarray()
+        for k in range(K):
+            H[k * d:(k + 1) * d, k * d:(k + 1) * d] = (X1.multiply(weighted[k][None, :]) @ X1.T).toarray()
+        return H
+    V = (root[:, None, :] * X1[None, :, :]).reshape(K * d, -1)
+    H = -(V @ V.T)
+    for k in range(K):
+        H[k * d:(k + 1) * d, k * d:(k + 1) * d] = (X1 * weighted[k]) @ X1.T
+    return H
+
+
+def _block_hessian(X, P, sample_weight):
+    """The multinomial Hessian's sums: ``[W flat (class-major); b]`` square, ``K (n_x + 1)``.
+
+    Block ``(k, l)`` is ``[X; 1] diag(s p_k (δ_kl - p_l)) [X; 1]ᵀ``, taken in
+    blocks of examples for a dense X (``_block_hessian_part``), then ordered
+    as the solver's vector: each class's weights, then the K intercepts.
+    """
+    K, m = P.shape
+    n_x = X.shape[0]
+    d = n_x + 1
+    s = np.ones(m) if sample_weight is None else sample_weight.astype(np.float64, copy=False)
+    if getattr(X, "format", None) is not None:
+        H = _block_hessian_part(_with_ones(X), P, s)
+    else:
+        H = np.zeros((K * d, K * d))
+        block = max(1, GRAM_BLOCK_ELEMENTS // (K * d))
+        for start in range(0, m, block):
+            stop = min(m, start + block)
+            H += _block_hessian_part(_with_ones(X[:, start:stop]), P[:, start:stop], s[start:stop])
+    order = np.concatenate([np.arange(K * d).reshape(K, d)[:, :n_x].ravel(), np.arange(K) * d + n_x])
+    H = H[np.ix_(order, order)]
+    upper = np.triu(H)  # the products round unevenly across the diagonal: one triangle, mirrored
+    upper += np.triu(upper, 1).T
+    return upper
+
+
+@ieee_quiet
+def multinomial_hessian_sums(W, b, X, labels, Y, sample_weight):
+    """The multinomial op's sums and its block Hessian's (``newton-cholesky`` with K classes).
+
+    See ``fastlr.kernels`` for the op's contract. ``K (K + 1) / 2`` weighted
+    Gram matrices of ``[X; 1]`` (one GEMM each, blocks of examples), so the
+    cost grows as ``K^2 n_x^2 m``.
+    """
+    Z = W @ X
+    Z += b.astype(X.dtype)[:, None]
+    P = _softmax(Z)
+    dZ, loss = _softmax_dz(Z, labels, Y, sample_weight)
+    return (_block_hessian(X, P, sample_weight), _classes_product(dZ, X),
+            dZ.sum(axis=1, dtype=np.float64), float(loss.sum()))
+
+
+@ieee_quiet
+def sparse_multinomial_hessian_sums(W, b, X, labels, Y, sample_weight):
+    """:func:`multinomial_hessian_sums` on a sparse X (scipy.sparse products, a dense Hessian)."""
+    Z = np.ascontiguousarray((X.T @ W.T).T)
+    Z += b.astype(Z.dtype)[:, None]
+    P = _softmax(Z)
+    dZ, loss = _softmax_dz(Z, labels, Y, sample_weight)
+    dZ = dZ.astype(np.float64, copy=False)
+    dW = np.ascontiguousarray((X @ dZ.T).T)
+    return _block_hessian(X, P, sample_weight), dW, dZ.sum(axis=1), float(loss.sum())

@@ -188,3 +188,93 @@ def test_auto_hessian_choice():
     assert choose_kernel_name(many, BINARY_HESSIAN) == "numpy"
     X = scipy.sparse.random(30, 100, density=0.1, format="csc", random_state=0)
     assert choose_kernel_name(X, "sparse-binary-hessian") == "numpy"
+
+
+# -- the multinomial Hessian op (numpy) ------------------------------------------
+
+
+def _multinomial_problem(rng, K=3, n_x=4, m=60, dtype=np.float64, order="C"):
+    X = np.asarray(rng.standard_normal((n_x, m)), dtype=dtype, order=order)
+    W = rng.standard_normal((K, n_x)).astype(dtype)
+    b = rng.standard_normal(K)
+    labels = rng.integers(0, K, m)
+    return W, b, X, labels
+
+
+def reference_multinomial_hessian(W, b, X, sample_weight=None):
+    """The block Hessian's sums in float64, block by block from the definition."""
+    X = np.asarray(X, dtype=np.float64)
+    K, n_x = W.shape
+    m = X.shape[1]
+    s = np.ones(m) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    Z = np.asarray(W, np.float64) @ X + b[:, None]
+    P = np.exp(Z - Z.max(axis=0))
+    P /= P.sum(axis=0)
+    X1 = np.vstack([X, np.ones(m)])
+    n = K * n_x
+    H = np.empty((n + K, n + K))
+    index = [np.r_[k * n_x:(k + 1) * n_x, n + k] for k in range(K)]
+    for k in range(K):
+        for l in range(K):
+            h = s * P[k] * ((k == l) - P[l])
+            H[np.ix_(index[k], index[l])] = (X1 * h) @ X1.T
+    return H
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multinomial_hessian_matches_reference(rng, dtype, order, weighted):
+    W, b, X, labels = _multinomial_problem(rng, dtype=dtype, order=order)
+    s = (rng.random(X.shape[1]) * 2).astype(dtype) if weighted else None
+    kernel = resolve("auto", "multinomial-hessian", X, 3)
+    H, dW, db, cost = kernel.multinomial_hessian(W, b, X, labels, None, s)
+    assert np.array_equal(H, H.T)
+    expected = reference_multinomial_hessian(W, b, X, s)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(H, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+    sums = kernel.multinomial(W, b, X, labels, None, s)
+    np.testing.assert_allclose(dW, sums[0], rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(db, sums[1], rtol=rtol, atol=1e-12)
+    assert cost == pytest.approx(sums[2], rel=rtol)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.2])
+def test_multinomial_hessian_is_derivative_of_gradient(rng, alpha):
+    from fastlr._finish import multinomial_hessian_means
+
+    W, b, X, labels = _multinomial_problem(rng, m=40)
+    K, n_x = W.shape
+    s = rng.random(40)
+    kernel = resolve("numpy", "multinomial-hessian", X, K)
+    H, *_ = multinomial_hessian_means(W, alpha, s.sum(),
+                                      *kernel.multinomial_hessian(W, b, X, labels, None, s))
+
+    def gradient(theta):
+        dW, db, _ = fastlr.softmax_gradient(theta[:K * n_x].reshape(K, n_x), theta[K * n_x:], X,
+                                            labels, alpha=alpha, sample_weight=s)
+        return np.concatenate([dW.ravel(), db])
+
+    theta = np.concatenate([W.ravel(), b])
+    step = 1e-6
+    numeric = np.array([(gradient(theta + step * e) - gradient(theta - step * e)) / (2 * step)
+                        for e in np.eye(theta.size)])
+    np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_sparse_multinomial_hessian_matches_dense(rng, fmt):
+    W, b, X, labels = _multinomial_problem(rng, n_x=6, m=80)
+    X[np.abs(X) < 0.7] = 0.0
+    sparse = scipy.sparse.csc_matrix(X).asformat(fmt)
+    got = resolve("auto", "multinomial-hessian", sparse, 3).multinomial_hessian(
+        W, b, sparse, labels, None, None)
+    want = resolve("numpy", "multinomial-hessian", X, 3).multinomial_hessian(W, b, X, labels, None, None)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-13)
+
+
+def test_only_numpy_offers_the_multinomial_hessian():
+    assert offering("multinomial-hessian") == ("numpy",)
+    assert offering("sparse-multinomial-hessian") == ("numpy",)
+    assert choose_kernel_name(np.ones((3, 10)), "multinomial-hessian", 3) == "numpy"

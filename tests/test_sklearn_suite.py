@@ -90,7 +90,6 @@ SKIPPED_TESTS = {
     "test_logistic_regression_solvers_multiclass_unpenalized":
         _SOLVERS_INSIDE.format("all of them") + "; multiclass",
     "test_warm_start_converge_LR": _SOLVERS_INSIDE.format("sag"),
-    "test_LogisticRegressionCV_on_folds": _SOLVERS_INSIDE.format("newton-cholesky"),
     "test_single_feature_newton_cg": _SOLVERS_INSIDE.format("newton-cg"),
     "test_logistic_cv": _SOLVERS_INSIDE.format("liblinear"),
     "test_logistic_regression_solvers": _SOLVERS_INSIDE.format("liblinear, newton-cg, sag, saga"),
@@ -103,19 +102,11 @@ SKIPPED_TESTS = {
     "test_liblinear_with_large_values": _SOLVERS_INSIDE.format("liblinear"),
 }
 
-#: Tests whose newton-cholesky cases fit more than two classes (iris): fastlr's newton-cholesky
-#: is binary and refuses them with a ValueError; their other solvers' cases run.
-MULTICLASS_NEWTON_TESTS = ("test_logistic_glmnet", "test_n_iter", "test_warm_start",
-                           "test_warm_start_newton_solver", "test_multinomial_identifiability_on_iris")
-
-
 def _skip_reason(item) -> str | None:
     name = item.originalname if hasattr(item, "originalname") else item.name
     if name in SKIPPED_TESTS:
         return SKIPPED_TESTS[name]
     params = getattr(getattr(item, "callspec", None), "params", {})
-    if name in MULTICLASS_NEWTON_TESTS and "newton-cholesky" in params.values():
-        return "multiclass newton-cholesky (fastlr's is binary: refused, use lbfgs)"
     for value in params.values():
         if isinstance(value, str) and value in SKIPPED_VALUES:
             return SKIPPED_VALUES[value]
