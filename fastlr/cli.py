@@ -7,7 +7,7 @@
     column with exactly two values) and optionally save the model as JSON,
     which ``fastlr.LogisticRegression.load`` reads back. It fits what
     ``fastlr.LogisticRegression(C=...)`` fits (scikit-learn's objective;
-    ``--C inf``: no penalty), by ``lbfgs`` unless ``--solver gd``.
+    ``--C inf``: no penalty), by ``lbfgs`` unless ``--solver newton-cholesky`` or ``gd``.
     ``--standardize`` trains on features scaled to mean 0 and standard
     deviation 1 and saves the model for the raw features (the scaling folded
     into the coefficients), so that it predicts on the file's columns.
@@ -249,12 +249,12 @@ def _fit(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, kernel: str):
     progress = Progress(args.max_iter, "training")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarnings: reported once, by the caller
-        if args.solver == "lbfgs":
+        if args.solver != "gd":
             def report(iteration, w, b, cost):
                 progress.advance(1, f"cost {cost:.6g}")
 
             result = train(X.T, y, kernel=kernel, alpha=alpha, tol=args.tol, max_iter=args.max_iter,
-                           solver="lbfgs", callback=report)
+                           solver=args.solver, callback=report)
             w, b, costs, converged = result.w, result.b, result.costs.tolist(), result.converged
         else:  # gradient descent in chunks, resumed exactly, for the progress line
             chunk = max(1, args.max_iter // 50)
@@ -297,7 +297,7 @@ def _train(args: argparse.Namespace) -> int:
     scaled = " (standardized)" if args.standardize else ""
     print(f"trained on {X.shape[0]} examples x {X.shape[1]} features{scaled} with solver "
           f"{args.solver!r}, kernel {ran!r}, C={args.C:g}")
-    n_iter = len(costs) - 1 if args.solver == "lbfgs" else len(costs)
+    n_iter = len(costs) - 1 if args.solver != "gd" else len(costs)
     print(f"iterations: {n_iter} ({'converged' if converged else 'max_iter reached before tol' + _advice(args)})")
     print(f"final cost: {costs[-1]:.6g}")
     print(f"training accuracy: {accuracy:.4f}")
@@ -413,8 +413,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="field separator, one character or 'tab' (default ',')")
     fit.add_argument("--C", type=_positive_C, default=1.0,
                      help="inverse L2 penalty strength, as scikit-learn's C; 'inf' for none (default 1)")
-    fit.add_argument("--solver", choices=("lbfgs", "gd"), default="lbfgs",
-                     help="lbfgs (default) or gd, the course notes' gradient descent")
+    fit.add_argument("--solver", choices=("lbfgs", "newton-cholesky", "gd"), default="lbfgs",
+                     help="lbfgs (default), newton-cholesky (few features, many lbfgs "
+                          "iterations), or gd, the course notes' gradient descent")
     fit.add_argument("--standardize", action="store_true",
                      help="train on features scaled to mean 0, standard deviation 1 (the saved model "
                           "takes the raw features)")

@@ -148,6 +148,19 @@ def test_train_lbfgs_is_the_estimators_fit(tmp_path, csv_file, C):
     np.testing.assert_allclose(saved.loss_curve_, fitted.loss_curve_, rtol=1e-12)
 
 
+def test_train_newton_cholesky_is_the_estimators_fit(tmp_path, csv_file):
+    pytest.importorskip("sklearn")
+    path, X, labels = csv_file
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "label", "--solver", "newton-cholesky",
+                 "--tol", "1e-8", "--output", str(model_path)]) == 0
+    saved = fastlr.LogisticRegression.load(model_path)
+    fitted = fastlr.LogisticRegression(solver="newton-cholesky", tol=1e-8, max_iter=1000).fit(X, labels)
+    assert saved.get_params()["solver"] == "newton-cholesky"
+    assert saved.n_iter_ == fitted.n_iter_
+    np.testing.assert_allclose(saved.coef_, fitted.coef_, rtol=1e-12)
+
+
 def test_train_standardize_saves_a_model_for_the_raw_features(tmp_path, capsys):
     """--standardize fits on scaled features; the saved model predicts on the file's columns."""
     pytest.importorskip("sklearn")
