@@ -128,14 +128,16 @@ def _fixed_coordinates(objective: Objective, fit_intercept: bool) -> np.ndarray 
     return np.array(fixed, dtype=np.intp) if fixed else None
 
 
-def _symmetric(theta: np.ndarray, objective: Objective, fit_intercept: bool, unpenalised: bool):
-    """scikit-learn's symmetric parametrisation (classes summing to 0) after the fixed-class fit."""
-    K, n = objective.n_classes, objective.n_x
-    if unpenalised:
-        W = theta[:n].reshape(K, -1)
+def _symmetric(w: np.ndarray, b: Any, objective: Objective, fit_intercept: bool):
+    """scikit-learn's symmetric parametrisation (classes summing to 0) after the fixed-class fit.
+
+    ``w`` (``W`` flat, float64) and the ``(K,)`` intercepts ``b`` are moved in place.
+    """
+    if objective.alpha == 0:
+        W = w.reshape(objective.n_classes, -1)
         W -= W.mean(axis=0)
     if fit_intercept:
-        theta[n:] -= theta[n:].mean()
+        b -= b.mean()
 
 
 def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
@@ -224,12 +226,14 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
                 iteration = max_iter
                 message = f"Newton solver did not converge after {max_iter} iterations."
         except _Fallback:
-            return _finish_with_lbfgs(objective, theta, n_x, dtype, fit_intercept, max_iter,
-                                      iteration, tol, callback, costs)
+            w, b, costs, status, iteration, message = _finish_with_lbfgs(
+                objective, theta, n_x, dtype, fit_intercept, max_iter, iteration, tol, callback,
+                costs)
+        else:
+            w, b, costs = theta[:n_x].copy(), point(theta), np.asarray(costs)
     if multinomial:
-        _symmetric(theta, objective, fit_intercept, objective.alpha == 0)
-    w, b = theta[:n_x].copy(), point(theta)
-    return w, b, np.asarray(costs), status, iteration, message
+        _symmetric(w, b, objective, fit_intercept)
+    return w, b, costs, status, iteration, message
 
 
 def _not_finite(theta, n_x, point, costs, iteration):

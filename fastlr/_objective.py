@@ -138,6 +138,13 @@ def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = 
     )
 
 
+def _finished_multinomial_hessian(hessian_sums, X, labels, Y, s, alpha, total, shape, w, b):
+    """The multinomial Hessian op at ``(w flat, b)``, finished: ``(H, dw flat, db, cost)``."""
+    W = w.reshape(shape)
+    H, dW, db, cost = multinomial_hessian_means(W, alpha, total, *hessian_sums(W, b, X, labels, Y, s))
+    return H, dW.reshape(-1), db, cost
+
+
 def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
                           hessian_kernel: Kernel | None = None) -> Objective:
     """The objective of a multinomial problem held in memory, by ``kernel``'s multinomial op (not ``auto``).
@@ -149,15 +156,9 @@ def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
     shape = problem.W.shape
     total = weight_total(s, X.shape[1])
     sums = kernel.multinomial
-    hessian = None
-    if hessian_kernel is not None:
-        hessian_sums = hessian_kernel.multinomial_hessian
-
-        def hessian(w: np.ndarray, b: np.ndarray):
-            W = w.reshape(shape)
-            H, dW, db, cost = multinomial_hessian_means(W, alpha, total,
-                                                        *hessian_sums(W, b, X, labels, Y, s))
-            return H, dW.reshape(-1), db, cost
+    hessian = None if hessian_kernel is None else partial(
+        _finished_multinomial_hessian, hessian_kernel.multinomial_hessian, X, labels, Y, s, alpha,
+        total, shape)
 
     def evaluate(w: np.ndarray, b: np.ndarray):
         W = w.reshape(shape)

@@ -200,3 +200,14 @@ def test_newton_input_errors_are_the_gradients(rng):
     X[2, 5] = np.nan
     with pytest.raises(ValueError, match="X contains NaN"):
         fastlr.train(X, y, solver="newton-cholesky")
+
+
+def test_multinomial_fallback_is_symmetric_too():
+    """A singular block Hessian (more features than samples, hardly a penalty): L-BFGS finishes,
+    and the result is still in scikit-learn's symmetric parametrisation."""
+    X, y = make_classification(n_samples=12, n_features=20, n_informative=5, n_classes=3,
+                               random_state=0)
+    with pytest.warns(LinAlgWarning, match="singular or very ill-conditioned Hessian"):
+        model = fastlr.LogisticRegression(solver="newton-cholesky", C=1e30).fit(X, y)
+    assert abs(model.intercept_.sum()) < 1e-10
+    assert model.predict(X).tolist() == y.tolist()
