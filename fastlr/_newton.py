@@ -40,13 +40,17 @@ example. With few features a fit takes 5-10 passes where L-BFGS takes
 10-100; with many, L-BFGS wins (README: the measured crossover).
 
 BLAS runs on one thread during the fit (as for ``lbfgs``, see
-``fastlr._lbfgs``) unless the Hessian is BLAS's own (the ``numpy`` kernel),
-whose product and factorisation then get every thread.
+``fastlr._lbfgs``), also when the Hessian is BLAS's own (the ``numpy``
+kernel): with every thread for its products, OpenBLAS's threads kept
+spinning afterwards, against the factorisation and the evaluations that
+follow (scipy's LAPACK, numba's pool). One thread was faster in every case
+measured: 3 classes x 100 features x 20,000 samples 0.67 s against 0.93 s,
+digits' 10 classes 0.23 s against 0.53 s, binary 600 x 20,000 1.11 s
+against 1.19 s, binary 200 x 20,000 0.14 s against 0.17 s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import warnings
 from typing import Any, Callable
@@ -196,7 +200,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     costs = [cost]
     status, message = MAX_ITER, ""
     iteration = 1
-    blas = contextlib.nullcontext() if objective.kernel == "numpy" else _lbfgs._one_blas_thread()
+    blas = _lbfgs._one_blas_thread()
     with blas:
         try:
             while iteration <= max_iter:

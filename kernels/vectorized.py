@@ -287,7 +287,8 @@ def _block_hessian_part(X1, P, s):
     V = (root[:, None, :] * X1[None, :, :]).reshape(K * d, -1)
     H = -(V @ V.T)
     for k in range(K):
-        H[k * d:(k + 1) * d, k * d:(k + 1) * d] = (X1 * weighted[k]) @ X1.T
+        Y = X1 * np.sqrt(weighted[k])
+        H[k * d:(k + 1) * d, k * d:(k + 1) * d] = Y @ Y.T  # SYRK: half a GEMM's work
     return H
 
 
