@@ -1,0 +1,46 @@
+"""One Newton step of every kernel: the fused Hessian pass tracked across sizes.
+
+``TimeNewtonStep``: ``fastlr.train(..., solver="newton-cholesky",
+max_iter=1)`` on a seeded problem, X ``(n_x, m)`` F-ordered (examples
+contiguous, as ``LogisticRegression`` passes it), float64: one pass of the
+kernel's Hessian op (cost, gradient and ``(n_x + 1)^2`` Hessian), one
+Cholesky, and the line search's evaluations (usually one). The sizes are
+breast cancer's and digits' shapes and two synthetic ones. The teaching
+tiers are skipped past a million Hessian multiply-adds; versions of fastlr
+without the solver are skipped.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import fastlr
+
+from .common import KERNELS, PYTHON_MAX_STEPS, problem, skip_if_pointless
+
+SIZES = ("30x569", "64x1797", "20x20000", "200x20000")
+
+
+def _newton_step(kernel, w, b, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter=1: a ConvergenceWarning, by design
+        return fastlr.train(X, y, kernel=kernel, solver="newton-cholesky", max_iter=1, alpha=1e-3)
+
+
+class TimeNewtonStep:
+    params = (KERNELS, SIZES)
+    param_names = ("kernel", "size")
+
+    def setup(self, kernel, size):
+        n_x, m = (int(v) for v in size.split("x"))
+        skip_if_pointless(kernel, n_x, m)
+        if kernel in ("python", "partial") and n_x * n_x * m > PYTHON_MAX_STEPS:
+            raise NotImplementedError(f"{kernel}'s Hessian at {n_x} x {m}: too slow to be worth timing")
+        self.args = problem(n_x, m, "float64", "F")
+        try:
+            _newton_step(kernel, *self.args)  # numba compiles (or loads its cache) here
+        except ValueError as exc:  # a version of fastlr without the solver
+            raise NotImplementedError(str(exc)) from None
+
+    def time_newton_step(self, kernel, size):
+        _newton_step(kernel, *self.args)
