@@ -5,7 +5,8 @@ defaults and meaning), plus ``kernel`` and, for ``solver="gd"``,
 ``learning_rate``; changing the import is meant to be the only change a
 scikit-learn user makes. What fastlr cannot honour raises ``ValueError``
 naming what it supports: solvers other than ``"lbfgs"`` and
-``"newton-cholesky"`` (and fastlr's ``"gd"``), ``dual=True``, an L1 or elastic-net penalty (``l1_ratio > 0``).
+``"newton-cholesky"`` (and fastlr's ``"gd"``), ``dual=True``, an L1 or
+elastic-net penalty (``l1_ratio > 0``).
 Two classes (of any label type, mapped to 0/1 in the order of ``classes_``)
 are fitted with the binomial loss, more with the multinomial (softmax) loss,
 as scikit-learn 1.9's ``lbfgs`` does: ``coef_`` is then ``(K,
