@@ -28,7 +28,7 @@ The binary Hessian op (``solver="newton-cholesky"``) does ``(n_x + 1)^2 / 2``
 multiply-adds per example: from :data:`NUMPY_HESSIAN_MIN_FEATURES` features
 on, BLAS's symmetric product (``numpy``) is faster than the compiled pass;
 below, rules 1, 3 (on ``numba-parallel``'s Hessian chunks,
-``kernels._hessian_loops.chunk_count``) and 4. On a sparse X only ``numpy``
+``kernels._threads.hessian_chunk_count``) and 4. On a sparse X only ``numpy``
 offers it, and the multinomial Hessian (K classes) only ``numpy`` offers.
 
 Measured on the 2-core development machine (numpy 2.4 with OpenBLAS, numba
@@ -55,7 +55,7 @@ from ._registry import (BINARY, BINARY_HESSIAN, MULTINOMIAL, MULTINOMIAL_HESSIAN
 #: The ops only ``numpy`` offers.
 _NUMPY_ONLY = (SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN, SPARSE_MULTINOMIAL_HESSIAN)
 from .kernels._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads,
-                               sparse_chunk_count)
+                               hessian_chunk_count, sparse_chunk_count)
 
 __all__ = ["choose_kernel", "choose_kernel_name", "choose_task_kernel_name"]
 
@@ -85,9 +85,8 @@ def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1) -> str:
     if op == BINARY_HESSIAN:
         if n_x >= NUMPY_HESSIAN_MIN_FEATURES:
             return "numpy"
-        from .kernels._hessian_loops import chunk_count  # numba imports: here, not at the top
-
-        return "numba-parallel" if get_num_threads() > 1 and chunk_count(n_x, m) >= 2 else "numba"
+        chunks = hessian_chunk_count(n_x, m)
+        return "numba-parallel" if get_num_threads() > 1 and chunks >= 2 else "numba"
     if getattr(X, "format", None) is not None:  # scipy.sparse, CSC or CSR (n_x, m)
         outer, partial = (m, n_x) if X.format == "csc" else (n_x, m)
         chunks = sparse_chunk_count(int(X.indptr[-1]), outer, partial)

@@ -16,10 +16,10 @@ each inner loop a dot product over the tile's examples, contiguous, which
 LLVM vectorises. The tile is sized so that ``G`` and ``h G`` stay in L2.
 
 ``numba-parallel`` cuts the examples into a fixed number of chunks, from the
-shape alone (:func:`chunk_count`), each chunk's ``dw`` and upper triangle in
-its own partial buffers, summed in chunk order afterwards: the same bits
-with any number of threads. The partial Hessians are bounded to
-:data:`PARTIAL_BUDGET` numbers in all, so a large ``n_x`` gets fewer chunks.
+shape alone (``kernels._threads.hessian_chunk_count``), each chunk's ``dw``
+and upper triangle in its own partial buffers, summed in chunk order
+afterwards: the same bits with any number of threads. The partial Hessians
+are bounded in size, so a large ``n_x`` gets fewer chunks.
 
 Same compilation rules as ``kernels._loops`` (cache, fastmath flags that keep
 NaN and inf, a ``prange`` only in a function called from Python, the chunk
@@ -33,20 +33,9 @@ import numpy as np
 
 from ._loops import _PRANGE_ONLY, FASTMATH, examples_contiguous
 from ._loops import _finish_tile as finish_tile
-from ._threads import MIN_CHUNK_EXAMPLES
 from ._vector_math import exp_nonpositive
 
-__all__ = ["MIN_CHUNK_WORK", "PARTIAL_BUDGET", "chunk_count", "hessian_one_thread", "hessian_parallel", "tile_length"]
-
-#: Most numbers the chunks' partial Hessians may hold together (32 MB of float64).
-PARTIAL_BUDGET = 1 << 22
-#: Most chunks (as ``numba_parallel.MAX_CHUNKS``).
-MAX_CHUNKS = 64
-#: Least multiply-adds per chunk: below about 4 million in all (two chunks), waking the thread
-#: pool costs more than the second thread gives (measured at 30 x 569 and 64 x 1,797: one
-#: thread as fast or faster; at 20 x 20,000, 4.6 million, two threads 1.7x faster).
-MIN_CHUNK_WORK = 1 << 21
-
+__all__ = ["hessian_one_thread", "hessian_parallel", "tile_length"]
 
 def _jit(function):
     return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH))(function)
@@ -56,19 +45,6 @@ def _jit(function):
 def tile_length(n_x):
     """Examples per tile: ``G`` and ``h G`` (``2 (n_x + 1) k`` float64) within 256 KB, 8 to 256."""
     return max(8, min(256, (1 << 14) // (n_x + 1)) // 8 * 8)
-
-
-def chunk_count(n_x: int, m: int) -> int:
-    """Chunks of examples for ``numba-parallel``, from the shape alone.
-
-    Each chunk holds at least :data:`MIN_CHUNK_EXAMPLES` examples and
-    :data:`MIN_CHUNK_WORK` multiply-adds of the Hessian; the partial
-    Hessians hold at most :data:`PARTIAL_BUDGET` numbers.
-    """
-    work = (n_x + 1) * (n_x + 2) // 2  # multiply-adds per example, upper triangle
-    min_chunk = max(MIN_CHUNK_EXAMPLES, -(-MIN_CHUNK_WORK // work))
-    by_memory = PARTIAL_BUDGET // ((n_x + 1) * (n_x + 1))
-    return max(1, min(m // min_chunk, MAX_CHUNKS, by_memory))
 
 
 @_jit

@@ -18,6 +18,7 @@ __all__ = [
     "MIN_CHUNK_ELEMENTS",
     "MIN_CHUNK_EXAMPLES",
     "get_num_threads",
+    "hessian_chunk_count",
     "MIN_CHUNK_ENTRIES",
     "max_threads",
     "set_num_threads",
@@ -52,6 +53,30 @@ def sparse_chunk_count(entries: int, outer: int, partial_length: int) -> int:
     by_work = entries // MIN_CHUNK_ENTRIES
     by_partials = entries // (_ENTRIES_PER_PARTIAL * max(1, partial_length))
     return max(1, min(_MAX_CHUNKS, by_work, by_partials, outer))
+
+
+#: ``numba-parallel``'s Hessian pass gives each chunk at least this many
+#: multiply-adds: below about 4 million in all (two chunks), waking the thread
+#: pool costs more than the second thread gives (measured at 30 x 569 and
+#: 64 x 1,797: one thread as fast or faster; at 20 x 20,000, 4.6 million, two
+#: threads 1.7x faster)...
+MIN_HESSIAN_CHUNK_WORK = 1 << 21
+#: ...and its chunks' partial Hessians hold at most this many numbers (32 MB).
+HESSIAN_PARTIAL_BUDGET = 1 << 22
+
+
+def hessian_chunk_count(n_x: int, m: int) -> int:
+    """How many chunks of examples ``numba-parallel``'s Hessian pass cuts ``(n_x, m)`` into.
+
+    From the shape alone: each chunk holds at least :data:`MIN_CHUNK_EXAMPLES`
+    examples and :data:`MIN_HESSIAN_CHUNK_WORK` multiply-adds of the
+    ``(n_x + 1)^2 / 2`` per example; the partial Hessians hold at most
+    :data:`HESSIAN_PARTIAL_BUDGET` numbers. Never depends on the threads.
+    """
+    work = (n_x + 1) * (n_x + 2) // 2  # multiply-adds per example, upper triangle
+    min_chunk = max(MIN_CHUNK_EXAMPLES, -(-MIN_HESSIAN_CHUNK_WORK // work))
+    by_memory = HESSIAN_PARTIAL_BUDGET // ((n_x + 1) * (n_x + 1))
+    return max(1, min(m // min_chunk, _MAX_CHUNKS, by_memory))
 
 
 _requested: int | None = None

@@ -32,7 +32,8 @@ import numpy as np
 
 from . import _hessian_loops, _loops, _softmax_loops, _sparse_loops, _threading_layer
 from ._interruptible import call, run_in_slices
-from ._threads import MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, sparse_chunk_count
+from ._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, hessian_chunk_count,
+                       sparse_chunk_count)
 
 __all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "plan", "sparse_binary_sums",
            "sparse_bounds", "sparse_multinomial_sums", "train"]
@@ -96,11 +97,11 @@ def binary_hessian_sums(w, b, X, y, sample_weight):
     """Multi-threaded sums of the binary op and the Hessian's: one pass, per-chunk partial Hessians.
 
     See ``fastlr.kernels`` for the op's contract. The chunks come from the
-    shape alone (``_hessian_loops.chunk_count``), their partial sums are
+    shape alone (``_threads.hessian_chunk_count``), their partial sums are
     added in chunk order: the same bits with any number of threads.
     """
     return _run(_hessian_loops.hessian_parallel, w, float(b), X, y, sample_weight,
-                _hessian_loops.chunk_count(*X.shape))
+                hessian_chunk_count(*X.shape))
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):
