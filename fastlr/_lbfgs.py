@@ -42,7 +42,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._objective import Objective
+from ._objective import Coordinates, Objective
 from ._validation import is_finite_result
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 
@@ -86,35 +86,21 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     """Fit by L-BFGS-B; returns ``(w float64, b, costs, status, n_iter, message)``."""
     scipy_minimize = _scipy_minimize()
     n_x, dtype, evaluate = objective.n_x, objective.dtype, objective.evaluate
-    multinomial = objective.n_classes > 0
-    n_b = objective.n_classes if multinomial else 1  # the intercept's coordinates
-    b_fixed = np.array(objective.b, dtype=np.float64) if multinomial else float(objective.b)
+    coordinates = Coordinates.of(objective, fit_intercept)
+    intercept = coordinates.intercept
     w_k = np.empty(n_x, dtype=dtype)
     start: dict[str, Any] = {}  # theta0 and its (cost, gradient), once computed
-
-    def intercept(theta):
-        if not fit_intercept:
-            return b_fixed
-        return theta[n_x:].copy() if multinomial else float(theta[n_x])
 
     def cost_and_gradient(theta):
         if start and np.array_equal(theta, start["theta"]):
             return start["value"]  # scipy's first evaluation is the start, already computed
         w_k[:] = theta[:n_x]
         dw, db, cost = evaluate(w_k, intercept(theta))
-        grad = np.empty(theta.shape[0], dtype=np.float64)  # new each time: scipy keeps a reference
         if not is_finite_result(dw, db, cost):
-            grad[:] = np.nan
-            return np.inf, grad
-        grad[:n_x] = dw
-        if fit_intercept:
-            grad[n_x:] = db
-        return cost, grad
+            return np.inf, np.full(coordinates.size, np.nan)
+        return cost, coordinates.gradient(dw, db)  # new each time: scipy keeps a reference
 
-    theta0 = np.empty(n_x + n_b * int(fit_intercept), dtype=np.float64)
-    theta0[:n_x] = objective.w
-    if fit_intercept:
-        theta0[n_x:] = objective.b
+    theta0 = coordinates.vector(objective.w, objective.b)
     start_value = cost_and_gradient(theta0)
     if start_value[0] == np.inf:  # cost_and_gradient's mark of a non-finite result
         objective.explain_non_finite()

@@ -58,7 +58,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _lbfgs
-from ._objective import Objective
+from ._objective import Coordinates, Objective
 from ._validation import is_finite_result
 from ._warnings import convergence_warning
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
@@ -150,43 +150,30 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     _scipy_linalg()  # before any pass over X: the error that says what to install
     n_x, dtype, evaluate, hessian = objective.n_x, objective.dtype, objective.evaluate, objective.hessian
     multinomial = objective.n_classes > 0
-    n_b = objective.n_classes if multinomial else 1  # the intercept's coordinates
-    b_fixed = np.array(objective.b, dtype=np.float64) if multinomial else float(objective.b)
+    coordinates = Coordinates.of(objective, fit_intercept)
+    size = coordinates.size
     w_k = np.empty(n_x, dtype=dtype)
-    size = n_x + n_b * int(fit_intercept)
     tiny = 16 * np.finfo(dtype).eps
     fixed = _fixed_coordinates(objective, fit_intercept)
     free = None if fixed is None else np.setdiff1d(np.arange(size), fixed)
 
     def point(theta):
         w_k[:] = theta[:n_x]
-        if not fit_intercept:
-            return b_fixed
-        return theta[n_x:].copy() if multinomial else float(theta[n_x])
-
-    def gradient_vector(dw, db) -> np.ndarray:
-        g = np.empty(size)
-        g[:n_x] = dw
-        if fit_intercept:
-            g[n_x:] = db
-        return g
+        return coordinates.intercept(theta)
 
     def with_hessian(theta):
         H, dw, db, cost = hessian(w_k, point(theta))
         if not is_finite_result(dw, db, cost) or not np.isfinite(H).all():
             return np.inf, None, None
-        return cost, gradient_vector(dw, db), H[:size, :size]
+        return cost, coordinates.gradient(dw, db), H[:size, :size]
 
     def value_and_gradient(theta):
         dw, db, cost = evaluate(w_k, point(theta))
         if not is_finite_result(dw, db, cost):
             return np.inf, None
-        return cost, gradient_vector(dw, db)
+        return cost, coordinates.gradient(dw, db)
 
-    theta = np.empty(size)
-    theta[:n_x] = objective.w
-    if fit_intercept:
-        theta[n_x:] = objective.b
+    theta = coordinates.vector(objective.w, objective.b)
     if multinomial:  # move the fixed coordinates to 0; the objective does not change
         K = objective.n_classes
         if objective.alpha == 0:
@@ -231,7 +218,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
                 message = f"Newton solver did not converge after {max_iter} iterations."
         except _Fallback:
             w, b, costs, status, iteration, message = _finish_with_lbfgs(
-                objective, theta, n_x, dtype, fit_intercept, max_iter, iteration, tol, callback,
+                objective, coordinates, theta, fit_intercept, max_iter, iteration, tol, callback,
                 costs)
         else:
             w, b, costs = theta[:n_x].copy(), point(theta), np.asarray(costs)
@@ -269,16 +256,11 @@ def _line_search(value_and_gradient, theta, cost, g, step, slope, tiny, iteratio
     raise _Fallback
 
 
-def _finish_with_lbfgs(objective: Objective, theta, n_x, dtype, fit_intercept, max_iter, iteration,
-                       tol, callback, costs):
+def _finish_with_lbfgs(objective: Objective, coordinates: Coordinates, theta, fit_intercept,
+                       max_iter, iteration, tol, callback, costs):
     """L-BFGS from ``theta`` with the iterations left; its iterations add to the Newton steps."""
-    if not fit_intercept:
-        b = objective.b
-    elif objective.n_classes:
-        b = theta[n_x:].copy()
-    else:
-        b = float(theta[n_x])
-    start = dataclasses.replace(objective, w=theta[:n_x].astype(dtype), b=b)
+    start = dataclasses.replace(objective, w=theta[:objective.n_x].astype(objective.dtype),
+                                b=coordinates.intercept(theta))
     w, b, lbfgs_costs, status, n_iter, message = _lbfgs.minimize(
         start, max(1, max_iter - iteration), tol, fit_intercept, callback)
     costs = np.concatenate([costs, lbfgs_costs[1:]])

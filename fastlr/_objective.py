@@ -39,7 +39,7 @@ from ._finish import (binary_hessian_means, multinomial_hessian_means, multinomi
 from ._registry import Kernel
 from ._validation import MultinomialProblem, Problem, raise_for_non_finite
 
-__all__ = ["Objective", "alpha_from_C", "curvature_image", "in_memory", "in_memory_multinomial",
+__all__ = ["Coordinates", "Objective", "alpha_from_C", "curvature_image", "in_memory", "in_memory_multinomial",
            "multinomial_means", "weight_total"]
 
 
@@ -79,6 +79,54 @@ class Objective:
         no eigenvalue above 1/2.
         """
         return 0.5 if self.n_classes else 0.25
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """The one float64 vector the second-order solvers move: ``w`` flat, then the intercept.
+
+    The intercept is one number, or K for the multinomial problem, and is
+    left out of the vector when it is not fitted (it then stays ``b_fixed``).
+    Used by ``fastlr._lbfgs`` and ``fastlr._newton``.
+    """
+
+    n_x: int
+    n_b: int  # the intercept's coordinates in the vector: 0 when it is not fitted
+    multinomial: bool
+    b_fixed: Any  # the intercept held when it is not fitted
+
+    @classmethod
+    def of(cls, objective: Objective, fit_intercept: bool) -> Coordinates:
+        multinomial = objective.n_classes > 0
+        n_b = (objective.n_classes if multinomial else 1) if fit_intercept else 0
+        b_fixed = np.array(objective.b, dtype=np.float64) if multinomial else float(objective.b)
+        return cls(objective.n_x, n_b, multinomial, b_fixed)
+
+    @property
+    def size(self) -> int:
+        return self.n_x + self.n_b
+
+    def vector(self, w: np.ndarray, b: Any) -> np.ndarray:
+        """``theta`` for ``(w, b)``, a new float64 array."""
+        theta = np.empty(self.size)
+        theta[:self.n_x] = w
+        if self.n_b:
+            theta[self.n_x:] = b
+        return theta
+
+    def intercept(self, theta: np.ndarray) -> Any:
+        """``b`` at ``theta``: a float, a new ``(K,)`` array, or the held intercept."""
+        if not self.n_b:
+            return self.b_fixed
+        return theta[self.n_x:].copy() if self.multinomial else float(theta[self.n_x])
+
+    def gradient(self, dw: np.ndarray, db: Any) -> np.ndarray:
+        """The gradient in ``theta``'s coordinates, a new float64 array (``db`` left out when held)."""
+        g = np.empty(self.size)
+        g[:self.n_x] = dw
+        if self.n_b:
+            g[self.n_x:] = db
+        return g
 
 
 def alpha_from_C(C: float, total: float) -> float:
