@@ -70,6 +70,30 @@ def make_problem(rng, n_x=6, m=9, dtype=np.float64, order="C"):
     return w, 0.25, X, y
 
 
+def layout(X, order):
+    """X in C or F order, or a strided view (every other column of a wider array)."""
+    if order == "F":
+        return np.asfortranarray(X)
+    if order == "strided":
+        padded = np.zeros((X.shape[0], 2 * X.shape[1]), dtype=X.dtype)
+        padded[:, ::2] = X
+        return padded[:, ::2]
+    return np.ascontiguousarray(X)
+
+
+def make_softmax_problem(rng, K=4, n_x=7, m=53, dtype=np.float64, order="C", soft=False):
+    """A seeded multinomial problem ``(W, b, X, Y)``: class labels, or ``(K, m)`` probabilities with ``soft``."""
+    X = layout(rng.standard_normal((n_x, m)).astype(dtype), order)
+    W = rng.standard_normal((K, n_x)).astype(dtype)
+    b = rng.standard_normal(K)
+    if soft:
+        Y = rng.random((K, m))
+        Y = (Y / Y.sum(axis=0)).astype(dtype)
+    else:
+        Y = rng.integers(0, K, m)
+    return W, b, X, Y
+
+
 def reference_softmax_gradient(W, b, X, Y, alpha=0.0, sample_weight=None):
     """``(dW, db, cost, scale)`` of the multinomial problem in float64.
 

@@ -23,7 +23,7 @@ from fastlr._auto import NUMPY_HESSIAN_MIN_FEATURES, choose_kernel_name
 from fastlr._finish import binary_hessian_means, weight_total
 from fastlr._registry import BINARY_HESSIAN, KernelUnavailableError, offering, resolve
 
-from reference import reference_gradient
+from reference import make_softmax_problem, reference_gradient
 
 
 def reference_hessian(w, b, X, y, sample_weight=None):
@@ -193,14 +193,6 @@ def test_auto_hessian_choice():
 # -- the multinomial Hessian op (numpy) ------------------------------------------
 
 
-def _multinomial_problem(rng, K=3, n_x=4, m=60, dtype=np.float64, order="C"):
-    X = np.asarray(rng.standard_normal((n_x, m)), dtype=dtype, order=order)
-    W = rng.standard_normal((K, n_x)).astype(dtype)
-    b = rng.standard_normal(K)
-    labels = rng.integers(0, K, m)
-    return W, b, X, labels
-
-
 def reference_multinomial_hessian(W, b, X, sample_weight=None):
     """The block Hessian's sums in float64, block by block from the definition."""
     X = np.asarray(X, dtype=np.float64)
@@ -225,7 +217,7 @@ def reference_multinomial_hessian(W, b, X, sample_weight=None):
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_multinomial_hessian_matches_reference(rng, dtype, order, weighted):
-    W, b, X, labels = _multinomial_problem(rng, dtype=dtype, order=order)
+    W, b, X, labels = make_softmax_problem(rng, K=3, n_x=4, m=60, dtype=dtype, order=order)
     s = (rng.random(X.shape[1]) * 2).astype(dtype) if weighted else None
     kernel = resolve("auto", "multinomial-hessian", X, 3)
     H, dW, db, cost = kernel.multinomial_hessian(W, b, X, labels, None, s)
@@ -243,7 +235,7 @@ def test_multinomial_hessian_matches_reference(rng, dtype, order, weighted):
 def test_multinomial_hessian_is_derivative_of_gradient(rng, alpha):
     from fastlr._finish import multinomial_hessian_means
 
-    W, b, X, labels = _multinomial_problem(rng, m=40)
+    W, b, X, labels = make_softmax_problem(rng, K=3, n_x=4, m=40)
     K, n_x = W.shape
     s = rng.random(40)
     kernel = resolve("numpy", "multinomial-hessian", X, K)
@@ -264,7 +256,7 @@ def test_multinomial_hessian_is_derivative_of_gradient(rng, alpha):
 
 @pytest.mark.parametrize("fmt", ["csc", "csr"])
 def test_sparse_multinomial_hessian_matches_dense(rng, fmt):
-    W, b, X, labels = _multinomial_problem(rng, n_x=6, m=80)
+    W, b, X, labels = make_softmax_problem(rng, K=3, n_x=6, m=80)
     X[np.abs(X) < 0.7] = 0.0
     sparse = scipy.sparse.csc_matrix(X).asformat(fmt)
     got = resolve("auto", "multinomial-hessian", sparse, 3).multinomial_hessian(

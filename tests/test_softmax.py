@@ -20,31 +20,10 @@ from hypothesis.extra.numpy import arrays
 import fastlr
 from fastlr import Kernel, KernelUnavailableError
 
-from reference import assert_matches_softmax_reference, reference_softmax_gradient
+from reference import (assert_matches_softmax_reference, layout, make_softmax_problem,
+                       reference_softmax_gradient)
 
 RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
-
-
-def _layout(X, order):
-    if order == "F":
-        return np.asfortranarray(X)
-    if order == "strided":
-        padded = np.zeros((X.shape[0], 2 * X.shape[1]), dtype=X.dtype)
-        padded[:, ::2] = X
-        return padded[:, ::2]
-    return np.ascontiguousarray(X)
-
-
-def _problem(rng, K=4, n_x=7, m=53, dtype=np.float64, order="C", soft=False):
-    X = _layout(rng.standard_normal((n_x, m)).astype(dtype), order)
-    W = rng.standard_normal((K, n_x)).astype(dtype)
-    b = rng.standard_normal(K)
-    if soft:
-        Y = rng.random((K, m))
-        Y = (Y / Y.sum(axis=0)).astype(dtype)
-    else:
-        Y = rng.integers(0, K, m)
-    return W, b, X, Y
 
 
 @st.composite
@@ -71,7 +50,7 @@ def problems(draw):
         sample_weight = draw(arrays(np.float64, (m,), elements=st.sampled_from([0.0, 0.5, 1.0, 7.25])))
         if not sample_weight.any():
             sample_weight[draw(st.integers(0, m - 1))] = 1.0
-    X = _layout(X, draw(st.sampled_from(["C", "F", "strided"])))
+    X = layout(X, draw(st.sampled_from(["C", "F", "strided"])))
     return W, b, X, Y, alpha, sample_weight
 
 
@@ -94,7 +73,7 @@ def test_matches_reference(kernel, problem):
 def test_larger_than_a_tile(kernel, rng, order, dtype):
     """Several tiles and chunks (numba-parallel: more than one), both layouts, weights, soft labels."""
     m = 150 if kernel in ("python", "partial") else 5_000
-    W, b, X, Y = _problem(rng, K=5, n_x=9, m=m, dtype=dtype, order=order, soft=True)
+    W, b, X, Y = make_softmax_problem(rng, K=5, n_x=9, m=m, dtype=dtype, order=order, soft=True)
     s = rng.random(m)
     result = fastlr.softmax_gradient(W, b, X, Y, kernel=kernel, alpha=0.1, sample_weight=s)
     assert_matches_softmax_reference(result, W, b, X, Y, rtol=RTOL[np.dtype(dtype)], alpha=0.1,
@@ -105,7 +84,7 @@ def test_larger_than_a_tile(kernel, rng, order, dtype):
 @pytest.mark.parametrize("size", [1e2, 1e4, 1e6])
 def test_extreme_logits_stay_finite_and_right(kernel, rng, dtype, size):
     """Logits up to +-1e4 (and beyond): finite, and the reference's answer."""
-    W, b, X, Y = _problem(rng, K=3, n_x=4, m=40, dtype=dtype)
+    W, b, X, Y = make_softmax_problem(rng, K=3, n_x=4, m=40, dtype=dtype)
     W = (W * dtype(size)).astype(dtype)
     dW, db, cost = fastlr.softmax_gradient(W, b, X, Y, kernel=kernel)
     assert np.isfinite(dW).all() and np.isfinite(db).all() and np.isfinite(cost)
@@ -121,7 +100,7 @@ def test_confident_examples_keep_their_small_loss(kernel):
 
 
 def test_finite_differences(kernel, rng):
-    W, b, X, Y = _problem(rng, K=3, n_x=4, m=25)
+    W, b, X, Y = make_softmax_problem(rng, K=3, n_x=4, m=25)
     s = rng.random(25)
     alpha = 0.3
     dW, db, _ = fastlr.softmax_gradient(W, b, X, Y, kernel=kernel, alpha=alpha, sample_weight=s)
@@ -143,7 +122,7 @@ def test_finite_differences(kernel, rng):
 
 
 def test_one_hot_probabilities_equal_class_labels(kernel, rng):
-    W, b, X, y = _problem(rng, K=4, n_x=5, m=30)
+    W, b, X, y = make_softmax_problem(rng, K=4, n_x=5, m=30)
     by_labels = fastlr.softmax_gradient(W, b, X, y, kernel=kernel)
     by_one_hot = fastlr.softmax_gradient(W, b, X, np.eye(4)[:, y], kernel=kernel)
     by_float_labels = fastlr.softmax_gradient(W, b, X, y.astype(np.float64), kernel=kernel)
@@ -169,7 +148,7 @@ def test_two_classes_are_the_binary_problem(kernel, rng):
 
 
 def test_inputs_not_modified(kernel, rng):
-    W, b, X, Y = _problem(rng, K=3, n_x=4, m=20, soft=True)
+    W, b, X, Y = make_softmax_problem(rng, K=3, n_x=4, m=20, soft=True)
     s = rng.random(20)
     copies = [a.copy() for a in (W, b, X, Y, s)]
     fastlr.softmax_gradient(W, b, X, Y, kernel=kernel, alpha=0.5, sample_weight=s)
@@ -181,7 +160,7 @@ def test_inputs_not_modified(kernel, rng):
 def test_bits_do_not_depend_on_threads_or_addresses(rng, order, default_threads):
     if "numba-parallel" not in fastlr.available_kernels():
         pytest.skip("numba unavailable")
-    W, b, X, Y = _problem(rng, K=6, n_x=11, m=40_000, order=order)
+    W, b, X, Y = make_softmax_problem(rng, K=6, n_x=11, m=40_000, order=order)
     results = []
     for threads in (1, 2, 1):
         fastlr.set_num_threads(threads)
@@ -195,7 +174,7 @@ def test_bits_do_not_depend_on_threads_or_addresses(rng, order, default_threads)
 
 
 def test_auto_runs_a_kernel_that_has_the_op(rng):
-    W, b, X, Y = _problem(rng)
+    W, b, X, Y = make_softmax_problem(rng)
     auto = fastlr.softmax_gradient(W, b, X, Y)
     numpy = fastlr.softmax_gradient(W, b, X, Y, kernel="numpy")
     np.testing.assert_allclose(auto[0], numpy[0], rtol=1e-12, atol=1e-15)
