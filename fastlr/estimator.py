@@ -55,6 +55,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._dask.estimator import check_classes, dask_fit_input, is_dask_array, lazy_take
 from ._model_file import check_model, model_dict, model_params, read_model, write_model
 from ._objective import alpha_from_C, weight_total
+from ._sparse import checked_kernel_format, is_sparse
 from ._training import train
 from ._warnings import convergence_warning
 
@@ -335,6 +336,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
         The labels are 0/1 in X's dtype for two classes, int64 class indices for more.
         """
+        if is_sparse(X):  # checked before scikit-learn converts it or anything reads by its indices
+            X = checked_kernel_format(X, convert_to="csr")
         X, y = validate_data(self, X, y, accept_sparse=_SPARSE_FORMATS,
                              dtype=[np.float64, np.float32], order=None)
         if y.dtype.kind not in "biu":  # integer and bool labels are classes as they are (1-D here)
@@ -370,6 +373,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         if is_dask_array(X):
             X = self._dask_prediction_input(X)
         else:
+            if is_sparse(X):  # checked before the product reads by its indices
+                X = checked_kernel_format(X, convert_to="csr")
             X = validate_data(self, X, reset=False, accept_sparse=_SPARSE_FORMATS,
                               dtype=[np.float64, np.float32])
         coef = self._dense_coef().astype(X.dtype, copy=False)
