@@ -23,10 +23,13 @@ coefficient. Anything else is a ``ValueError`` that names the key.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
 import os
+import secrets
+import stat
 from typing import Any
 
 import numpy as np
@@ -43,33 +46,137 @@ _INFINITY = "inf"
 
 def model_dict(*, params: dict, classes: list, coef: list, intercept: float | list, dtype: str,
                n_iter: int, loss_curve: list, feature_names: list | None = None) -> dict[str, Any]:
-    """The model as JSON-ready data (an infinite parameter written as ``"inf"``)."""
+    """The model as JSON-ready data, or a ``TypeError`` naming what a file cannot hold.
+
+    NumPy scalars become the Python numbers they hold; an infinite parameter
+    is written as ``"inf"``; a dict whose keys are not all strings
+    (``class_weight={0: 2.0}``) as ``{"__items__": [[key, value], ...]}``,
+    so that its keys come back as they were. Anything else that JSON cannot
+    hold (a ``RandomState``, a kernel of the user's own, datetime labels) is
+    refused before anything is written.
+    """
     data: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "params": {key: _INFINITY if _real(value) and value == math.inf else value
+        "params": {key: _saved(value, f"parameter {key}={value!r:.60}", infinity=_INFINITY)
                    for key, value in params.items()},
-        "classes": classes,
+        "classes": _saved(classes, "classes"),
         "coef": coef,
         "intercept": intercept,
         "dtype": dtype,
-        "n_iter": n_iter,
-        "loss_curve": loss_curve,
+        "n_iter": int(n_iter),
+        "loss_curve": _saved(loss_curve, "loss_curve"),
     }
     if feature_names is not None:
-        data["feature_names"] = feature_names
+        data["feature_names"] = _saved(feature_names, "feature_names")
     return data
 
 
+#: How a dict with keys other than strings is written (JSON object keys are strings).
+_ITEMS = "__items__"
+
+
+def _saved(value: Any, what: str, infinity: str | None = None) -> Any:
+    """``value`` as JSON can hold it (see :func:`model_dict`), or a ``TypeError`` naming ``what``.
+
+    ``math.inf`` is written as ``infinity`` where given (parameters), else refused.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.generic) and value.dtype.kind in "biufU":
+        value = value.item()
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if number == math.inf and infinity is not None:
+            return infinity
+        if math.isfinite(number):
+            return number
+    elif isinstance(value, (list, tuple)):
+        return [_saved(item, what, infinity) for item in value]
+    elif isinstance(value, dict):
+        if all(isinstance(key, str) for key in value):
+            return {key: _saved(item, what, infinity) for key, item in value.items()}
+        return {_ITEMS: [[_saved(key, what, infinity), _saved(item, what, infinity)]
+                         for key, item in value.items()]}
+    else:
+        from ._registry import KERNELS, lookup_kernel
+
+        name = getattr(value, "name", None)
+        if name in KERNELS and lookup_kernel(name) is value:  # one of fastlr's kernels: by name
+            return name
+    raise TypeError(f"cannot save the model: {what} is not a finite number, string, bool, None, "
+                    f"or a list or dict of them (got {type(value).__name__}); set it to one "
+                    "before saving")
+
+
+def _restored(value: Any) -> Any:
+    """A parameter as :func:`_saved` wrote it, back: ``"inf"`` and dicts of any keys."""
+    if value == _INFINITY:
+        return math.inf
+    if isinstance(value, dict):
+        if set(value) == {_ITEMS}:
+            return {_hashable(key): _restored(item) for key, item in value[_ITEMS]}
+        return {key: _restored(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_restored(item) for item in value]
+    return value
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
+
+
 def model_params(data: dict) -> dict[str, Any]:
-    """The estimator parameters of checked model data, ``"inf"`` read back as ``math.inf``."""
-    return {key: math.inf if value == _INFINITY else value for key, value in data["params"].items()}
+    """The estimator parameters of checked model data, as they were before :func:`model_dict`."""
+    return {key: _restored(value) for key, value in data["params"].items()}
 
 
 def write_model(data: dict, path: str | os.PathLike) -> None:
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(data, file, indent=1)
-        file.write("\n")
+    """Write model data to ``path`` atomically: the old file survives any failure.
+
+    The text is made first (a value JSON cannot hold raises before anything
+    is written), then written to a temporary file in the same folder,
+    flushed and synced to disk, and renamed over ``path`` (``os.replace``).
+    A symbolic link is followed (the file it names is replaced); a target
+    that is not a regular file (``/dev/stdout``, a pipe) is written
+    directly, as there is nothing to replace.
+    """
+    text = json.dumps(data, indent=1, allow_nan=False) + "\n"
+    target = os.path.realpath(path)
+    if os.path.exists(target) and not os.path.isfile(target):
+        with open(target, "w", encoding="utf-8") as file:
+            file.write(text)
+        return
+    descriptor, temporary = _temporary_beside(target)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileNotFoundError):  # the old file's permissions, if there was one
+            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _temporary_beside(target: str) -> tuple[int, str]:
+    """A new file next to ``target`` (same file system, so the rename is atomic), opened for
+    writing with the permissions ``open`` would give a new file (0o666 less the umask)."""
+    folder, name = os.path.split(target)
+    for _ in range(100):
+        temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target!r}")
 
 
 _KEYS = ("params", "classes", "coef", "intercept", "dtype", "n_iter", "loss_curve")
@@ -80,12 +187,24 @@ def _real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _finite(value: Any) -> bool:
+    """Whether a real number is finite as a float (an integer too large for one is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+#: The largest ``n_iter`` a file may hold (``n_iter_`` is int32, as scikit-learn's).
+_MAX_N_ITER = 2**31 - 1
+
+
 def _finite_numbers(name: str, values: Any, dtype: np.dtype) -> None:
     if not isinstance(values, list) or not all(_real(v) for v in values):
         raise ValueError(f"{name!r} must be a list of numbers; got {values!r:.80}")
     for value in values:
-        if not math.isfinite(value):
-            raise ValueError(f"{name!r} must hold finite numbers; got {value!r}")
+        if not _finite(value):
+            raise ValueError(f"{name!r} must hold finite numbers; got {value!r:.80}")
         if float(dtype.type(value)) != float(value):
             raise ValueError(f"{name!r} holds {value!r}, which {dtype.name} cannot store exactly; "
                              "the file was not written for this dtype")
@@ -100,14 +219,19 @@ def check_model(data: Any) -> None:
         raise ValueError(f"missing key{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}")
     if not isinstance(data["params"], dict):
         raise ValueError(f"'params' must be an object; got {data['params']!r:.80}")
+    try:
+        model_params(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"'params' cannot be read back: {exc}") from None
     if data["dtype"] not in _DTYPES:
         raise ValueError(f"'dtype' must be one of {', '.join(map(repr, _DTYPES))}; got {data['dtype']!r}")
     dtype = np.dtype(data["dtype"])
     classes = data["classes"]
     if (not isinstance(classes, list) or len(classes) < 2
-            or not all(isinstance(c, (str, numbers.Real)) for c in classes)
+            or not all(isinstance(c, str) or (_real(c) and _finite(c)) for c in classes)
             or len(set(classes)) != len(classes)):
-        raise ValueError(f"'classes' must be a list of two or more distinct labels; got {classes!r:.80}")
+        raise ValueError(f"'classes' must be a list of two or more distinct labels (strings or "
+                         f"finite numbers); got {classes!r:.80}")
     coef = data["coef"]
     if len(classes) == 2:
         _finite_numbers("coef", coef, dtype)
@@ -131,11 +255,11 @@ def check_model(data: Any) -> None:
         _finite_numbers("intercept", intercept, dtype)
         coef = coef[0]  # the features, for the names below
     n_iter = data["n_iter"]
-    if not isinstance(n_iter, int) or isinstance(n_iter, bool) or n_iter < 0:
-        raise ValueError(f"'n_iter' must be a non-negative integer; got {n_iter!r}")
+    if not isinstance(n_iter, int) or isinstance(n_iter, bool) or not 0 <= n_iter <= _MAX_N_ITER:
+        raise ValueError(f"'n_iter' must be an integer from 0 to {_MAX_N_ITER}; got {n_iter!r:.80}")
     curve = data["loss_curve"]
-    if not isinstance(curve, list) or not all(_real(v) for v in curve):
-        raise ValueError(f"'loss_curve' must be a list of numbers; got {curve!r:.80}")
+    if not isinstance(curve, list) or not all(_real(v) and _finite(v) for v in curve):
+        raise ValueError(f"'loss_curve' must be a list of finite numbers; got {curve!r:.80}")
     names = data.get("feature_names")
     if names is not None and (not isinstance(names, list) or len(names) != len(coef)
                               or not all(isinstance(n, str) for n in names)):
@@ -149,8 +273,8 @@ def read_model(path: str | os.PathLike) -> dict[str, Any]:
     with open(path, encoding="utf-8") as file:
         try:
             data = json.load(file)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{shown!r} is not a fastlr model file: not JSON ({exc})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise ValueError(f"{shown!r} is not a fastlr model file: not JSON text ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
         found = (data.get("format"), data.get("version")) if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"{shown!r} is not a fastlr model file (found {found!r}); "

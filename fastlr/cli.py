@@ -170,6 +170,11 @@ def _read_csv(path: str, target: str, sep: str = ","):
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise UsageError(f"{path!r} is empty; expected a header row, then one row per example")
     header = [name.strip() for name in rows[0]]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise UsageError(f"{path!r} names more than one column {', '.join(map(repr, repeated))}; "
+                         "column names must be distinct (which one is the target, or which feature "
+                         "is which, would be a guess)")
     if target not in header:
         raise UsageError(f"{path!r} has no column {target!r}; its columns are: {', '.join(header)}")
     rows = [row for row in rows[1:] if any(cell.strip() for cell in row)]
@@ -306,9 +311,12 @@ def _train(args: argparse.Namespace) -> int:
         params = {"C": args.C, "solver": args.solver,
                   "kernel": args.kernel or "auto", "learning_rate": args.learning_rate,
                   "max_iter": args.max_iter, "tol": args.tol}
-        write_model(model_dict(params=params, classes=classes, coef=w.tolist(), intercept=float(b),
-                               dtype=w.dtype.name, n_iter=n_iter, loss_curve=costs,
-                               feature_names=feature_names), args.output)
+        try:
+            write_model(model_dict(params=params, classes=classes, coef=w.tolist(), intercept=float(b),
+                                   dtype=w.dtype.name, n_iter=n_iter, loss_curve=costs,
+                                   feature_names=feature_names), args.output)
+        except OSError as exc:
+            raise UsageError(f"cannot save the model to {args.output!r}: {exc.strerror or exc}") from None
         print(f"model saved to {args.output} (load it with fastlr.LogisticRegression.load)")
     return 0
 

@@ -434,6 +434,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
     def to_dict(self) -> dict:
         """The fitted model as JSON-ready data."""
         check_is_fitted(self)
+        if self.classes_.dtype.kind not in "biufUO":  # datetime64's tolist() may give plain integers
+            raise TypeError(f"cannot save the model: its classes have dtype {self.classes_.dtype}; "
+                            "a model file holds numbers and strings (map the labels to either "
+                            "before fitting)")
         coef = self._dense_coef()
         binary = coef.shape[0] == 1
         return model_dict(
@@ -476,7 +480,14 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         return model
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted model to a JSON file."""
+        """Write the fitted model to a JSON file, atomically.
+
+        The file is written beside ``path`` and renamed over it once complete
+        and synced, so a failure (a full disk, a parameter JSON cannot hold:
+        ``TypeError`` naming it, raised before anything is written) leaves an
+        existing file as it was. NumPy scalars are saved as the numbers they
+        hold, and dict parameters keep their keys' types.
+        """
         write_model(self.to_dict(), path)
 
     @classmethod

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -218,6 +220,8 @@ def test_train_bad_options(csv_file, capsys, option, value, message):
         ("f1,label\n1,0\n2\n", "label", "line 3: 1 fields, but the header has 2"),
         ("f1,label\n1,0\n2,0.0\n3,0\n", "label",
          "target column 'label' has 1 distinct numeric value (written '0', '0.0')"),
+        ("a,y,b,y\n1,0,2,0\n2,1,1,1\n", "y", "names more than one column 'y'; column names must be distinct"),
+        ("a,b,a,y\n1,0,2,0\n2,1,1,1\n", "y", "names more than one column 'a'"),
     ],
 )
 def test_train_bad_files(tmp_path, content, target, message):
@@ -363,3 +367,15 @@ def test_compare_bad_density(capsys):
         main(["compare", "--density", "0"])
     assert exit_.value.code == 2
     assert "argument --density: must be a number in (0, 1], not '0'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")
+def test_train_output_to_a_full_device_is_one_line_and_exit_2(csv_file):
+    path, _, _ = csv_file
+    done = subprocess.run([sys.executable, "-m", "fastlr", "train", str(path), "--target", "label",
+                           "--output", "/dev/full"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "fastlr train: error: cannot save the model to '/dev/full': No space left on device")
+    assert "Traceback" not in done.stderr
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # still the device, never replaced by a file

@@ -135,7 +135,15 @@ def _saved(tmp_path, breast_cancer, dtype=np.float64):
         (lambda d: d.pop("coef"), "missing key 'coef'"),
         (lambda d: d.pop("params"), "missing key 'params'"),
         (lambda d: d.__setitem__("feature_names", ["a"]), "'feature_names' must be 30 strings"),
-        (lambda d: d.__setitem__("n_iter", -1), "'n_iter' must be a non-negative integer; got -1"),
+        (lambda d: d.__setitem__("n_iter", -1), "'n_iter' must be an integer from 0 to 2147483647; got -1"),
+        (lambda d: d.__setitem__("n_iter", 2**40), "'n_iter' must be an integer from 0 to 2147483647"),
+        (lambda d: d["coef"].__setitem__(0, 10**400), "'coef' must hold finite numbers; got 1000000"),
+        (lambda d: d.__setitem__("intercept", 10**400), "'intercept' must hold finite numbers"),
+        (lambda d: d.__setitem__("classes", [float("inf"), 1]), "'classes' must be a list of two or more "
+                                                                "distinct labels (strings or finite numbers)"),
+        (lambda d: d.__setitem__("loss_curve", [float("nan")]), "'loss_curve' must be a list of finite numbers"),
+        (lambda d: d["params"].__setitem__("class_weight", {"__items__": [[[0], 1.0, 2]]}),
+         "'params' cannot be read back"),
     ],
 )
 def test_load_refuses_a_damaged_file(tmp_path, breast_cancer, change, message):
