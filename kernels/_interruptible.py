@@ -29,7 +29,7 @@ import numpy as np
 
 from . import CONTINUE, MAX_ITER
 
-__all__ = ["SLICE_SECONDS", "call", "run_in_slices"]
+__all__ = ["SLICE_SECONDS", "call", "interrupt_within", "run_in_slices"]
 
 #: How long a slice of compiled iterations runs before Python looks for signals.
 SLICE_SECONDS = 0.1
@@ -100,15 +100,32 @@ def call(function: Callable[..., Any], *args: Any) -> Any:
     try:
         return function(*args)
     except SystemError as error:
-        cause = error.__cause__ or error.__context__
-        if isinstance(cause, KeyboardInterrupt):
-            raise cause.with_traceback(None) from None
+        interrupt = interrupt_within(error)
+        if interrupt is not None:
+            raise interrupt.with_traceback(None) from None
         raise
     finally:
         if main:
             _calls_in_main -= 1
             if not _calls_in_main and _deferred_from is not None:
                 _resume_interrupts()
+
+
+def interrupt_within(error: BaseException) -> KeyboardInterrupt | None:
+    """The ``KeyboardInterrupt`` at the root of ``error``'s chain of causes, however deep, or None.
+
+    Boxing a compiled function's result can fail at several levels (a tuple,
+    then the array in it), each wrapping the one below in a
+    ``SystemError``: the interrupt may sit two or more links down.
+    """
+    seen = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
 
 
 def run_in_slices(descend: Callable[..., tuple[float, int, int]], w0: np.ndarray, b: float,
