@@ -1,7 +1,11 @@
 """``kernel="auto"``: the kernel that is fastest here for this X, chosen per call.
 
-The choice looks at what is installed, X's shape, dtype and layout, and the
-thread setting, and costs well under a microsecond:
+The choice looks at what is installed and X's shape, dtype and layout, never
+at the thread setting, and costs well under a microsecond. ``numba`` and
+``numba-parallel`` sum in different orders, and ``numba-parallel``'s bits do
+not depend on its thread count, so the same input gives the same bits at
+any ``set_num_threads`` (with one thread, ``numba-parallel`` runs its
+chunks in turn):
 
 1. numba does not import: ``numpy``.
 2. X float32 with its features contiguous (C order) and ``n_x >= 1500``:
@@ -9,16 +13,15 @@ thread setting, and costs well under a microsecond:
    the compiled kernels' float64 sums there (1.2x at 2,000 x 5,000, 1.2-1.8x
    at 3,000 x 3,000 and 10,000 x 1,000; at n_x = 1,000 ``numba-parallel``
    is as fast or faster).
-3. Enough work for two chunks of ``numba-parallel`` and more than one
-   thread allowed: ``numba-parallel``. It was the fastest, or within a few
-   percent of it, at every other size measured from 100 x 1,000 up.
+3. Enough work for two chunks of ``numba-parallel``: ``numba-parallel``.
+   It was the fastest, or within a few percent of it, at every other size
+   measured from 100 x 1,000 up.
 4. Otherwise ``numba``: one chunk's worth of work does not pay for waking
    the thread pool (``numba-parallel`` is 3-6 us slower there).
 
 A sparse X (CSC or CSR ``(n_x, m)``) follows rules 1, 3 and 4, with the
 chunks ``numba-parallel`` would cut its stored entries into
-(``kernels._threads.sparse_chunk_count``): two or more, and more than one
-thread, choose it.
+(``kernels._threads.sparse_chunk_count``): two or more choose it.
 
 The multinomial op (K classes) follows rules 1, 3 and 4 with ``K n_x``
 numbers per example in place of ``n_x`` (``numba-parallel`` plans its chunks
@@ -54,8 +57,8 @@ from ._registry import (BINARY, BINARY_HESSIAN, MULTINOMIAL, MULTINOMIAL_HESSIAN
 
 #: The ops only ``numpy`` offers.
 _NUMPY_ONLY = (SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN, SPARSE_MULTINOMIAL_HESSIAN)
-from .kernels._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads,
-                               hessian_chunk_count, sparse_chunk_count)
+from .kernels._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, hessian_chunk_count,
+                               sparse_chunk_count)
 
 __all__ = ["choose_kernel", "choose_kernel_name", "choose_task_kernel_name"]
 
@@ -86,18 +89,18 @@ def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1) -> str:
         if n_x >= NUMPY_HESSIAN_MIN_FEATURES:
             return "numpy"
         chunks = hessian_chunk_count(n_x, m)
-        return "numba-parallel" if get_num_threads() > 1 and chunks >= 2 else "numba"
+        return "numba-parallel" if chunks >= 2 else "numba"
     if getattr(X, "format", None) is not None:  # scipy.sparse, CSC or CSR (n_x, m)
         outer, partial = (m, n_x) if X.format == "csc" else (n_x, m)
         chunks = sparse_chunk_count(int(X.indptr[-1]), outer, partial)
-        return "numba-parallel" if get_num_threads() > 1 and chunks >= 2 else "numba"
+        return "numba-parallel" if chunks >= 2 else "numba"
     if op == MULTINOMIAL:
         n_x *= n_classes
     elif n_x >= NUMPY_FLOAT32_C_MIN_FEATURES and X.dtype == _FLOAT32:
         row_stride, column_stride = X.strides
         if abs(row_stride) > abs(column_stride):  # features contiguous
             return "numpy"
-    if get_num_threads() > 1 and _chunks_at_least_two(n_x, m):
+    if _chunks_at_least_two(n_x, m):
         return "numba-parallel"
     return "numba"
 

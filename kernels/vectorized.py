@@ -24,6 +24,8 @@ scipy.sparse (one thread, X read twice), the element-wise math unchanged.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._ieee import ieee_quiet
@@ -48,6 +50,22 @@ def _examples_product(X, dz):
         stop = min(m, start + FLOAT32_BLOCK)
         total += X[:, start:stop] @ dz[start:stop]
     return total
+
+
+def _below_two(sample_weight):
+    """``(s / 2^k, 2^k)``: weights above 2 scaled below it by a power of two, else ``(s, 1.0)``.
+
+    Dividing by a power of two is exact, and so is multiplying the sums back
+    in float64: the sums are those of the weights as given, without the
+    overflow of float32 BLAS products (``s dz x`` near ``3e38``).
+    """
+    if sample_weight is None:
+        return None, 1.0
+    top = float(sample_weight.max())
+    if top <= 2.0:
+        return sample_weight, 1.0
+    scale = math.ldexp(1.0, math.frexp(top)[1] - 1)
+    return sample_weight * sample_weight.dtype.type(1.0 / scale), scale
 
 
 def _sigmoid_slope(z, sample_weight):
@@ -95,7 +113,7 @@ def _sigmoid_dz(z, y, sample_weight):
     dz = a - y
     if sample_weight is not None:
         dz *= sample_weight
-        loss *= sample_weight
+        loss = loss * sample_weight.astype(np.float64)  # float64: s loss may pass float32's range
     return dz, loss
 
 
@@ -107,8 +125,10 @@ def binary_sums(w, b, X, y, sample_weight):
     """
     z = w @ X
     z += b
+    sample_weight, scale = _below_two(sample_weight)
     dz, loss = _sigmoid_dz(z, y, sample_weight)
-    return _examples_product(X, dz), float(dz.sum(dtype=np.float64)), float(loss.sum(dtype=np.float64))
+    return (_examples_product(X, dz) * scale, float(dz.sum(dtype=np.float64)) * scale,
+            float(loss.sum(dtype=np.float64)) * scale)
 
 
 @ieee_quiet
@@ -121,10 +141,11 @@ def binary_hessian_sums(w, b, X, y, sample_weight):
     """
     z = w @ X
     z += b
+    sample_weight, scale = _below_two(sample_weight)
     h = _sigmoid_slope(z, sample_weight)
     dz, loss = _sigmoid_dz(z, y, sample_weight)
-    return (_weighted_gram(X, h), _examples_product(X, dz), float(dz.sum(dtype=np.float64)),
-            float(loss.sum(dtype=np.float64)))
+    return (_weighted_gram(X, h) * scale, _examples_product(X, dz) * scale,
+            float(dz.sum(dtype=np.float64)) * scale, float(loss.sum(dtype=np.float64)) * scale)
 
 
 @ieee_quiet
@@ -218,9 +239,10 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     """
     Z = W @ X
     Z += b.astype(X.dtype)[:, None]
+    sample_weight, scale = _below_two(sample_weight)
     dZ, loss = _softmax_dz(Z, labels, Y, sample_weight)
     dW = _classes_product(dZ, X)
-    return dW, dZ.sum(axis=1, dtype=np.float64), float(loss.sum())
+    return dW * scale, dZ.sum(axis=1, dtype=np.float64) * scale, float(loss.sum()) * scale
 
 
 @ieee_quiet
@@ -329,9 +351,10 @@ def multinomial_hessian_sums(W, b, X, labels, Y, sample_weight):
     Z = W @ X
     Z += b.astype(X.dtype)[:, None]
     P = _softmax(Z)
-    dZ, loss = _softmax_dz(Z, labels, Y, sample_weight)
-    return (_block_hessian(X, P, sample_weight), _classes_product(dZ, X),
-            dZ.sum(axis=1, dtype=np.float64), float(loss.sum()))
+    scaled, scale = _below_two(sample_weight)  # the block Hessian weighs in float64 already
+    dZ, loss = _softmax_dz(Z, labels, Y, scaled)
+    return (_block_hessian(X, P, sample_weight), _classes_product(dZ, X) * scale,
+            dZ.sum(axis=1, dtype=np.float64) * scale, float(loss.sum()) * scale)
 
 
 @ieee_quiet

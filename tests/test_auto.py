@@ -38,15 +38,33 @@ def _X(n_x, m, dtype=np.float64, order="C"):
     ],
 )
 def test_rules(n_x, m, dtype, order, expected):
-    if expected == "numba-parallel" and fastlr.get_num_threads() == 1:
-        expected = "numba"  # a one-core machine
     assert choose_kernel_name(_X(n_x, m, dtype, order)) == expected
 
 
 @needs_numba
-def test_one_thread_never_picks_the_parallel_kernel():
+@pytest.mark.parametrize("shape", [(1_000, 100_000), (10, 10_000), (10, 1_000)])
+def test_the_choice_does_not_depend_on_the_thread_setting(shape):
+    chosen = choose_kernel_name(_X(*shape))
     fastlr.set_num_threads(1)
-    assert choose_kernel_name(_X(1_000, 100_000)) == "numba"
+    assert choose_kernel_name(_X(*shape)) == chosen
+
+
+@needs_numba
+@pytest.mark.parametrize("sparse", [False, True])
+def test_auto_gives_the_same_bits_at_any_thread_count(rng, sparse):
+    """The README's promise: one thread or all of them, auto's answer to the bit."""
+    X = rng.standard_normal((30, 40_000))
+    if sparse:
+        import scipy.sparse
+
+        X = scipy.sparse.csc_matrix(X * (rng.random(X.shape) < 0.3))
+    y = (rng.random(40_000) < 0.5).astype(float)
+    w = rng.standard_normal(30) * 0.1
+    fastlr.set_num_threads(1)
+    one = fastlr.gradient(w, 0.1, X, y)
+    fastlr.set_num_threads(None)
+    every = fastlr.gradient(w, 0.1, X, y)
+    assert np.array_equal(one[0], every[0]) and one[1:] == every[1:]
 
 
 @needs_numba

@@ -48,3 +48,30 @@ def test_sigmoid_at_moderate_margin_is_not_rounded_to_one(kernel):
     """At z = -30 the prediction is e^-30, not 0: a - y keeps it."""
     dw, db, cost = fastlr.gradient(np.ones(1), 0.0, np.array([[-30.0]]), np.array([0.0]), kernel=kernel)
     assert db == pytest.approx(1.0 / (1.0 + math.exp(30.0)), rel=1e-14)
+
+
+@pytest.mark.parametrize("top", [3e38, 1e30, 2.5])
+def test_float32_weights_near_the_top_of_the_range(kernel, rng, top):
+    """Weights up to float32's largest: every kernel gives the weighted means, as with small weights.
+
+    The means divide by ``sum(s)``, so scaling every weight by one number
+    changes nothing; ``s dz x`` summed in float32 would overflow at 3e38.
+    """
+    X = rng.standard_normal((3, 50)).astype(np.float32)
+    y = (rng.random(50) < 0.5).astype(np.float32)
+    shape = rng.random(50).astype(np.float32) + 0.5
+    w = np.array([0.1, -0.2, 0.3], dtype=np.float32)
+    big = fastlr.gradient(w, 0.1, X, y, sample_weight=(shape / shape.max() * top).astype(np.float32),
+                          kernel=kernel)
+    small = fastlr.gradient(w, 0.1, X, y, sample_weight=shape / shape.max(), kernel=kernel)
+    np.testing.assert_allclose(big[0], small[0], rtol=1e-5, atol=1e-7)
+    assert big[1] == pytest.approx(small[1], rel=1e-5, abs=1e-7)
+    assert big[2] == pytest.approx(small[2], rel=1e-5)
+    labels = np.arange(50) % 3
+    W = np.outer([1.0, -1.0, 0.5], w).astype(np.float32)
+    big = fastlr.softmax_gradient(W, 0.0, X, labels, sample_weight=(shape / shape.max() * top).astype(np.float32),
+                                  kernel=kernel)
+    small = fastlr.softmax_gradient(W, 0.0, X, labels, sample_weight=shape / shape.max(), kernel=kernel)
+    np.testing.assert_allclose(big[0], small[0], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(big[1], small[1], rtol=1e-5, atol=1e-7)
+    assert big[2] == pytest.approx(small[2], rel=1e-5)
