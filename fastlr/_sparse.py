@@ -101,7 +101,7 @@ def check_structure(X: Any, name: str = "X") -> None:
       axis (in blocks for BSR), ``indptr[0] == 0``, non-decreasing,
       ``indptr[-1] <= len(indices) == len(data)``, every one of the first
       ``indptr[-1]`` ``indices`` in ``[0, length of the other axis)``, the
-      index arrays of an integer dtype, BSR's blocks of its block shape;
+      index arrays of a signed integer dtype, BSR's blocks of its block shape;
     - COO: ``row`` and ``col`` as long as ``data``, each within the shape;
     - other formats have no such arrays (they are checked as COO).
 
@@ -122,8 +122,8 @@ def check_structure(X: Any, name: str = "X") -> None:
     major, minor = (n_columns, n_rows) if X.format == "csc" else (n_rows, n_columns)
     indptr, indices, data = X.indptr, X.indices, X.data
     for array_name, array in (("indptr", indptr), ("indices", indices)):
-        if not isinstance(array, np.ndarray) or array.ndim != 1 or array.dtype.kind not in "iu":
-            raise _malformed(name, f"its {array_name} must be a 1-D array of integers; got "
+        if not isinstance(array, np.ndarray) or array.ndim != 1 or array.dtype.kind != "i":
+            raise _malformed(name, f"its {array_name} must be a 1-D array of signed integers; got "
                                    f"{_describe(array)}")
     if indptr.shape[0] != major + 1:
         raise _malformed(name, f"indptr has {indptr.shape[0]} entries; a {X.format.upper()} "
@@ -153,8 +153,8 @@ def check_structure(X: Any, name: str = "X") -> None:
 def _check_coordinates(X: Any, name: str) -> None:
     row, col, data = X.row, X.col, X.data
     for array_name, array in (("row", row), ("col", col)):
-        if not isinstance(array, np.ndarray) or array.ndim != 1 or array.dtype.kind not in "iu":
-            raise _malformed(name, f"its {array_name} must be a 1-D array of integers; got "
+        if not isinstance(array, np.ndarray) or array.ndim != 1 or array.dtype.kind != "i":
+            raise _malformed(name, f"its {array_name} must be a 1-D array of signed integers; got "
                                    f"{_describe(array)}")
     if not (row.shape == col.shape == np.shape(data)):
         raise _malformed(name, f"row, col and data must be as long; got {row.shape[0]}, "

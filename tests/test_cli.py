@@ -229,7 +229,7 @@ def test_train_bad_files(tmp_path, content, target, message):
     if content is not None:
         path.write_text(content)
     done = subprocess.run([sys.executable, "-m", "fastlr", "train", str(path), "--target", target],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr, done.stderr
@@ -260,7 +260,7 @@ def test_train_output_into_a_missing_folder_fails_before_training(tmp_path, csv_
     path, _, _ = csv_file
     target = tmp_path / "no" / "such" / "model.json"
     done = subprocess.run([sys.executable, "-m", "fastlr", "train", str(path), "--target", "label",
-                           "--output", str(target)], capture_output=True, text=True, timeout=120)
+                           "--output", str(target)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 2
     assert done.stdout == ""  # nothing trained
     assert done.stderr.strip().splitlines() == [
@@ -373,7 +373,7 @@ def test_compare_bad_density(capsys):
 def test_train_output_to_a_full_device_is_one_line_and_exit_2(csv_file):
     path, _, _ = csv_file
     done = subprocess.run([sys.executable, "-m", "fastlr", "train", str(path), "--target", "label",
-                           "--output", "/dev/full"], capture_output=True, text=True, timeout=300)
+                           "--output", "/dev/full"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
         "fastlr train: error: cannot save the model to '/dev/full': No space left on device")

@@ -164,7 +164,7 @@ def test_arrays_that_do_not_fit_are_named():
         fastlr.gradient(np.zeros(2), 0., X, [0., 1., 1.])
     X = sp.csc_matrix(([1., 3., 2.], [0, 1, 0], [0, 1, 2, 3]), shape=(2, 3))
     X.indices = X.indices.astype(np.float64)
-    with pytest.raises(ValueError, match="its indices must be a 1-D array of integers"):
+    with pytest.raises(ValueError, match="its indices must be a 1-D array of signed integers"):
         fastlr.gradient(np.zeros(2), 0., X, [0., 1., 1.])
 
 

@@ -19,10 +19,12 @@ instead of killing pytest:
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -160,6 +162,39 @@ _INTERRUPTED = textwrap.dedent("""
 """)
 
 
+def _line(child: subprocess.Popen, timeout: float = 600) -> str:
+    """The child's next line of output, or a failure once ``timeout`` s pass without one (a hang
+    fails the test instead of the run). A thread reads the pipe, so that lines already buffered
+    are never waited for; :func:`_finish` collects the rest."""
+    if not hasattr(child, "lines"):
+        child.lines = queue.Queue()
+        child.reader = threading.Thread(
+            target=lambda: [child.lines.put(line) for line in iter(child.stdout.readline, "")],
+            daemon=True)
+        child.reader.start()
+    try:
+        return child.lines.get(timeout=timeout)
+    except queue.Empty:
+        child.kill()
+        pytest.fail(f"no output from the child in {timeout} s")
+
+
+def _finish(child: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """Wait for the child to exit; ``(the output not yet read by _line, its stderr)``."""
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        pytest.fail(f"the child did not exit within {timeout} s")
+    if not hasattr(child, "lines"):
+        return child.stdout.read(), child.stderr.read()
+    child.reader.join(timeout=60)
+    rest = []
+    while not child.lines.empty():
+        rest.append(child.lines.get())
+    return "".join(rest), child.stderr.read()
+
+
 def _interrupt(command: list[str], cache: Path, delay: float = 1.0, ready: bool = True):
     """Start ``command``, wait for its "ready" line (or ``delay`` s), send SIGINT; (signal time, output, status)."""
     # SIGINT back to its default in the child, as at a terminal: a runner that
@@ -170,12 +205,12 @@ def _interrupt(command: list[str], cache: Path, delay: float = 1.0, ready: bool 
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         if ready:
-            line = child.stdout.readline()
+            line = _line(child)
             assert line.strip() == "ready", line + child.stderr.read()
         time.sleep(delay)
         sent = time.perf_counter()
         child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=60)
+        out, err = _finish(child, 60)
     finally:
         if child.poll() is None:
             child.kill()
@@ -189,7 +224,7 @@ def test_ctrl_c_stops_a_compiled_call_within_a_second(warm_cache, what, kernel):
     words = out.split()
     assert status == 0 and words[:1] == ["KeyboardInterrupt"], out + err
     # perf_counter is system-wide on Linux (CLOCK_MONOTONIC): the two processes share it.
-    assert float(words[1]) - sent < 1.5, f"KeyboardInterrupt {float(words[1]) - sent:.2f} s after SIGINT"
+    assert float(words[1]) - sent < 2.0, f"KeyboardInterrupt {float(words[1]) - sent:.2f} s after SIGINT"
 
 
 #: Each long call a user can interrupt, by name: one op, or a fit, repeated until SIGINT.
@@ -254,15 +289,15 @@ def test_ctrl_c_stops_every_compiled_op_as_a_keyboard_interrupt(warm_cache, kern
     outcomes = []
     try:
         for name in _LONG_CALLS:
-            line = child.stdout.readline()
+            line = _line(child)
             assert line.split() == ["ready", name], line + child.stderr.read()[-3000:]
             time.sleep(0.3)  # inside the loop of calls: nearly all of its time is compiled code
             sent = time.perf_counter()
             child.send_signal(signal.SIGINT)
-            words = child.stdout.readline().split()
+            words = _line(child, 60).split()
             outcomes.append((name, words[:2], float(words[2]) - sent if words[:1] == ["KeyboardInterrupt"]
                              else " ".join(words)))
-        child.communicate(timeout=120)
+        _finish(child, 120)
     finally:
         if child.poll() is None:
             child.kill()
@@ -318,11 +353,11 @@ def test_ctrl_c_while_numba_compiles(tmp_path, after):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        assert child.stdout.readline().strip() == "ready"
-        assert child.stdout.readline().strip() == "compiling"
+        assert _line(child).strip() == "ready"
+        assert _line(child).strip() == "compiling"
         time.sleep(after)
         child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=600)
+        out, err = _finish(child, 600)
     finally:
         if child.poll() is None:
             child.kill()
@@ -400,7 +435,7 @@ def test_pool_after_the_parallel_kernel(warm_cache, tmp_path, method):
     script = tmp_path / "pool_script.py"  # spawn and loky import the main module by path
     script.write_text(_POOL)
     done = subprocess.run([sys.executable, str(script), method], env=_child_env(warm_cache),
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr[-3000:]
 
 
@@ -411,7 +446,7 @@ def test_threading_layer_is_fork_safe(warm_cache):
             "from fastlr.kernels import _threading_layer as t\n"
             "print(t.layer(), t.layer() in t.FORK_SAFE and t.layer() in t.THREAD_SAFE)")
     done = subprocess.run([sys.executable, "-c", code], env=_child_env(warm_cache),
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     if not HAVE_TBB:
         pytest.skip(f"the tbb package is not installed here; numba chose {done.stdout.split()[0]}")
@@ -436,7 +471,7 @@ def test_users_own_parallel_code_first_still_gets_tbb(warm_cache):
         print(numba.threading_layer())
     """)
     done = subprocess.run([sys.executable, "-c", code], env=_child_env(warm_cache),
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["tbb"]
 
@@ -457,7 +492,7 @@ def test_imports_from_the_checkout_root():
     env["PYTHONPATH"] = os.pathsep.join(site.getsitepackages())
     code = "import fastlr, fastlr.kernels.numba_loops; print(fastlr.__file__, fastlr.kernels.__file__)"
     done = subprocess.run([sys.executable, "-S", "-c", code], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     package, kernels = (Path(p).resolve() for p in done.stdout.split())
     assert package == root / "fastlr" / "__init__.py"

@@ -71,7 +71,7 @@ def test_package_works_without_numba(tmp_path):
         print("ok")
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
                           cwd=tmp_path)  # the installed package, not the source folder
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
@@ -79,7 +79,7 @@ def test_package_works_without_numba(tmp_path):
 
 def test_import_does_not_load_numba(tmp_path):
     script = "import sys, fastlr; print('numba' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
                           cwd=tmp_path)
     assert done.stdout.strip() == "False", done.stderr
 
