@@ -195,6 +195,17 @@ def _finish(child: subprocess.Popen, timeout: float) -> tuple[str, str]:
     return "".join(rest), child.stderr.read()
 
 
+def _close(child: subprocess.Popen) -> None:
+    """Kill the child if it still runs, reap it, and close its pipes."""
+    if child.poll() is None:
+        child.kill()
+    child.wait()
+    if hasattr(child, "reader"):
+        child.reader.join(timeout=60)
+    child.stdout.close()
+    child.stderr.close()
+
+
 def _interrupt(command: list[str], cache: Path, delay: float = 1.0, ready: bool = True):
     """Start ``command``, wait for its "ready" line (or ``delay`` s), send SIGINT; (signal time, output, status)."""
     # SIGINT back to its default in the child, as at a terminal: a runner that
@@ -212,8 +223,7 @@ def _interrupt(command: list[str], cache: Path, delay: float = 1.0, ready: bool 
         child.send_signal(signal.SIGINT)
         out, err = _finish(child, 60)
     finally:
-        if child.poll() is None:
-            child.kill()
+        _close(child)
     return sent, out, err, child.returncode
 
 
@@ -299,8 +309,7 @@ def test_ctrl_c_stops_every_compiled_op_as_a_keyboard_interrupt(warm_cache, kern
                              else " ".join(words)))
         _finish(child, 120)
     finally:
-        if child.poll() is None:
-            child.kill()
+        _close(child)
     wrong = [outcome for outcome in outcomes if outcome[1] != ["KeyboardInterrupt", outcome[0]]]
     assert not wrong, wrong
     slow = [(name, seconds) for name, _, seconds in outcomes if seconds > 2.0]
@@ -359,8 +368,7 @@ def test_ctrl_c_while_numba_compiles(tmp_path, after):
         child.send_signal(signal.SIGINT)
         out, err = _finish(child, 600)
     finally:
-        if child.poll() is None:
-            child.kill()
+        _close(child)
     assert child.returncode == 0 and out.split() == ["KeyboardInterrupt", "True"], out + err
     assert "Exception ignored" not in err, err
 
