@@ -100,7 +100,8 @@ def _weighted_gram(X, h):
 
 
 def _sigmoid_dz(z, y, sample_weight):
-    """``(s dz, s loss)`` from the logits ``z`` (overwritten), stably, in z's dtype."""
+    """``(s dz, s loss)`` from the logits ``z`` (overwritten), stably: ``s dz`` in z's dtype, ``s loss``
+    in float64 when weighted (float32's range ends near 3e38)."""
     # Stable sigmoid and loss sharing one exp (see kernels._stable):
     # a = 1/(1+e) for z > 0, e/(1+e) otherwise; with e = exp(-|z|).
     e = np.exp(-np.abs(z))
