@@ -178,3 +178,38 @@ def test_big_endian_X_is_converted(kernel, problem, dtype):
     assert dw.dtype == native.dtype
     np.testing.assert_array_equal(dw, expected[0])
     assert (db, cost) == expected[1:]
+
+
+def _nested_system_errors(depth):
+    """A SystemError wrapping another ``depth - 1`` times, a KeyboardInterrupt at the root (what
+    numba raises when Ctrl-C lands while it boxes a tuple of arrays)."""
+    def raise_at(level):
+        if level == 0:
+            raise KeyboardInterrupt
+        try:
+            raise_at(level - 1)
+        except BaseException:
+            raise SystemError(f"level {level}: returned a result with an exception set")
+
+    return raise_at(depth)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 5])
+def test_a_ctrl_c_wrapped_in_system_errors_is_a_keyboard_interrupt(depth):
+    from fastlr.kernels._interruptible import call
+
+    with pytest.raises(KeyboardInterrupt):
+        call(_nested_system_errors, depth)
+
+
+def test_a_system_error_without_an_interrupt_is_left_alone():
+    from fastlr.kernels._interruptible import call
+
+    def broken():
+        try:
+            raise ValueError("inner")
+        except ValueError:
+            raise SystemError("outer")
+
+    with pytest.raises(SystemError, match="outer"):
+        call(broken)
