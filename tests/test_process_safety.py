@@ -391,11 +391,11 @@ _CLI_INTERRUPTED = textwrap.dedent("""
 
 @pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton-cholesky"])
 def test_cli_train_interrupted_exits_130_with_one_line(warm_cache, tmp_path, solver):
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((20_000, 50))
-    data = tmp_path / "big.csv"
-    np.savetxt(data, np.column_stack([X, X[:, 0] + rng.standard_normal(20_000) > 0]), delimiter=",",
-               fmt="%.6g", header=",".join([f"f{i}" for i in range(50)] + ["label"]), comments="")
+    rng = np.random.default_rng(0)  # small: the fit is repeated until the signal lands in one
+    X = rng.standard_normal((3_000, 20))
+    data = tmp_path / "data.csv"
+    np.savetxt(data, np.column_stack([X, X[:, 0] + rng.standard_normal(3_000) > 0]), delimiter=",",
+               fmt="%.6g", header=",".join([f"f{i}" for i in range(20)] + ["label"]), comments="")
     command = [sys.executable, "-c", _CLI_INTERRUPTED, "train", str(data), "--target", "label",
                "--kernel", "numba", "--solver", solver]
     _, out, err, status = _interrupt(command, warm_cache, delay=1.0)
