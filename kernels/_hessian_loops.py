@@ -31,60 +31,73 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._loops import _PRANGE_ONLY, FASTMATH, examples_contiguous
+from ._compile import by_layout, entry, helper, inline, parallel_entry
 from ._loops import _finish_tile as finish_tile
 from ._vector_math import exp_nonpositive
 
 __all__ = ["hessian_one_thread", "hessian_parallel", "tile_length"]
 
-def _jit(function):
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH))(function)
 
-
-@_jit
+@inline
 def tile_length(n_x):
     """Examples per tile: ``G`` and ``h G`` (``2 (n_x + 1) k`` float64) within 256 KB, 8 to 256."""
     return max(8, min(256, (1 << 14) // (n_x + 1)) // 8 * 8)
 
 
-@_jit
-def _load_tile(w, b, X, G, zt, start, k):
-    """Copy examples ``start:start+k`` into ``G[:n_x, :k]`` (ones below) and their logits into ``zt``."""
+def _load_tile_example_major(w, b, X, G, zt, start, k):
+    """Copy examples ``start:start+k`` into ``G[:n_x, :k]`` (ones below) and their logits into ``zt``.
+
+    Examples contiguous: example by example, each a dot product as it is copied.
+    """
     n_x = X.shape[0]
-    if examples_contiguous(X):
-        for t in range(k):
-            e = start + t
-            z = b
-            for j in range(n_x):
-                x = np.float64(X[j, e])
-                G[j, t] = x
-                z += np.float64(w[j]) * x
-            zt[t] = z
-    else:
-        for t in range(k):
-            zt[t] = b
+    for t in range(k):
+        e = start + t
+        z = b
         for j in range(n_x):
-            w_j = np.float64(w[j])
-            row = X[j, start:start + k]
-            for t in range(k):
-                x = np.float64(row[t])
-                G[j, t] = x
-                zt[t] += w_j * x
+            x = np.float64(X[j, e])
+            G[j, t] = x
+            z += np.float64(w[j]) * x
+        zt[t] = z
     for t in range(k):
         G[n_x, t] = 1.0
 
 
-@_jit
+def _load_tile_feature_major(w, b, X, G, zt, start, k):
+    """:func:`_load_tile_example_major` for features contiguous: feature row by feature row."""
+    n_x = X.shape[0]
+    for t in range(k):
+        zt[t] = b
+    for j in range(n_x):
+        w_j = np.float64(w[j])
+        row = X[j, start:start + k]
+        for t in range(k):
+            x = np.float64(row[t])
+            G[j, t] = x
+            zt[t] += w_j * x
+    for t in range(k):
+        G[n_x, t] = 1.0
+
+
+#: The tile copy for X's layout, chosen when compiling (``kernels._compile.by_layout``).
+_load_tile = by_layout(_load_tile_example_major, _load_tile_feature_major)
+
+
+@helper
 def _slopes(zt, ht, s, start):
-    """``ht = s a (1 - a)`` from the logits ``zt``, as ``s e / (1 + e)^2`` with ``e = e^-|z|``."""
+    """``ht = s a (1 - a)`` from the logits ``zt``, as ``s e / (1 + e)^2`` with ``e = e^-|z|``.
+
+    ``s`` empty: no weights (``kernels._loops.weigh_tile``).
+    """
     for i in range(zt.shape[0]):
-        s_i = 1.0 if s is None else np.float64(s[start + i])  # resolved at compile time
         e = exp_nonpositive(-abs(zt[i]))
         one_plus = 1.0 + e
-        ht[i] = s_i * e / (one_plus * one_plus)
+        ht[i] = e / (one_plus * one_plus)
+    if s.shape[0] != 0:
+        for i in range(zt.shape[0]):
+            ht[i] *= np.float64(s[start + i])
 
 
-@_jit
+@helper
 def _accumulate(G, HG, zt, ht, dw, H, k):
     """``dw += G[:n_x] (s dz)``; upper triangle of ``H += (h G) Gᵀ``, four rows at a time."""
     rows = G.shape[0]
@@ -130,7 +143,7 @@ def _accumulate(G, HG, zt, ht, dw, H, k):
             H[j, col] += acc
 
 
-@_jit
+@helper
 def range_hessian(w, b, X, y, s, dw, H, G, HG, buf, start, stop):
     """Add examples ``start:stop`` to ``dw`` and ``H``'s upper triangle; return ``(sum(s dz), sum(s loss))``.
 
@@ -151,7 +164,7 @@ def range_hessian(w, b, X, y, s, dw, H, G, HG, buf, start, stop):
     return db, cost
 
 
-@_jit
+@helper
 def _mirror(H):
     """Copy the upper triangle below the diagonal."""
     for j in range(H.shape[0]):
@@ -159,14 +172,14 @@ def _mirror(H):
             H[j, col] = H[col, j]
 
 
-@_jit
+@inline
 def _buffers(n_x):
     tile = tile_length(n_x)
     return (np.empty((n_x + 1, tile), dtype=np.float64), np.empty((n_x + 1, tile), dtype=np.float64),
             np.empty((3, tile), dtype=np.float64))
 
 
-@_jit
+@entry
 def hessian_one_thread(w, b, X, y, s):
     """``(H, dw, db, cost)`` sums of the binary Hessian op on one thread, float64."""
     n_x, m = X.shape
@@ -178,7 +191,7 @@ def hessian_one_thread(w, b, X, y, s):
     return H, dw, db, cost
 
 
-@_jit
+@helper
 def _sum_parts(H_parts, dw_parts, db_parts, cost_parts, H, dw):
     """``H``, ``dw`` and the two sums from the chunks' parts, always in chunk order."""
     db = 0.0
@@ -197,8 +210,7 @@ def _sum_parts(H_parts, dw_parts, db_parts, cost_parts, H, dw):
     return db, cost
 
 
-@numba.njit(cache=True, nogil=True, parallel=_PRANGE_ONLY, error_model="numpy",
-            fastmath=set(FASTMATH))
+@parallel_entry
 def hessian_parallel(w, b, X, y, s, n_chunks):
     """:func:`hessian_one_thread` by ``n_chunks`` chunks of examples on numba's threads.
 

@@ -1,9 +1,12 @@
 """The compiled loops the ``numba`` and ``numba-parallel`` kernels are made of.
 
-Every function here is compiled by numba (``cache=True``, ``nogil=True``, the
-NaN/inf-preserving fastmath flags of ``DESIGN.md``, ``error_model="numpy"``
-so that no zero-division check blocks vectorisation) and accumulates in float64
-for float32 and float64 input alike. Each works on a range of examples
+Every function here is compiled by the decorators of ``kernels._compile``
+(``cache=True``, ``nogil=True``, the NaN/inf-preserving fastmath flags of
+``docs/design.md``, ``error_model="numpy"`` so that no zero-division check
+blocks vectorisation) and accumulates in float64 for float32 and float64
+input alike. The tile pass written for X's layout is chosen when compiling
+(``kernels._compile.by_layout``), and "no sample weights" is an empty
+``s`` (:func:`weights`), so that one compiled version serves both. Each works on a range of examples
 ``start:stop`` of the whole X, never on a slice of X: a column slice of an
 F-ordered array loses its layout in numba's types, and with it the
 vectorised inner loops (measured 2x slower).
@@ -47,6 +50,7 @@ import numba
 import numpy as np
 
 from . import CONTINUE, CONVERGED, NOT_FINITE
+from ._compile import FASTMATH, by_layout, entry, examples_contiguous, helper, inline, parallel_entry
 from ._vector_math import exp_nonpositive, log1p_unit, sigmoid_and_loss
 
 __all__ = [
@@ -57,23 +61,17 @@ __all__ = [
     "sums_one_thread",
     "sums_parallel",
     "tile_buffer",
+    "weights",
 ]
 
-#: Reassociation and contraction let LLVM vectorise the sums; no ``nnan`` /
-#: ``ninf``, so NaN and inf propagate exactly as in IEEE arithmetic.
-FASTMATH = frozenset({"reassoc", "contract", "nsz", "arcp"})
 
-
-def _jit(function, **options):
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH),
-                      **options)(function)
-
-
-@_jit
+@helper
 def _finish_tile(zt, lt, y, s, start):
     """Turn ``zt = z[start:start+k]`` into ``s dz`` in place; return ``(sum(s dz), sum(s loss))``.
 
-    Two loops that LLVM vectorises. The first, element by element, writes
+    ``s`` is the sample weights, or an empty array for none (see
+    :func:`weigh_tile`). Two loops that LLVM vectorises. The first,
+    element by element, writes
     ``s dz`` to ``zt`` and ``s loss`` to ``lt``: the math of
     ``kernels._vector_math`` is called piece by piece right in the loop,
     where LLVM inlines each piece (keeping its own flags); wrapped in a
@@ -89,11 +87,11 @@ def _finish_tile(zt, lt, y, s, start):
     for i in range(zt.shape[0]):
         z = zt[i]
         y_i = np.float64(y[start + i])
-        s_i = 1.0 if s is None else np.float64(s[start + i])  # resolved at compile time
         e = exp_nonpositive(-abs(z))
         a, loss = sigmoid_and_loss(z, y_i, e, log1p_unit(e))
-        zt[i] = (a - y_i) * s_i
-        lt[i] = loss * s_i
+        zt[i] = a - y_i
+        lt[i] = loss
+    weigh_tile(zt, lt, s, start)
     db = 0.0
     cost = 0.0
     for i in range(zt.shape[0]):
@@ -102,7 +100,30 @@ def _finish_tile(zt, lt, y, s, start):
     return db, cost
 
 
-@_jit
+def weights(sample_weight, X):
+    """The compiled loops' ``s``: ``sample_weight``, or for ``None`` an empty array of X's dtype."""
+    return np.empty(0, dtype=X.dtype) if sample_weight is None else sample_weight
+
+
+@helper
+def weigh_tile(zt, lt, s, start):
+    """Multiply ``zt`` and ``lt`` by the weights ``s[start:start+k]``; nothing when ``s`` is empty.
+
+    "No weights" is an empty ``s`` of X's dtype, not ``None``, so that one
+    compiled version serves fits with and without weights (numba compiles
+    a function once per argument type, and ``None`` is a type of its own).
+    The weights are applied in a pass of their own after the element-wise
+    math, so that the loop without them is the same loop as ever, and with
+    them every product is the one it was: ``(a - y) s`` and ``loss s``.
+    """
+    if s.shape[0] == 0:
+        return
+    for i in range(zt.shape[0]):
+        s_i = np.float64(s[start + i])
+        zt[i] *= s_i
+        lt[i] *= s_i
+
+
 def _tile_example_major(w, b, X, y, s, dw, zt, lt, start):
     """Add the tile ``X[:, start:start+k] (s dz)`` to ``dw``, examples contiguous.
 
@@ -151,7 +172,6 @@ def _tile_example_major(w, b, X, y, s, dw, zt, lt, start):
     return db, cost
 
 
-@_jit
 def _tile_feature_major(w, b, X, y, s, dw, zt, lt, start):
     """Add the tile ``X[:, start:start+k] (s dz)`` to ``dw``, features contiguous.
 
@@ -233,13 +253,11 @@ def _tile_feature_major(w, b, X, y, s, dw, zt, lt, start):
     return db, cost
 
 
-@_jit
-def examples_contiguous(X):
-    """Whether X's examples (columns) are its contiguous axis."""
-    return abs(X.strides[0]) <= abs(X.strides[1])
+#: The tile pass for X's layout, chosen when compiling (``kernels._compile.by_layout``).
+_tile = by_layout(_tile_example_major, _tile_feature_major)
 
 
-@_jit
+@inline
 def tile_length(X):
     """Examples per tile: the second pass over a tile must find it in cache.
 
@@ -260,30 +278,24 @@ def tile_length(X):
     return power
 
 
-@_jit
+@helper
 def range_sums(w, b, X, y, s, dw, z, start, stop):
     """Add ``X[:, start:stop] (s dz)`` to ``dw`` tile by tile; return ``(sum(s dz), sum(s loss))``.
 
     ``z`` is a ``(2, tile_length(X))`` float64 buffer, overwritten.
     """
     tile = z.shape[1]
-    by_example = examples_contiguous(X)
     db = 0.0
     cost = 0.0
     for t in range(start, stop, tile):
         k = min(tile, stop - t)
-        zt = z[0, :k]
-        lt = z[1, :k]
-        if by_example:
-            db_t, cost_t = _tile_example_major(w, b, X, y, s, dw, zt, lt, t)
-        else:
-            db_t, cost_t = _tile_feature_major(w, b, X, y, s, dw, zt, lt, t)
+        db_t, cost_t = _tile(w, b, X, y, s, dw, z[0, :k], z[1, :k], t)
         db += db_t
         cost += cost_t
     return db, cost
 
 
-@_jit
+@inline
 def tile_buffer(X):
     """The work buffer of :func:`range_sums`: ``(2, tile_length(X))`` float64."""
     return np.empty((2, tile_length(X)), dtype=np.float64)
@@ -315,23 +327,7 @@ def _parallel_sums(w, b, X, y, s, dw, rows, db_parts, cost_parts, chunk):
     return _sum_rows(rows, dw, db_parts, cost_parts)
 
 
-#: ``parallel=`` for the functions that hold a ``prange``: only the
-#: ``prange`` runs in parallel; whole-array expressions stay serial.
-_PRANGE_ONLY = {"prange": True, "numpy": False, "reduction": False, "setitem": False,
-                "comprehension": False, "stencil": False, "fusion": False}
-
-
-def _jit_parallel(function):
-    """Compile a function that holds a ``prange`` (via :func:`_parallel_sums`).
-
-    Such functions are called from Python only, never from other compiled
-    functions (see :func:`_parallel_sums`).
-    """
-    return numba.njit(cache=True, nogil=True, parallel=_PRANGE_ONLY, error_model="numpy",
-                      fastmath=set(FASTMATH))(function)
-
-
-@_jit
+@helper
 def _sum_rows(rows, dw, db_parts, cost_parts):
     """``dw = sum of rows``, and the sums of the parts, always in chunk order."""
     dw[:] = 0.0
@@ -346,10 +342,10 @@ def _sum_rows(rows, dw, db_parts, cost_parts):
     return db, cost
 
 
-@_jit
+@inline
 def total_weight(s, m):
-    """``sum(s)``, or ``m`` without weights."""
-    if s is None:
+    """``sum(s)``, or ``m`` without weights (``s`` empty)."""
+    if s.shape[0] == 0:
         return np.float64(m)
     total = 0.0
     for i in range(s.shape[0]):
@@ -357,7 +353,7 @@ def total_weight(s, m):
     return total
 
 
-@_jit
+@helper
 def _squared_norm(w):
     total = 0.0
     for j in range(w.shape[0]):
@@ -365,7 +361,7 @@ def _squared_norm(w):
     return total
 
 
-@_jit
+@helper
 def _to_means(w, alpha, total, dw, db, cost):
     """Turn the sums into ``(dw, db, cost)`` means, plus the L2 terms; ``dw`` in place."""
     for j in range(dw.shape[0]):
@@ -373,7 +369,7 @@ def _to_means(w, alpha, total, dw, db, cost):
     return db / total, cost / total + 0.5 * alpha * _squared_norm(w)
 
 
-@_jit
+@inline
 def _chunk_buffers(X, chunk):
     """The work buffers of :func:`_parallel_sums` for chunks of ``chunk`` examples."""
     n_x, m = X.shape
@@ -382,7 +378,7 @@ def _chunk_buffers(X, chunk):
     return rows, np.empty(n_chunks, dtype=np.float64), np.empty(n_chunks, dtype=np.float64)
 
 
-@_jit
+@entry
 def sums_one_thread(w, b, X, y, s):
     """The binary op's sums ``(X (s dz), sum(s dz), sum(s loss))`` on one thread, float64."""
     n_x, m = X.shape
@@ -391,7 +387,7 @@ def sums_one_thread(w, b, X, y, s):
     return dw, db, cost
 
 
-@_jit_parallel
+@parallel_entry
 def sums_parallel(w, b, X, y, s, chunk):
     """The binary op's sums by :func:`_parallel_sums`, float64."""
     n_x, m = X.shape
@@ -401,7 +397,7 @@ def sums_parallel(w, b, X, y, s, chunk):
     return dw, db, cost
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)  # IEEE tests: fastmath may fold them
+@helper(fastmath=False)  # IEEE tests: fastmath may fold them
 def _step_status(cost, db, dw, tol):
     """Whether training stops here: not finite, converged, or continue."""
     if not (math.isfinite(cost) and math.isfinite(db)):
@@ -414,14 +410,14 @@ def _step_status(cost, db, dw, tol):
     return CONVERGED if largest <= tol else CONTINUE
 
 
-@_jit
+@helper
 def _to_dtype(w_k, w):
     """Copy the float64 master ``w`` into ``w_k``, in X's dtype."""
     for j in range(w.shape[0]):
         w_k[j] = w[j]
 
 
-@_jit
+@helper
 def _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol, fit_intercept):
     """Record the cost, decide, and take the step ``w -= lr dw`` unless stopping: ``(b, status)``.
 
@@ -439,7 +435,7 @@ def _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol, fit_intercep
     return b, status
 
 
-@_jit
+@entry
 def descend_one_thread(w, b, X, y, s, alpha, learning_rate, tol, fit_intercept, costs, first, last):
     """Gradient-descent iterations ``first`` to ``last - 1`` on one thread.
 
@@ -469,7 +465,7 @@ def descend_one_thread(w, b, X, y, s, alpha, learning_rate, tol, fit_intercept, 
     return b, last, CONTINUE
 
 
-@_jit_parallel
+@parallel_entry
 def descend_parallel(w, b, X, y, s, alpha, learning_rate, tol, fit_intercept, costs, first, last,
                      chunk):
     """:func:`descend_one_thread` with each gradient by :func:`_parallel_sums`."""

@@ -2,8 +2,8 @@
 
 The multinomial op's contract is in ``fastlr.kernels``: weighted *sums*
 (``dW``, ``db``, cost), float64, from ``W (K, n_x)``, ``b (K,)``, X and either
-integer ``labels (m,)`` or soft labels ``Y (K, m)``; ``s`` may be ``None``
-(resolved at compile time).
+integer ``labels (m,)`` or soft labels ``Y (K, m)``; ``s`` is the weights, or
+empty for none (one compiled version for both; see ``kernels._loops.weigh_tile``).
 
 Every function is compiled as in ``kernels._loops`` (``cache=True``,
 ``nogil=True``, the NaN/inf-preserving fastmath flags, ``error_model="numpy"``)
@@ -45,34 +45,28 @@ import math
 import numba
 import numpy as np
 
-from ._loops import FASTMATH, examples_contiguous, tile_length
+from ._compile import by_layout, entry, helper, inline, parallel_entry
+from ._loops import tile_length
 from ._vector_math import exp_nonpositive
 
 __all__ = ["label_arrays", "range_sums", "softmax_tile_length", "sums_one_thread", "sums_parallel"]
 
 
-def _jit(function):
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH))(function)
-
-
-def _jit_exact(function):
-    """No fastmath at all: for element-wise loops whose bits must not depend on how LLVM compiles them.
-
-    A loop that stores and reads gets a run-time overlap check from LLVM and
-    two versions, vectorised and scalar, chosen by the addresses. With
-    ``contract`` and ``reassoc`` the two versions may fuse and reorder the
-    same expression differently (measured: the softmax pass gave ``dW`` one
-    ulp apart from one call to the next as numba's buffers moved); in plain
-    IEEE arithmetic both give the same bits.
-    """
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)(function)
+#: No fastmath at all: for element-wise loops whose bits must not depend on how LLVM compiles them.
+#: A loop that stores and reads gets a run-time overlap check from LLVM and
+#: two versions, vectorised and scalar, chosen by the addresses. With
+#: ``contract`` and ``reassoc`` the two versions may fuse and reorder the
+#: same expression differently (measured: the softmax pass gave ``dW`` one
+#: ulp apart from one call to the next as numba's buffers moved); in plain
+#: IEEE arithmetic both give the same bits.
+_jit_exact = helper(fastmath=False)
 
 
 #: Most float64 logits a tile buffer holds (``K x tile``): 512 KB.
 _MAX_TILE_LOGITS = 1 << 16
 
 
-@_jit
+@inline
 def softmax_tile_length(X, n_classes):
     """Examples per tile: the binary tile (see ``kernels._loops``), cut so that ``K x tile`` fits."""
     tile = tile_length(X)
@@ -81,7 +75,6 @@ def softmax_tile_length(X, n_classes):
     return max(4, tile // 4 * 4)
 
 
-@_jit
 def _logits_example_major(W, b, X, zt, start, k):
     """``zt[:, :k] = W X[:, start:start+k] + b``, examples contiguous: two examples per step."""
     n_classes, n_x = W.shape
@@ -107,7 +100,6 @@ def _logits_example_major(W, b, X, zt, start, k):
             zt[c, i] = z0 + b[c]
 
 
-@_jit
 def _gradient_example_major(X, dW, zt, start, k):
     """``dW += dZ[:, :k] X[:, start:start+k]ᵀ``, examples contiguous: two examples per step."""
     n_classes, n_x = dW.shape
@@ -130,7 +122,6 @@ def _gradient_example_major(X, dW, zt, start, k):
                 row[j] += d0 * X[j, e]
 
 
-@_jit
 def _logits_feature_major(W, b, X, zt, start, k):
     """``zt[:, :k] = W X[:, start:start+k] + b``, features contiguous: two rows per step."""
     n_classes, n_x = W.shape
@@ -159,7 +150,6 @@ def _logits_feature_major(W, b, X, zt, start, k):
                 zc[i] += w0 * r0[i]
 
 
-@_jit
 def _gradient_feature_major(X, dW, zt, start, k):
     """``dW += dZ[:, :k] X[:, start:start+k]ᵀ``, features contiguous: two rows per step."""
     n_classes, n_x = dW.shape
@@ -187,6 +177,11 @@ def _gradient_feature_major(X, dW, zt, start, k):
             for i in range(k):
                 a0 += r0[i] * dz[i]
             dW[c, j] += a0
+
+
+#: The logits and gradient passes for X's layout, chosen when compiling (``kernels._compile``).
+_logits = by_layout(_logits_example_major, _logits_feature_major)
+_gradient = by_layout(_gradient_example_major, _gradient_feature_major)
 
 
 @_jit_exact
@@ -237,24 +232,27 @@ def _softmax_tile(zt, work, top, labels, Y, s, db, start, k):
             rest[i] += e
             zt[c, i] = 1.0 if top[i] == c else e
     for i in range(k):
-        s_i = 1.0 if s is None else np.float64(s[start + i])
-        loss[i] = (loss[i] + mass[i] * math.log1p(rest[i])) * s_i
+        loss[i] = loss[i] + mass[i] * math.log1p(rest[i])
         scale[i] = 1.0 / (1.0 + rest[i])
     if soft:
         for c in range(n_classes):
             for i in range(k):
-                s_i = 1.0 if s is None else np.float64(s[start + i])
-                zt[c, i] = (zt[c, i] * scale[i] - np.float64(Y[c, start + i])) * s_i
+                zt[c, i] = zt[c, i] * scale[i] - np.float64(Y[c, start + i])
     else:
         for c in range(n_classes):
             for i in range(k):
-                s_i = 1.0 if s is None else np.float64(s[start + i])
                 y_ci = 1.0 if labels[start + i] == c else 0.0
-                zt[c, i] = (zt[c, i] * scale[i] - y_ci) * s_i
+                zt[c, i] = zt[c, i] * scale[i] - y_ci
+    if s.shape[0] != 0:  # the weights, in a pass of their own (``kernels._loops.weigh_tile``)
+        for i in range(k):
+            loss[i] *= np.float64(s[start + i])
+        for c in range(n_classes):
+            for i in range(k):
+                zt[c, i] *= np.float64(s[start + i])
     return _tile_sums(zt, loss, db, k)
 
 
-@_jit
+@helper
 def _tile_sums(zt, loss, db, k):
     """Add each row of ``zt[:, :k]`` to ``db``; return ``sum(loss[:k])``. Loops that only read."""
     for c in range(zt.shape[0]):
@@ -269,7 +267,7 @@ def _tile_sums(zt, loss, db, k):
     return cost
 
 
-@_jit
+@helper
 def range_sums(W, b, X, labels, Y, s, dW, db, zt, work, top, start, stop):
     """Add the sums of examples ``start:stop`` to ``dW`` and ``db``, tile by tile; return ``sum(s loss)``.
 
@@ -277,30 +275,23 @@ def range_sums(W, b, X, labels, Y, s, dW, db, zt, work, top, start, stop):
     ``top`` a ``(tile,)`` int64 buffer, all overwritten.
     """
     tile = zt.shape[1]
-    by_example = examples_contiguous(X)
     cost = 0.0
     for t in range(start, stop, tile):
         k = min(tile, stop - t)
-        if by_example:
-            _logits_example_major(W, b, X, zt, t, k)
-        else:
-            _logits_feature_major(W, b, X, zt, t, k)
+        _logits(W, b, X, zt, t, k)
         cost += _softmax_tile(zt, work, top, labels, Y, s, db, t, k)
-        if by_example:
-            _gradient_example_major(X, dW, zt, t, k)
-        else:
-            _gradient_feature_major(X, dW, zt, t, k)
+        _gradient(X, dW, zt, t, k)
     return cost
 
 
-@_jit
+@inline
 def _buffers(X, n_classes):
     tile = softmax_tile_length(X, n_classes)
     return (np.empty((n_classes, tile), dtype=np.float64), np.empty((5, tile), dtype=np.float64),
             np.empty(tile, dtype=np.int64))
 
 
-@_jit
+@entry
 def sums_one_thread(W, b, X, labels, Y, s):
     """The multinomial op's ``(dW, db, cost)`` sums, float64, on one thread."""
     n_classes, n_x = W.shape
@@ -311,13 +302,7 @@ def sums_one_thread(W, b, X, labels, Y, s):
     return dW, db, cost
 
 
-#: ``parallel=`` for the function that holds the ``prange``: nothing else runs in parallel.
-_PRANGE_ONLY = {"prange": True, "numpy": False, "reduction": False, "setitem": False,
-                "comprehension": False, "stencil": False, "fusion": False}
-
-
-@numba.njit(cache=True, nogil=True, parallel=_PRANGE_ONLY, error_model="numpy",
-            fastmath=set(FASTMATH))
+@parallel_entry
 def sums_parallel(W, b, X, labels, Y, s, chunk):
     """:func:`sums_one_thread` over chunks of ``chunk`` examples on numba's threads, summed in chunk order."""
     n_classes, n_x = W.shape
@@ -336,7 +321,7 @@ def sums_parallel(W, b, X, labels, Y, s, chunk):
     return _sum_parts(rows, db_rows, cost_parts)
 
 
-@_jit
+@helper
 def _sum_parts(rows, db_rows, cost_parts):
     """The chunks' sums added in chunk order."""
     n_chunks, n_classes, n_x = rows.shape

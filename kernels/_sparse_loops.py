@@ -54,6 +54,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._compile import entry, helper, inline, parallel_entry
+
 from ._loops import _finish_tile
 from ._softmax_loops import _softmax_tile
 
@@ -76,23 +78,13 @@ _TILE = 256
 _MAX_TILE_LOGITS = 1 << 16
 
 
-def _jit(function):
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)(function)
-
-
-#: ``parallel=`` for the functions that hold a ``prange``: only the ``prange`` runs in parallel.
-_PRANGE_ONLY = {"prange": True, "numpy": False, "reduction": False, "setitem": False,
-                "comprehension": False, "stencil": False, "fusion": False}
-
-
-def _jit_parallel(function):
-    return numba.njit(cache=True, nogil=True, parallel=_PRANGE_ONLY, error_model="numpy",
-                      fastmath=False)(function)
+#: The sparse loops run in plain IEEE arithmetic (their bits must not depend on addresses).
+_helper = helper(fastmath=False)
 
 
 # --- shared -------------------------------------------------------------------------------
 
-@_jit
+@_helper
 def _add_rows(rows, total, block):
     """``total[i] = sum of rows[:, i]`` in row order, for the positions of one block."""
     first = block * _BLOCK
@@ -104,7 +96,7 @@ def _add_rows(rows, total, block):
         total[i] = t
 
 
-@_jit
+@_helper
 def _sum_parts(parts):
     total = 0.0
     for part in parts:
@@ -112,13 +104,13 @@ def _sum_parts(parts):
     return total
 
 
-@_jit
+@inline
 def _binary_buffer():
     """``(3, tile)`` float64: ``z``, the loss and whether the indices are inside, of one tile."""
     return np.empty((3, _TILE), dtype=np.float64)
 
 
-@_jit
+@inline
 def _multinomial_buffers(n_classes):
     """``(K, tile)`` logits, ``(5, tile)`` work, ``(tile,)`` int64: ``_softmax_tile``'s buffers."""
     tile = _TILE
@@ -130,7 +122,7 @@ def _multinomial_buffers(n_classes):
 
 # --- by example (CSC (n_x, m)) -------------------------------------------------------------
 
-@_jit
+@inline
 def _span(indptr, j, stored):
     """The entries of compressed position ``j``, ``indptr[j]:indptr[j + 1]``, kept within the
     ``stored`` entries: a malformed ``indptr`` never reads outside them."""
@@ -139,12 +131,12 @@ def _span(indptr, j, stored):
     return first, last
 
 
-@_jit
+@inline
 def _stored(data, indices):
     return min(data.shape[0], indices.shape[0])
 
 
-@_jit
+@_helper
 def _gather_dot(w, data, indices, first, last):
     """``(sum(w[indices[p]] data[p] for p in first:last), whether every index is inside w)``.
 
@@ -182,7 +174,7 @@ def _gather_dot(w, data, indices, first, last):
     return (s0 + s1) + (s2 + s3), True
 
 
-@_jit
+@_helper
 def _indices_inside(indices, first, last, n):
     """Whether ``indices[first:last]`` all lie in ``[0, n)``."""
     limit = np.uint64(n)
@@ -192,7 +184,7 @@ def _indices_inside(indices, first, last, n):
     return True
 
 
-@_jit
+@_helper
 def _scatter_checked(target, data, indices, first, last, factor):
     """``target[indices[p]] += factor data[p]`` for ``p`` in ``first:last``, indices unchecked:
     the caller has checked them (by a gather over the same entries)."""
@@ -200,7 +192,7 @@ def _scatter_checked(target, data, indices, first, last, factor):
         target[np.uint64(indices[p])] += factor * np.float64(data[p])
 
 
-@_jit
+@_helper
 def _scatter_add(target, data, indices, first, last, factor):
     """``target[indices[p]] += factor data[p]`` for ``p`` in ``first:last``, indices bounded.
 
@@ -216,7 +208,7 @@ def _scatter_add(target, data, indices, first, last, factor):
         target[position if inside else last_position] += factor * value
 
 
-@_jit
+@_helper
 def _binary_examples(w, b, data, indices, indptr, y, s, dw, buffer, start, stop):
     """Add examples ``start:stop``'s ``s dz x`` to ``dw``; return ``(sum(s dz), sum(s loss))``."""
     stored = _stored(data, indices)
@@ -241,7 +233,7 @@ def _binary_examples(w, b, data, indices, indptr, y, s, dw, buffer, start, stop)
     return db, cost
 
 
-@_jit
+@entry(fastmath=False)
 def binary_by_example(w, b, data, indices, indptr, y, s):
     """The binary op's ``(dw, db, cost)`` sums, X by example, on one thread."""
     dw = np.zeros(w.shape[0], dtype=np.float64)
@@ -250,7 +242,7 @@ def binary_by_example(w, b, data, indices, indptr, y, s):
     return dw, db, cost
 
 
-@_jit_parallel
+@parallel_entry(fastmath=False)
 def binary_by_example_parallel(w, b, data, indices, indptr, y, s, bounds):
     """:func:`binary_by_example` over the chunks of examples ``bounds`` gives, on numba's threads."""
     n_x = w.shape[0]
@@ -269,7 +261,7 @@ def binary_by_example_parallel(w, b, data, indices, indptr, y, s, bounds):
     return dw, _sum_parts(db_parts), _sum_parts(cost_parts)
 
 
-@_jit
+@_helper
 def _multinomial_examples(WT, b, data, indices, indptr, labels, Y, s, dWT, db, start, stop):
     """Add examples ``start:stop``'s sums to ``dWT`` and ``db``; return ``sum(s loss)``."""
     n_x, n_classes = WT.shape
@@ -305,7 +297,7 @@ def _multinomial_examples(WT, b, data, indices, indptr, labels, Y, s, dWT, db, s
     return cost
 
 
-@_jit
+@entry(fastmath=False)
 def multinomial_by_example(WT, b, data, indices, indptr, labels, Y, s):
     """The multinomial op's ``(dWT, db, cost)`` sums, X by example, on one thread."""
     n_x, n_classes = WT.shape
@@ -316,7 +308,7 @@ def multinomial_by_example(WT, b, data, indices, indptr, labels, Y, s):
     return dWT, db, cost
 
 
-@_jit_parallel
+@parallel_entry(fastmath=False)
 def multinomial_by_example_parallel(WT, b, data, indices, indptr, labels, Y, s, bounds):
     """:func:`multinomial_by_example` over the chunks ``bounds`` gives, on numba's threads."""
     n_x, n_classes = WT.shape
@@ -340,7 +332,7 @@ def multinomial_by_example_parallel(WT, b, data, indices, indptr, labels, Y, s, 
 
 # --- by feature (CSR (n_x, m)) -------------------------------------------------------------
 
-@_jit
+@_helper
 def _scatter_z(w, data, indices, indptr, z, start, stop):
     """``z[example] += w[i] x`` for the stored entries of feature rows ``start:stop``."""
     stored = _stored(data, indices)
@@ -349,7 +341,7 @@ def _scatter_z(w, data, indices, indptr, z, start, stop):
         _scatter_add(z, data, indices, first, last, np.float64(w[i]))
 
 
-@_jit
+@_helper
 def _gather_dw(dz, data, indices, indptr, dw, start, stop):
     """``dw[i] = sum over row i's entries of dz[example] x``, rows ``start:stop``."""
     stored = _stored(data, indices)
@@ -358,7 +350,7 @@ def _gather_dw(dz, data, indices, indptr, dw, start, stop):
         dw[i] = _gather_dot(dz, data, indices, first, last)[0]
 
 
-@_jit
+@_helper
 def _finish_z(z, b, y, s, start, stop):
     """Logits ``z[start:stop] + b`` -> ``s dz`` in place, in tiles; return ``(sum(s dz), sum(s loss))``."""
     buffer = _binary_buffer()
@@ -377,7 +369,7 @@ def _finish_z(z, b, y, s, start, stop):
     return db, cost
 
 
-@_jit
+@entry(fastmath=False)
 def binary_by_feature(w, b, data, indices, indptr, y, s, m):
     """The binary op's ``(dw, db, cost)`` sums, X by feature, on one thread."""
     n_x = w.shape[0]
@@ -389,7 +381,7 @@ def binary_by_feature(w, b, data, indices, indptr, y, s, m):
     return dw, db, cost
 
 
-@_jit
+@_helper
 def _scatter_logits(WT, data, indices, indptr, Z, start, stop):
     """``Z[example, :] += WT[i, :] x`` for the stored entries of feature rows ``start:stop``."""
     n_classes = WT.shape[1]
@@ -407,7 +399,7 @@ def _scatter_logits(WT, data, indices, indptr, Z, start, stop):
                 Z[example, c] += np.float64(WT[i, c]) * value
 
 
-@_jit
+@_helper
 def _gather_gradient(dZ, data, indices, indptr, dWT, start, stop):
     """``dWT[i, :] = sum over row i's entries of dZ[example, :] x``, rows ``start:stop``."""
     n_classes = dWT.shape[1]
@@ -425,7 +417,7 @@ def _gather_gradient(dZ, data, indices, indptr, dWT, start, stop):
                     dWT[i, c] += dZ[example, c] * value
 
 
-@_jit
+@_helper
 def _finish_logits(Z, b, labels, Y, s, db, start, stop):
     """Logits ``Z[start:stop] + b`` (``(m, K)``) -> ``s dZ`` in place, tile by tile through
     ``_softmax_tile``, added to ``db``; return ``sum(s loss)``."""
@@ -445,7 +437,7 @@ def _finish_logits(Z, b, labels, Y, s, db, start, stop):
     return cost
 
 
-@_jit
+@entry(fastmath=False)
 def multinomial_by_feature(WT, b, data, indices, indptr, labels, Y, s, m):
     """The multinomial op's ``(dWT, db, cost)`` sums, X by feature, on one thread."""
     n_x, n_classes = WT.shape
@@ -458,7 +450,7 @@ def multinomial_by_feature(WT, b, data, indices, indptr, labels, Y, s, m):
     return dWT, db, cost
 
 
-@_jit_parallel
+@parallel_entry(fastmath=False)
 def binary_by_feature_parallel(w, b, data, indices, indptr, y, s, m, bounds):
     """:func:`binary_by_feature` on numba's threads: ``z`` by the chunks of feature rows
     ``bounds`` gives, each into its own partial row, added in chunk order; the finish in
@@ -485,7 +477,7 @@ def binary_by_feature_parallel(w, b, data, indices, indptr, y, s, m, bounds):
     return dw, _sum_parts(db_parts), _sum_parts(cost_parts)
 
 
-@_jit_parallel
+@parallel_entry(fastmath=False)
 def multinomial_by_feature_parallel(WT, b, data, indices, indptr, labels, Y, s, m, bounds):
     """:func:`multinomial_by_feature` on numba's threads, as :func:`binary_by_feature_parallel`."""
     n_x, n_classes = WT.shape

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from ._compile import helper
 
 __all__ = ["exp_nonpositive", "log1p_unit", "sigmoid_and_loss"]
 
@@ -44,8 +45,7 @@ _UNDERFLOW = -746.0  # e^x rounds to 0 below -745.14; clamping keeps k in range
 _FLAGS = {"contract"}
 
 
-def _jit(function):
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)(function)
+_jit = helper(fastmath=frozenset(_FLAGS))
 
 
 @_jit

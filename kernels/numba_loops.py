@@ -35,6 +35,7 @@ import numpy as np
 
 from . import _hessian_loops, _loops, _softmax_loops, _sparse_loops
 from ._interruptible import call, run_in_slices
+from ._loops import weights
 
 __all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "sparse_binary_sums",
            "sparse_multinomial_sums", "train"]
@@ -45,7 +46,7 @@ def binary_sums(w, b, X, y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    return call(_loops.sums_one_thread, w, float(b), X, y, sample_weight)
+    return call(_loops.sums_one_thread, w, float(b), X, y, weights(sample_weight, X))
 
 
 def binary_hessian_sums(w, b, X, y, sample_weight):
@@ -53,7 +54,7 @@ def binary_hessian_sums(w, b, X, y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    return call(_hessian_loops.hessian_one_thread, w, float(b), X, y, sample_weight)
+    return call(_hessian_loops.hessian_one_thread, w, float(b), X, y, weights(sample_weight, X))
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):
@@ -63,8 +64,10 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_in
     ``n_iter`` recorded costs.
     """
 
+    s = weights(sample_weight, X)
+
     def descend(w_master, b_now, costs, first, last):
-        return call(_loops.descend_one_thread, w_master, b_now, X, y, sample_weight, float(alpha),
+        return call(_loops.descend_one_thread, w_master, b_now, X, y, s, float(alpha),
                     float(learning_rate), float(tol), bool(fit_intercept), costs, first, last)
 
     return run_in_slices(descend, w, float(b), int(max_iter))
@@ -76,7 +79,7 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     See ``fastlr.kernels`` for the op's contract.
     """
     labels, Y = _softmax_loops.label_arrays(X, labels, Y)
-    return call(_softmax_loops.sums_one_thread, W, b, X, labels, Y, sample_weight)
+    return call(_softmax_loops.sums_one_thread, W, b, X, labels, Y, weights(sample_weight, X))
 
 
 def sparse_binary_sums(w, b, X, y, sample_weight):
@@ -88,9 +91,9 @@ def sparse_binary_sums(w, b, X, y, sample_weight):
     """
     if X.format == "csc":
         return call(_sparse_loops.binary_by_example, w, float(b), X.data, X.indices, X.indptr, y,
-                    sample_weight)
+                    weights(sample_weight, X))
     return call(_sparse_loops.binary_by_feature, w, float(b), X.data, X.indices, X.indptr, y,
-                sample_weight, X.shape[1])
+                weights(sample_weight, X), X.shape[1])
 
 
 def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
@@ -102,8 +105,8 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
     WT = np.ascontiguousarray(W.T)
     if X.format == "csc":
         dWT, db, cost = call(_sparse_loops.multinomial_by_example, WT, b, X.data, X.indices,
-                             X.indptr, labels, Y, sample_weight)
+                             X.indptr, labels, Y, weights(sample_weight, X))
     else:
         dWT, db, cost = call(_sparse_loops.multinomial_by_feature, WT, b, X.data, X.indices,
-                             X.indptr, labels, Y, sample_weight, X.shape[1])
+                             X.indptr, labels, Y, weights(sample_weight, X), X.shape[1])
     return np.ascontiguousarray(dWT.T), db, cost

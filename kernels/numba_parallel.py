@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _hessian_loops, _loops, _softmax_loops, _sparse_loops, _threading_layer
 from ._interruptible import call, run_in_slices
+from ._loops import weights
 from ._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, hessian_chunk_count,
                        sparse_chunk_count)
 
@@ -90,7 +91,7 @@ def binary_sums(w, b, X, y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    return _run(_loops.sums_parallel, w, float(b), X, y, sample_weight, plan(*X.shape))
+    return _run(_loops.sums_parallel, w, float(b), X, y, weights(sample_weight, X), plan(*X.shape))
 
 
 def binary_hessian_sums(w, b, X, y, sample_weight):
@@ -100,7 +101,7 @@ def binary_hessian_sums(w, b, X, y, sample_weight):
     shape alone (``_threads.hessian_chunk_count``), their partial sums are
     added in chunk order: the same bits with any number of threads.
     """
-    return _run(_hessian_loops.hessian_parallel, w, float(b), X, y, sample_weight,
+    return _run(_hessian_loops.hessian_parallel, w, float(b), X, y, weights(sample_weight, X),
                 hessian_chunk_count(*X.shape))
 
 
@@ -111,9 +112,10 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_in
     ``n_iter`` recorded costs.
     """
     chunk = plan(*X.shape)
+    s = weights(sample_weight, X)
 
     def descend(w_master, b_now, costs, first, last):
-        return _run(_loops.descend_parallel, w_master, b_now, X, y, sample_weight, float(alpha),
+        return _run(_loops.descend_parallel, w_master, b_now, X, y, s, float(alpha),
                     float(learning_rate), float(tol), bool(fit_intercept), costs, first, last,
                     chunk)
 
@@ -131,7 +133,7 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     n_classes = W.shape[0]
     n_x, m = X.shape
     labels, Y = _softmax_loops.label_arrays(X, labels, Y)
-    return _run(_softmax_loops.sums_parallel, W, b, X, labels, Y, sample_weight,
+    return _run(_softmax_loops.sums_parallel, W, b, X, labels, Y, weights(sample_weight, X),
                 plan(n_classes * n_x, m))
 
 
@@ -163,9 +165,9 @@ def sparse_binary_sums(w, b, X, y, sample_weight):
     n_x, m = X.shape
     if X.format == "csc":
         return _run(_sparse_loops.binary_by_example_parallel, w, float(b), X.data, X.indices,
-                    X.indptr, y, sample_weight, sparse_bounds(X.indptr, n_x))
+                    X.indptr, y, weights(sample_weight, X), sparse_bounds(X.indptr, n_x))
     return _run(_sparse_loops.binary_by_feature_parallel, w, float(b), X.data, X.indices,
-                X.indptr, y, sample_weight, m, sparse_bounds(X.indptr, m))
+                X.indptr, y, weights(sample_weight, X), m, sparse_bounds(X.indptr, m))
 
 
 def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
@@ -178,10 +180,10 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
     WT = np.ascontiguousarray(W.T)
     if X.format == "csc":
         dWT, db, cost = _run(_sparse_loops.multinomial_by_example_parallel, WT, b, X.data,
-                             X.indices, X.indptr, labels, Y, sample_weight,
+                             X.indices, X.indptr, labels, Y, weights(sample_weight, X),
                              sparse_bounds(X.indptr, n_x))
     else:
         dWT, db, cost = _run(_sparse_loops.multinomial_by_feature_parallel, WT, b, X.data,
-                             X.indices, X.indptr, labels, Y, sample_weight, m,
+                             X.indices, X.indptr, labels, Y, weights(sample_weight, X), m,
                              sparse_bounds(X.indptr, m))
     return np.ascontiguousarray(dWT.T), db, cost

@@ -108,17 +108,27 @@ def test_same_bits_at_every_alignment_of_the_inputs(order, dtype):
 
 def test_tile_sums_do_not_depend_on_the_work_buffers_address():
     """The compiled tile loop itself, its work buffer placed at every 8-byte offset within 64."""
+    import numba
+
     from fastlr.kernels import _loops
+
+    @numba.njit
+    def tile_length(X):  # the loops' helpers are called from compiled code only
+        return _loops.tile_length(X)
+
+    @numba.njit
+    def range_sums(w, X, Y, dw, z):
+        return _loops.range_sums(w, 0.3, X, Y, Y[:0], dw, z, 0, X.shape[1])  # no weights
 
     w, X, Y = _converted_problem()
     w, Y = w.astype(np.float32), Y.astype(np.float32)
-    tile = _loops.tile_length(X)
+    tile = tile_length(X)
     raw = np.empty(2 * tile * 8 + 64, dtype=np.uint8)
     seen = set()
     for offset in range(0, 64, 8):
         z = raw[offset:offset + 2 * tile * 8].view(np.float64).reshape(2, tile)
         dw = np.zeros(X.shape[0])
-        sums = _loops.range_sums(w, 0.3, X, Y, None, dw, z, 0, X.shape[1])
+        sums = range_sums(w, X, Y, dw, z)
         seen.add((dw.tobytes(), sums))
     assert len(seen) == 1
 
