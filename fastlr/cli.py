@@ -2,6 +2,9 @@
 
 ``fastlr compare``
     The course notes' speed table, measured here (see ``fastlr._compare``).
+``fastlr precompile``
+    Compile every variant of the compiled kernels into numba's on-disk
+    cache ahead of time, with a progress bar (see ``fastlr._precompile``).
 ``fastlr train FILE.csv --target COLUMN``
     Train on a CSV file (a header row, numeric feature columns, a target
     column with exactly two values) and optionally save the model as JSON,
@@ -284,6 +287,24 @@ def _advice(args: argparse.Namespace) -> str:
     return "; try " + ", or ".join(tries)
 
 
+def _precompile(args: argparse.Namespace) -> int:
+    from ._precompile import COMPILED_KERNELS, precompile
+
+    kernels = None
+    if args.kernels:
+        kernels = []
+        for name in (item.strip() for item in args.kernels.split(",") if item.strip()):
+            if get_kernel(name).name not in COMPILED_KERNELS:  # UnknownKernelError, or unavailable
+                raise UsageError(f"{name!r} is not a compiled kernel; choose from "
+                                 f"{', '.join(COMPILED_KERNELS)}")
+            kernels.append(get_kernel(name).name)
+    report = precompile(kernels)
+    slowest = max(report.seconds, key=lambda item: item[1])
+    print(f"compiled {len(report.seconds)} variants in {report.total:.1f} s "
+          f"(slowest: {slowest[0]}, {slowest[1]:.1f} s) into {report.folder}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     _check_output(args.output)
     X, labels, feature_names = _read_csv(args.file, args.target, args.sep)
@@ -412,6 +433,15 @@ def _parser() -> argparse.ArgumentParser:
                          help="with --fit: the tolerance every method stops at (default 1e-6)")
     compare.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
     compare.set_defaults(run=_compare)
+
+    precompile = commands.add_parser(
+        "precompile", help="compile every variant of the compiled kernels into numba's cache now",
+        description="Compile every op, dtype and layout of the numba kernels into numba's on-disk "
+                    "cache (NUMBA_CACHE_DIR when set), so that no later process waits for the "
+                    "compiler: for Docker images, CI caches and cluster nodes.")
+    precompile.add_argument("--kernels", help="comma-separated compiled kernels (default: numba, "
+                                              "numba-parallel)")
+    precompile.set_defaults(run=_precompile)
 
     fit = commands.add_parser("train", help="train on a CSV file")
     fit.add_argument("file", help="CSV file with a header row")
