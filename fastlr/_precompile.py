@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence, TextIO
+from typing import Iterable, Sequence, TextIO
 
 import numpy as np
 
 from ._progress import Progress
-from ._registry import available_kernels
+from ._registry import available_kernels, compiled_kernels
 
 __all__ = ["COMPILED_KERNELS", "Variant", "cache_folder", "precompile", "variants"]
 
 #: The kernels whose code numba compiles.
-COMPILED_KERNELS = ("numba", "numba-parallel")
+COMPILED_KERNELS = compiled_kernels()
 
 _DTYPES = ("float64", "float32")
 _DENSE_LAYOUTS = ("C", "F", "strided")
@@ -141,8 +141,7 @@ class Report:
     folder: str
 
 
-def precompile(kernels: Sequence[str] | None = None, stream: TextIO | None = None,
-               on_variant: Callable[[Variant, float], None] | None = None) -> Report:
+def precompile(kernels: Sequence[str] | None = None, stream: TextIO | None = None) -> Report:
     """Compile every variant of ``kernels`` into numba's cache, with a progress bar on ``stream``.
 
     Parameters
@@ -152,8 +151,6 @@ def precompile(kernels: Sequence[str] | None = None, stream: TextIO | None = Non
         available here).
     stream : text stream, optional
         Where the progress bar goes (default: stderr); ``None`` there too.
-    on_variant : callable, optional
-        Called with each variant and the seconds it took, once done.
 
     Returns
     -------
@@ -173,8 +170,6 @@ def precompile(kernels: Sequence[str] | None = None, stream: TextIO | None = Non
             compile_variant(variant)
             took = time.perf_counter() - began
             seconds.append((variant, took))
-            if on_variant is not None:
-                on_variant(variant, took)
             progress.advance(1, str(variant))
     progress.close()
     return Report(seconds, time.perf_counter() - start, cache_folder())

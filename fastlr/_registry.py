@@ -32,6 +32,7 @@ __all__ = [
     "KERNELS",
     "Kernel",
     "available_kernels",
+    "compiled_kernels",
     "BINARY",
     "BINARY_HESSIAN",
     "MULTINOMIAL",
@@ -282,6 +283,11 @@ def _importable(row: _Row) -> bool:
     except KernelUnavailableError:
         return False
     return True
+
+
+def compiled_kernels() -> tuple[str, ...]:
+    """The names of the kernels whose code numba compiles, available here or not."""
+    return tuple(row.name for row in _TABLE if row.requires == "numba")
 
 
 def available_kernels() -> tuple[str, ...]:

@@ -58,9 +58,13 @@ PRANGE_ONLY = {"prange": True, "numpy": False, "reduction": False, "setitem": Fa
                "comprehension": False, "stencil": False, "fusion": False}
 
 
+def _math_options(fastmath: frozenset[str] | bool) -> dict[str, Any]:
+    """The options every compiled function shares: numpy's error model, the fastmath flags."""
+    return {"error_model": "numpy", "fastmath": set(fastmath) if fastmath else False}
+
+
 def _options(fastmath: frozenset[str] | bool) -> dict[str, Any]:
-    return {"cache": True, "nogil": True, "error_model": "numpy",
-            "fastmath": set(fastmath) if fastmath else False}
+    return {"cache": True, "nogil": True, **_math_options(fastmath)}
 
 
 def inline(function: Callable) -> Callable:
@@ -211,6 +215,5 @@ def by_layout(example_major: Callable, feature_major: Callable, *,
     # accepts the loops themselves as its implementations.
     stub.__signature__ = choose.__signature__ = inspect.signature(example_major)
     stub.__name__ = stub.__qualname__ = f"{example_major.__name__}_by_layout"
-    overload(stub, jit_options={"error_model": "numpy",
-                                "fastmath": set(fastmath) if fastmath else False})(choose)
+    overload(stub, jit_options=_math_options(fastmath))(choose)
     return stub

@@ -33,6 +33,7 @@ import numpy as np
 
 from ._compile import by_layout, entry, helper, inline, parallel_entry
 from ._loops import _finish_tile as finish_tile
+from ._loops import weigh
 from ._vector_math import exp_nonpositive
 
 __all__ = ["hessian_one_thread", "hessian_parallel", "tile_length"]
@@ -86,15 +87,13 @@ _load_tile = by_layout(_load_tile_example_major, _load_tile_feature_major)
 def _slopes(zt, ht, s, start):
     """``ht = s a (1 - a)`` from the logits ``zt``, as ``s e / (1 + e)^2`` with ``e = e^-|z|``.
 
-    ``s`` empty: no weights (``kernels._loops.weigh_tile``).
+    ``s`` empty: no weights (``kernels._loops.weigh``).
     """
     for i in range(zt.shape[0]):
         e = exp_nonpositive(-abs(zt[i]))
         one_plus = 1.0 + e
         ht[i] = e / (one_plus * one_plus)
-    if s.shape[0] != 0:
-        for i in range(zt.shape[0]):
-            ht[i] *= np.float64(s[start + i])
+    weigh(ht, s, start)
 
 
 @helper

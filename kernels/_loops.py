@@ -61,6 +61,7 @@ __all__ = [
     "sums_one_thread",
     "sums_parallel",
     "tile_buffer",
+    "weigh",
     "weights",
 ]
 
@@ -70,7 +71,7 @@ def _finish_tile(zt, lt, y, s, start):
     """Turn ``zt = z[start:start+k]`` into ``s dz`` in place; return ``(sum(s dz), sum(s loss))``.
 
     ``s`` is the sample weights, or an empty array for none (see
-    :func:`weigh_tile`). Two loops that LLVM vectorises. The first,
+    :func:`weigh`). Two loops that LLVM vectorises. The first,
     element by element, writes
     ``s dz`` to ``zt`` and ``s loss`` to ``lt``: the math of
     ``kernels._vector_math`` is called piece by piece right in the loop,
@@ -91,7 +92,8 @@ def _finish_tile(zt, lt, y, s, start):
         a, loss = sigmoid_and_loss(z, y_i, e, log1p_unit(e))
         zt[i] = a - y_i
         lt[i] = loss
-    weigh_tile(zt, lt, s, start)
+    weigh(zt, s, start)
+    weigh(lt, s, start)
     db = 0.0
     cost = 0.0
     for i in range(zt.shape[0]):
@@ -106,22 +108,21 @@ def weights(sample_weight, X):
 
 
 @helper
-def weigh_tile(zt, lt, s, start):
-    """Multiply ``zt`` and ``lt`` by the weights ``s[start:start+k]``; nothing when ``s`` is empty.
+def weigh(values, s, start):
+    """Multiply ``values[i]`` by the weight ``s[start + i]``; nothing when ``s`` is empty.
 
     "No weights" is an empty ``s`` of X's dtype, not ``None``, so that one
     compiled version serves fits with and without weights (numba compiles
     a function once per argument type, and ``None`` is a type of its own).
     The weights are applied in a pass of their own after the element-wise
     math, so that the loop without them is the same loop as ever, and with
-    them every product is the one it was: ``(a - y) s`` and ``loss s``.
+    them every product is the one it was: ``(a - y) s``, ``loss s``,
+    ``a (1 - a) s``. Every compiled pass weighs through this function.
     """
     if s.shape[0] == 0:
         return
-    for i in range(zt.shape[0]):
-        s_i = np.float64(s[start + i])
-        zt[i] *= s_i
-        lt[i] *= s_i
+    for i in range(values.shape[0]):
+        values[i] *= np.float64(s[start + i])
 
 
 def _tile_example_major(w, b, X, y, s, dw, zt, lt, start):

@@ -3,7 +3,7 @@
 The multinomial op's contract is in ``fastlr.kernels``: weighted *sums*
 (``dW``, ``db``, cost), float64, from ``W (K, n_x)``, ``b (K,)``, X and either
 integer ``labels (m,)`` or soft labels ``Y (K, m)``; ``s`` is the weights, or
-empty for none (one compiled version for both; see ``kernels._loops.weigh_tile``).
+empty for none (one compiled version for both; see ``kernels._loops.weigh``).
 
 Every function is compiled as in ``kernels._loops`` (``cache=True``,
 ``nogil=True``, the NaN/inf-preserving fastmath flags, ``error_model="numpy"``)
@@ -46,7 +46,7 @@ import numba
 import numpy as np
 
 from ._compile import by_layout, entry, helper, inline, parallel_entry
-from ._loops import tile_length
+from ._loops import tile_length, weigh
 from ._vector_math import exp_nonpositive
 
 __all__ = ["label_arrays", "range_sums", "softmax_tile_length", "sums_one_thread", "sums_parallel"]
@@ -243,12 +243,9 @@ def _softmax_tile(zt, work, top, labels, Y, s, db, start, k):
             for i in range(k):
                 y_ci = 1.0 if labels[start + i] == c else 0.0
                 zt[c, i] = zt[c, i] * scale[i] - y_ci
-    if s.shape[0] != 0:  # the weights, in a pass of their own (``kernels._loops.weigh_tile``)
-        for i in range(k):
-            loss[i] *= np.float64(s[start + i])
-        for c in range(n_classes):
-            for i in range(k):
-                zt[c, i] *= np.float64(s[start + i])
+    weigh(loss[:k], s, start)
+    for c in range(n_classes):
+        weigh(zt[c, :k], s, start)
     return _tile_sums(zt, loss, db, k)
 
 

@@ -55,7 +55,6 @@ import numba
 import numpy as np
 
 from ._compile import entry, helper, inline, parallel_entry
-
 from ._loops import _finish_tile
 from ._softmax_loops import _softmax_tile
 
