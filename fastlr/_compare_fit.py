@@ -43,8 +43,9 @@ import numpy as np
 
 from ._compare import text_table
 
-__all__ = ["DATASETS", "FIT_PROBLEMS", "FIT_SIZES", "NEWTON_MAX_FEATURES", "FitMeasurement",
-           "fit_table", "measure_fits", "parse_problems"]
+__all__ = ["DATASETS", "FIT_PROBLEMS", "FIT_SIZES", "NEWTON_MAX_FEATURES", "QUICK_FIT_PROBLEMS",
+           "QUICK_FIT_SIZES", "FitMeasurement", "fit_steps", "fit_table", "measure_fits",
+           "parse_problems"]
 
 #: ``(n_features, n_samples)``: the synthetic problems (the default with classes or density).
 FIT_SIZES = ((20, 20_000), (200, 200_000))
@@ -52,6 +53,9 @@ FIT_SIZES = ((20, 20_000), (200, 200_000))
 DATASETS = ("breast-cancer", "digits")
 #: The default problems of a binary, dense comparison.
 FIT_PROBLEMS = (*DATASETS, *FIT_SIZES)
+#: ``--quick``: the default problems cut to a few seconds (binary dense; K classes or sparse).
+QUICK_FIT_PROBLEMS = ("breast-cancer", (20, 20_000))
+QUICK_FIT_SIZES = ((200, 20_000),)
 #: With a sparse X, scikit-learn's newton-cholesky is left out above this many features.
 NEWTON_MAX_FEATURES = 2_000
 _C = 1.0
@@ -70,6 +74,9 @@ class FitMeasurement:
     coef_difference: float  # against sklearn lbfgs, relative to its largest coefficient
     problem: str = "synthetic"
     objective_excess: float = float("nan")  # (objective - optimum) / optimum
+
+
+_DATASET_SHAPES = {"breast-cancer": (569, 30), "digits": (1797, 64)}
 
 
 def _dataset(name: str):
@@ -130,7 +137,7 @@ def _problem(n_features: int, n_samples: int, seed: int = 0, classes: int = 2,
     return X, y
 
 
-def _methods(tol: float, binary: bool) -> dict[str, Callable[[], object]]:
+def _methods(tol: float, binary: bool, newton_sklearn: bool = True) -> dict[str, Callable[[], object]]:
     from sklearn.linear_model import LogisticRegression as Sklearn
 
     from .estimator import LogisticRegression
@@ -146,7 +153,32 @@ def _methods(tol: float, binary: bool) -> dict[str, Callable[[], object]]:
     }
     if not binary:
         del methods["fastlr newton-cholesky"], methods["sklearn liblinear"]
+    if not newton_sklearn:
+        del methods["sklearn newton-cholesky"]
     return methods
+
+
+def _problem_methods(problem, tol: float, classes: int | None, density: float | None):
+    """The methods fitted on ``problem``, and the problem's ``(n_samples, n_features)``."""
+    if isinstance(problem, str):
+        shape, binary = _DATASET_SHAPES[problem], True
+    else:
+        shape, binary = (problem[1], problem[0]), (classes or 2) == 2
+    newton_sklearn = density is None or shape[1] <= NEWTON_MAX_FEATURES
+    return _methods(tol, binary, newton_sklearn), shape
+
+
+def fit_steps(sizes: Iterable, repeat: int = 3, classes: int | None = None,
+              density: float | None = None) -> tuple[int, float]:
+    """How many times :func:`measure_fits` calls ``on_step`` for these arguments, and the
+    work they add up to (each step weighs its problem's stored entries)."""
+    steps, work = 0, 0.0
+    for problem in sizes:
+        methods, (n_samples, n_features) = _problem_methods(problem, 1.0, classes, density)
+        count = 1 + repeat * len(methods)
+        steps += count
+        work += count * n_samples * n_features * (1.0 if density is None else density)
+    return steps, work
 
 
 def _fit(make, X, y):
@@ -160,10 +192,15 @@ def _fit(make, X, y):
 
 
 def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
-                 on_step: Callable[[str], None] | None = None,
+                 on_step: Callable[[str, float], None] | None = None,
                  classes: int | None = None, density: float | None = None) -> list[FitMeasurement]:
     """Fit every method on every problem (a size or a name in :data:`DATASETS`; K =
-    ``classes``, default 2; sparse X with ``density``); see the module docstring."""
+    ``classes``, default 2; sparse X with ``density``); see the module docstring.
+
+    ``on_step(note, work)`` is called once the reference optimum of a problem
+    is found and after every timed fit (:func:`fit_steps` counts them), with
+    the problem's stored entries as ``work``.
+    """
     from sklearn.linear_model import LogisticRegression as Sklearn
 
     results = []
@@ -174,13 +211,17 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
             X, y = _problem(*problem, classes=classes or 2, density=density)
         n_samples, n_features = X.shape
         label = problem if isinstance(problem, str) else "synthetic"
-        methods = _methods(tol, binary=np.unique(y).size == 2)
-        if density is not None and n_features > NEWTON_MAX_FEATURES:
-            del methods["sklearn newton-cholesky"]
+        methods, _ = _problem_methods(problem, tol, classes, density)
+        work = n_samples * n_features * (1.0 if density is None else density)
+
+        def step(note: str) -> None:
+            if on_step is not None:
+                on_step(f"{label} {n_features}x{n_samples}: {note}", work)
         for warm_up in ("fastlr lbfgs", "fastlr newton-cholesky"):  # compile or load numba's cache
             if warm_up in methods:
                 _fit(lambda: methods[warm_up]().set_params(max_iter=2), X, y)
         optimum = _objective(_fit(lambda: Sklearn(C=_C, tol=1e-10, max_iter=100_000), X, y)[0], X, y)
+        step("the optimum")
         best = dict.fromkeys(methods, float("inf"))
         fitted = {}
         for _ in range(repeat):
@@ -189,8 +230,7 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
                 start = time.perf_counter()
                 fitted[name] = _fit(make, X, y)
                 best[name] = min(best[name], time.perf_counter() - start)
-        if on_step is not None:
-            on_step(f"{label} {n_features}x{n_samples}")
+                step(name)
         reference = fitted["sklearn lbfgs"][0].coef_
         scale = float(np.abs(reference).max())
         for name, (model, n_iter, converged) in fitted.items():

@@ -7,16 +7,20 @@
     cache ahead of time, with a progress bar (see ``fastlr._precompile``).
 ``fastlr train FILE.csv --target COLUMN``
     Train on a CSV file (a header row, numeric feature columns, a target
-    column with exactly two values) and optionally save the model as JSON,
+    column with two classes, or more for the multinomial problem; ``--drop``
+    leaves out columns that are not features) and optionally save the model as JSON,
     which ``fastlr.LogisticRegression.load`` reads back. It fits what
     ``fastlr.LogisticRegression(C=...)`` fits (scikit-learn's objective;
     ``--C inf``: no penalty), by ``lbfgs`` unless ``--solver newton-cholesky`` or ``gd``.
     ``--standardize`` trains on features scaled to mean 0 and standard
     deviation 1 and saves the model for the raw features (the scaling folded
     into the coefficients), so that it predicts on the file's columns.
+``fastlr predict MODEL.json FILE.csv``
+    Predict every row of a CSV file with a saved model (``--proba`` for the
+    probabilities), the model's features found in the file by name.
 
 Bad input (a missing file or column, a non-numeric feature, a target with
-other than two values, an output folder that does not exist, an unknown
+fewer than two values, an output folder that does not exist, an unknown
 kernel) prints one line on stderr and exits with status 2, without a
 traceback, before any training. Ctrl-C prints one line and exits with
 status 130, as shells expect of an interrupted command.
@@ -75,16 +79,25 @@ def _kernel_names(text: str | None) -> tuple[str, ...] | None:
     return tuple(sorted(set(names), key=order.index))
 
 
+#: Set to 1, every ``fastlr compare`` runs as with ``--quick`` (how CI runs the README's commands).
+QUICK_VARIABLE = "FASTLR_QUICK"
+
+
+def _quick(args: argparse.Namespace) -> bool:
+    """``--quick``, or :data:`QUICK_VARIABLE` set to 1."""
+    return bool(args.quick) or os.environ.get(QUICK_VARIABLE, "") == "1"
+
+
 def _compare(args: argparse.Namespace) -> int:
     if args.fit:
         return _compare_fits(args)
     try:
-        sizes = parse_sizes(args.sizes) if args.sizes else (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+        sizes = parse_sizes(args.sizes) if args.sizes else (QUICK_SIZES if _quick(args) else DEFAULT_SIZES)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     kernels = _kernel_names(args.kernels) or (*available_kernels(), "auto")
-    repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
-    budget = args.budget if args.budget is not None else (2.0 if args.quick else 10.0)
+    repeat = args.repeat if args.repeat is not None else (3 if _quick(args) else 5)
+    budget = args.budget if args.budget is not None else (2.0 if _quick(args) else 10.0)
     progress = Progress(len(sizes) * len(kernels), "measuring")
     started = time.perf_counter()
     results = measure(sizes, kernels, repeat=repeat, budget=budget,
@@ -118,19 +131,28 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _compare_fits(args: argparse.Namespace) -> int:
     try:
-        from ._compare_fit import FIT_PROBLEMS, FIT_SIZES, fit_table, measure_fits, parse_problems
+        from ._compare_fit import (FIT_PROBLEMS, FIT_SIZES, QUICK_FIT_PROBLEMS, QUICK_FIT_SIZES,
+                                   fit_steps, fit_table, measure_fits, parse_problems)
     except ImportError as exc:  # pragma: no cover - sklearn missing
         raise UsageError(f"fastlr compare --fit needs scikit-learn ({exc}); "
-                         "install it with `pip install scikit-learn`") from None
+                         "install it with `pip install scikit-learn` (a dependency of "
+                         "fastlr-kernels)") from None
     try:
         plain = args.classes is None and args.density is None
-        sizes = parse_problems(args.sizes) if args.sizes else (FIT_PROBLEMS if plain else FIT_SIZES)
+        if args.sizes:
+            sizes = parse_problems(args.sizes)
+        elif _quick(args):
+            sizes = list(QUICK_FIT_PROBLEMS if plain else QUICK_FIT_SIZES)
+        else:
+            sizes = list(FIT_PROBLEMS if plain else FIT_SIZES)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     repeat = args.repeat if args.repeat is not None else 3
-    progress = Progress(len(sizes), "fitting")
+    steps, work = fit_steps(sizes, repeat, classes=args.classes, density=args.density)
+    progress = Progress(steps, "fitting", work=work)
     started = time.perf_counter()
-    results = measure_fits(sizes, tol=args.tol, repeat=repeat, on_step=lambda note: progress.advance(1, note),
+    results = measure_fits(sizes, tol=args.tol, repeat=repeat,
+                           on_step=lambda note, weight: progress.advance(1, note, weight),
                            classes=args.classes, density=args.density)
     progress.close()
     info = environment()
@@ -161,8 +183,8 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _read_csv(path: str, target: str, sep: str = ","):
-    """``(X (n_samples, n_features) float64, labels, feature names)`` from a CSV file."""
+def _read_rows(path: str, sep: str) -> tuple[list[str], list[list[str]]]:
+    """The header (stripped names, all distinct) and the non-blank data rows of a CSV file."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:  # a byte-order mark is not a name
             rows = list(csv.reader(file, delimiter=sep))
@@ -178,43 +200,87 @@ def _read_csv(path: str, target: str, sep: str = ","):
         raise UsageError(f"{path!r} names more than one column {', '.join(map(repr, repeated))}; "
                          "column names must be distinct (which one is the target, or which feature "
                          "is which, would be a guess)")
-    if target not in header:
-        raise UsageError(f"{path!r} has no column {target!r}; its columns are: {', '.join(header)}")
     rows = [row for row in rows[1:] if any(cell.strip() for cell in row)]
     if not rows:
         raise UsageError(f"{path!r} has a header but no data rows")
-    target_index = header.index(target)
-    features = [i for i in range(len(header)) if i != target_index]
-    if not features:
-        raise UsageError(f"{path!r} has no feature columns besides the target {target!r}")
-    X = np.empty((len(rows), len(features)))
-    labels = []
     for line, row in enumerate(rows, start=2):
         if len(row) != len(header):
             raise UsageError(f"{path!r} line {line}: {len(row)} fields, but the header has {len(header)}")
-        for column, index in enumerate(features):
+    return header, rows
+
+
+def _missing_column(path: str, header: list[str], name: str, sep: str) -> UsageError:
+    """The error for a column the header lacks, with a hint when the separator looks wrong."""
+    message = f"{path!r} has no column {name!r}; its columns are: {', '.join(header)}"
+    if len(header) == 1:
+        found = [char for char in (";", "\t", "|", ",") if char != sep and char in header[0]]
+        if found:
+            shown = "tab" if found[0] == "\t" else found[0]
+            message += f" (one column: are the fields separated by {shown!r}? pass --sep {shown!r})"
+    return UsageError(message)
+
+
+def _columns(path: str, header: list[str], names: list[str], sep: str) -> list[int]:
+    """The positions of ``names`` in ``header``."""
+    for name in names:
+        if name not in header:
+            raise _missing_column(path, header, name, sep)
+    return [header.index(name) for name in names]
+
+
+def _numbers(path: str, header: list[str], rows: list[list[str]], columns: list[int],
+             hint: str) -> np.ndarray:
+    """The cells of ``columns`` as a float64 ``(len(rows), len(columns))`` array."""
+    X = np.empty((len(rows), len(columns)))
+    for line, row in enumerate(rows, start=2):
+        for column, index in enumerate(columns):
             value = _number(row[index])
             if value is None:
                 raise UsageError(
                     f"{path!r} line {line}, column {header[index]!r}: {row[index]!r} is not a finite number; "
-                    "feature columns must be numeric"
+                    f"feature columns must be numeric{hint}"
                 )
             X[line - 2, column] = value
-        labels.append(row[target_index].strip())
+    return X
+
+
+def _read_csv(path: str, target: str, sep: str = ",", drop: Sequence[str] = ()):
+    """``(X (n_samples, n_features) float64, labels, feature names)`` from a CSV file.
+
+    Every column but the target and those in ``drop`` is a feature.
+    """
+    header, rows = _read_rows(path, sep)
+    target_index = _columns(path, header, [target], sep)[0]
+    dropped = set(_columns(path, header, list(drop), sep))
+    if target_index in dropped:
+        raise UsageError(f"--drop names the target column {target!r}")
+    features = [i for i in range(len(header)) if i != target_index and i not in dropped]
+    if not features:
+        raise UsageError(f"{path!r} has no feature columns besides the target {target!r}"
+                         + (" and the dropped ones" if dropped else ""))
+    X = _numbers(path, header, rows, features,
+                 " (leave a column such as an ID out with --drop NAME)")
+    labels = [row[target_index].strip() for row in rows]
     return X, labels, [header[i] for i in features]
 
 
+def _names(text: str | None) -> list[str]:
+    """A comma-separated list of column names (``--drop``)."""
+    return [] if not text else [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _classes(labels: list[str], target: str) -> tuple[list, np.ndarray]:
-    """The two classes (numbers when every label is one) and 0/1 labels.
+    """The classes, sorted (numbers when every label is one), and each label's class index.
 
     Numeric labels are compared as numbers, so that ``0`` and ``0.0`` are one
-    class; any other label as text.
+    class; any other label as text. Two classes give 0/1 float labels (the
+    binary problem), more give int64 indices (the multinomial one).
     """
     distinct = sorted(set(labels))
     numbers = {label: _number(label) for label in distinct}
     numeric = all(number is not None for number in numbers.values())
     values = sorted(set(numbers.values())) if numeric else distinct
-    if len(values) != 2:
+    if len(values) < 2:
         if numeric and len(values) != len(distinct):
             spelled = ", ".join(repr(value) for value in distinct[:8]) + (", ..." if len(distinct) > 8 else "")
             found = (f"{len(values)} distinct numeric value{'s' if len(values) != 1 else ''} "
@@ -222,11 +288,12 @@ def _classes(labels: list[str], target: str) -> tuple[list, np.ndarray]:
         else:
             shown = ", ".join(repr(value) for value in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
             found = f"{len(distinct)} distinct values ({shown})"
-        raise UsageError(f"target column {target!r} has {found}; fastlr train needs exactly two")
+        raise UsageError(f"target column {target!r} has {found}; fastlr train needs two or more classes")
+    position = {value: index for index, value in enumerate(values)}
+    index = np.array([position[numbers[label] if numeric else label] for label in labels], dtype=np.int64)
+    y = index.astype(np.float64) if len(values) == 2 else index
     if numeric:
-        y = np.array([1.0 if numbers[label] == values[1] else 0.0 for label in labels])
         return [int(n) if float(n).is_integer() else n for n in values], y
-    y = np.array([1.0 if label == values[1] else 0.0 for label in labels])
     return values, y
 
 
@@ -251,10 +318,15 @@ def _standardized(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (X - mean) / scale, mean, scale
 
 
-def _fit(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, kernel: str):
-    """Train with a progress line; returns ``(w, b, costs, converged, kernel that ran)``."""
+def _fit(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, kernel: str, n_classes: int):
+    """Train with a progress line; returns ``(w, b, costs, converged, kernel that ran)``.
+
+    Two classes: the binary problem, ``w (n_features,)`` and a float ``b``;
+    more: the multinomial one, ``w (K, n_features)`` and ``b (K,)``.
+    """
+    multinomial = {"n_classes": n_classes} if n_classes > 2 else {}
     alpha = alpha_from_C(args.C, X.shape[0])
-    progress = Progress(args.max_iter, "training")
+    progress = Progress(args.max_iter, "training", estimate=False)  # it may stop far sooner
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarnings: reported once, by the caller
         if args.solver != "gd":
@@ -262,14 +334,15 @@ def _fit(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, kernel: str):
                 progress.advance(1, f"cost {cost:.6g}")
 
             result = train(X.T, y, kernel=kernel, alpha=alpha, tol=args.tol, max_iter=args.max_iter,
-                           solver=args.solver, callback=report)
+                           solver=args.solver, callback=report, **multinomial)
             w, b, costs, converged = result.w, result.b, result.costs.tolist(), result.converged
         else:  # gradient descent in chunks, resumed exactly, for the progress line
             chunk = max(1, args.max_iter // 50)
             w, b, costs, step, converged = None, 0.0, [], args.learning_rate, False
             while len(costs) < args.max_iter and not converged:
                 result = train(X.T, y, kernel=kernel, alpha=alpha, learning_rate=step, tol=args.tol,
-                               max_iter=min(chunk, args.max_iter - len(costs)), w0=w, b0=b)
+                               max_iter=min(chunk, args.max_iter - len(costs)), w0=w, b0=b,
+                               **multinomial)
                 w, b, step, converged = result.w, result.b, result.learning_rate, result.converged
                 costs.extend(result.costs.tolist())
                 progress.advance(result.n_iter, f"cost {costs[-1]:.6g}")
@@ -294,10 +367,11 @@ def _precompile(args: argparse.Namespace) -> int:
     if args.kernels:
         kernels = []
         for name in (item.strip() for item in args.kernels.split(",") if item.strip()):
-            if get_kernel(name).name not in COMPILED_KERNELS:  # UnknownKernelError, or unavailable
+            kernel = get_kernel(name).name  # UnknownKernelError, or unavailable
+            if kernel not in COMPILED_KERNELS:
                 raise UsageError(f"{name!r} is not a compiled kernel; choose from "
                                  f"{', '.join(COMPILED_KERNELS)}")
-            kernels.append(get_kernel(name).name)
+            kernels.append(kernel)
     report = precompile(kernels)
     slowest = max(report.seconds, key=lambda item: item[1])
     print(f"compiled {len(report.seconds)} variants in {report.total:.1f} s "
@@ -307,21 +381,26 @@ def _precompile(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     _check_output(args.output)
-    X, labels, feature_names = _read_csv(args.file, args.target, args.sep)
+    X, labels, feature_names = _read_csv(args.file, args.target, args.sep, _names(args.drop))
     classes, y = _classes(labels, args.target)
     kernel = get_kernel(args.kernel).name if args.kernel else "auto"
     started = time.perf_counter()
     if args.standardize:
         Z, mean, scale = _standardized(X)
-        w, b, costs, converged, ran = _fit(args, Z, y, kernel)
+        w, b, costs, converged, ran = _fit(args, Z, y, kernel, len(classes))
         w = w / scale  # the same decision values on the raw features
-        b = b - float(w @ mean)
+        b = b - w @ mean
     else:
-        w, b, costs, converged, ran = _fit(args, X, y, kernel)
+        w, b, costs, converged, ran = _fit(args, X, y, kernel, len(classes))
     seconds = time.perf_counter() - started
-    accuracy = float(np.mean(((X @ w + b) > 0) == (y == 1.0)))
+    if len(classes) == 2:
+        b = float(b)
+        accuracy = float(np.mean(((X @ w + b) > 0) == (y == 1.0)))
+    else:
+        accuracy = float(np.mean(np.argmax(X @ w.T + b, axis=1) == y))
     scaled = " (standardized)" if args.standardize else ""
-    print(f"trained on {X.shape[0]} examples x {X.shape[1]} features{scaled} with solver "
+    problem = "" if len(classes) == 2 else f", {len(classes)} classes (multinomial)"
+    print(f"trained on {X.shape[0]} examples x {X.shape[1]} features{scaled}{problem} with solver "
           f"{args.solver!r}, kernel {ran!r}, C={args.C:g}")
     n_iter = len(costs) - 1 if args.solver != "gd" else len(costs)
     print(f"iterations: {n_iter} ({'converged' if converged else 'max_iter reached before tol' + _advice(args)})")
@@ -333,12 +412,45 @@ def _train(args: argparse.Namespace) -> int:
                   "kernel": args.kernel or "auto", "learning_rate": args.learning_rate,
                   "max_iter": args.max_iter, "tol": args.tol}
         try:
-            write_model(model_dict(params=params, classes=classes, coef=w.tolist(), intercept=float(b),
+            intercept = b if len(classes) == 2 else np.asarray(b, dtype=np.float64).tolist()
+            write_model(model_dict(params=params, classes=classes, coef=w.tolist(), intercept=intercept,
                                    dtype=w.dtype.name, n_iter=n_iter, loss_curve=costs,
                                    feature_names=feature_names), args.output)
         except OSError as exc:
             raise UsageError(f"cannot save the model to {args.output!r}: {exc.strerror or exc}") from None
         print(f"model saved to {args.output} (load it with fastlr.LogisticRegression.load)")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    """Predict every row of a CSV file; one line per row, a header naming the columns."""
+    from .estimator import LogisticRegression
+
+    try:
+        model = LogisticRegression.load(args.model)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.model!r}: {exc.strerror or exc}") from None
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        raise UsageError(f"{args.model!r} does not name its features (it was fitted on an array, not "
+                         "on named columns), so its columns cannot be found in a CSV file")
+    header, rows = _read_rows(args.file, args.sep)
+    X = _numbers(args.file, header, rows, _columns(args.file, header, list(names), args.sep), "")
+    with warnings.catch_warnings():
+        # the columns were matched to the model's features by name just above
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        if args.proba:
+            lines = [[f"proba_{c}" for c in model.classes_]]
+            lines += [[repr(float(p)) for p in row] for row in model.predict_proba(X)]
+        else:
+            lines = [["prediction"]] + [[str(label)] for label in model.predict(X).tolist()]
+    text = "".join(",".join(cells) + "\n" for cells in lines)
+    if args.output:
+        _check_output(args.output)
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -409,7 +521,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--kernels", help="comma-separated kernel names (default: all available)")
     compare.add_argument("--repeat", type=_positive_int, help="timed runs per measurement (best is kept)")
     compare.add_argument("--budget", type=_non_negative, help="seconds a kernel may take at one size before it is skipped")
-    compare.add_argument("--quick", action="store_true", help="two small sizes; a few seconds in all")
+    compare.add_argument("--quick", action="store_true",
+                         help="two small sizes (with --fit: two small problems); a few seconds in all; "
+                              "FASTLR_QUICK=1 in the environment does the same")
     compare.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                          help="dtype of X (default float64)")
     compare.add_argument("--order", choices=("C", "F"), default="C",
@@ -445,7 +559,10 @@ def _parser() -> argparse.ArgumentParser:
 
     fit = commands.add_parser("train", help="train on a CSV file")
     fit.add_argument("file", help="CSV file with a header row")
-    fit.add_argument("--target", required=True, help="the label column (exactly two distinct values)")
+    fit.add_argument("--target", required=True,
+                     help="the label column: two classes (the binary problem) or more (multinomial)")
+    fit.add_argument("--drop", metavar="COLUMNS",
+                     help="comma-separated columns that are not features (an ID, a date, ...)")
     fit.add_argument("--kernel", help="kernel name (default: auto)")
     fit.add_argument("--sep", type=_separator, default=",",
                      help="field separator, one character or 'tab' (default ',')")
@@ -463,6 +580,18 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--tol", type=_non_negative, default=1e-6, help="stop when max|gradient| <= tol (default 1e-6)")
     fit.add_argument("--output", metavar="MODEL.json", help="save the trained model as JSON")
     fit.set_defaults(run=_train)
+
+    predict = commands.add_parser("predict", help="predict the rows of a CSV file with a saved model")
+    predict.add_argument("model", help="a model file (fastlr train --output, or LogisticRegression.save)")
+    predict.add_argument("file", help="CSV file with a header row naming the model's features "
+                                      "(other columns, such as an ID or the target, are ignored)")
+    predict.add_argument("--sep", type=_separator, default=",",
+                         help="field separator, one character or 'tab' (default ',')")
+    predict.add_argument("--proba", action="store_true",
+                         help="print each class's probability instead of the predicted class")
+    predict.add_argument("--output", metavar="FILE.csv",
+                         help="write the predictions as CSV to FILE instead of standard output")
+    predict.set_defaults(run=_predict)
     return parser
 
 

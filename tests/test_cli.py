@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -214,8 +215,12 @@ def test_train_bad_options(csv_file, capsys, option, value, message):
         (None, "label", "cannot read"),
         ("f1,label\n1,0\n2,1\n", "nope", "has no column 'nope'; its columns are: f1, label"),
         ("f1,label\n1,0\nabc,1\n", "label", "line 3, column 'f1': 'abc' is not a finite number"),
-        ("f1,label\n1,0\n2,1\n3,2\n", "label", "target column 'label' has 3 distinct values ('0', '1', '2')"),
-        ("f1,label\n1,0\n2,0\n", "label", "target column 'label' has 1 distinct values"),
+        ("f1,label\n1,0\n2,0\n", "label",
+         "target column 'label' has 1 distinct values ('0'); fastlr train needs two or more classes"),
+        ("f1;f2;label\n1;2;0\n2;1;1\n", "label", "(one column: are the fields separated by ';'? pass --sep ';')"),
+        ("id,f1,label\nP01,1,0\nP02,2,1\n", "label",
+         "'P01' is not a finite number; feature columns must be numeric (leave a column such as an ID "
+         "out with --drop NAME)"),
         ("", "label", "is empty"),
         ("f1,label\n1,0\n2\n", "label", "line 3: 1 fields, but the header has 2"),
         ("f1,label\n1,0\n2,0.0\n3,0\n", "label",
@@ -254,6 +259,110 @@ def test_train_reads_a_csv_with_a_byte_order_mark(tmp_path, csv_file, capsys):
     model_path = tmp_path / "model.json"
     assert main(["train", str(marked), "--target", "label", "--output", str(model_path)]) == 0
     assert fastlr.LogisticRegression.load(model_path).feature_names_in_.tolist() == ["f1", "f2", "f3"]
+
+
+@pytest.fixture
+def three_class_csv(tmp_path):
+    """A ';'-separated file with an ID column, three features and three named classes."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((150, 3)) * [1.0, 10.0, 0.1]
+    scores = X / [1.0, 10.0, 0.1] @ rng.standard_normal((3, 3)) + rng.gumbel(size=(150, 3))
+    names = np.array(["setosa", "versicolor", "virginica"])
+    labels = names[np.argmax(scores, axis=1)]
+    path = tmp_path / "three.csv"
+    path.write_text("id;a;b;c;species\n" + "".join(
+        f"P{i:04d};{a:.17g};{b:.17g};{c:.17g};{label}\n" for i, ((a, b, c), label) in enumerate(zip(X, labels))))
+    return path, X, labels
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd"])
+def test_train_three_classes_is_the_estimators_fit(tmp_path, three_class_csv, capsys, solver):
+    """More than two classes: the multinomial fit LogisticRegression makes, saved and loadable."""
+    path, X, labels = three_class_csv
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "species", "--sep", ";", "--drop", "id",
+                 "--solver", solver, "--kernel", "numpy", "--max-iter", "60", "--tol", "1e-8",
+                 "--output", str(model_path)]) == 0
+    assert "3 classes (multinomial)" in capsys.readouterr().out
+    saved = fastlr.LogisticRegression.load(model_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastlr.ConvergenceWarning)  # gd stops at max_iter, as the CLI's
+        fitted = fastlr.LogisticRegression(solver=solver, kernel="numpy", max_iter=60, tol=1e-8).fit(X, labels)
+    assert saved.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    assert saved.feature_names_in_.tolist() == ["a", "b", "c"]
+    assert saved.coef_.shape == (3, 3) and saved.intercept_.shape == (3,)
+    np.testing.assert_allclose(saved.coef_, fitted.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(saved.intercept_, fitted.intercept_, rtol=1e-10, atol=1e-12)
+
+
+def test_train_standardize_three_classes_keeps_the_decisions(tmp_path, three_class_csv):
+    """--standardize with K classes: the saved model gives the scaled fit's decisions on raw columns."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    path, X, labels = three_class_csv
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "species", "--sep", ";", "--drop", "id", "--standardize",
+                 "--tol", "1e-10", "--output", str(model_path)]) == 0
+    saved = fastlr.LogisticRegression.load(model_path)
+    pipeline = make_pipeline(StandardScaler(), fastlr.LogisticRegression(tol=1e-10)).fit(X, labels)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        np.testing.assert_allclose(saved.decision_function(X), pipeline.decision_function(X),
+                                   rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize(("drop", "message"), [
+    ("species", "--drop names the target column 'species'"),
+    ("id,nope", "has no column 'nope'; its columns are: id, a, b, c, species"),
+    ("id,a,b,c", "has no feature columns besides the target 'species' and the dropped ones"),
+])
+def test_train_bad_drop(three_class_csv, capsys, drop, message):
+    path, _, _ = three_class_csv
+    assert main(["train", str(path), "--target", "species", "--sep", ";", "--drop", drop]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_predict_a_csv_with_a_saved_model(tmp_path, three_class_csv, capsys):
+    """fastlr predict finds the model's features by name (ID and target columns ignored), warns nothing."""
+    path, X, labels = three_class_csv
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "species", "--sep", ";", "--drop", "id",
+                 "--output", str(model_path)]) == 0
+    capsys.readouterr()
+    model = fastlr.LogisticRegression.load(model_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["predict", str(model_path), str(path), "--sep", ";"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        expected = model.predict(X).tolist()
+        proba = model.predict_proba(X)
+    assert lines == ["prediction", *expected]
+    out = tmp_path / "proba.csv"
+    assert main(["predict", str(model_path), str(path), "--sep", ";", "--proba", "--output", str(out)]) == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "proba_setosa,proba_versicolor,proba_virginica"
+    np.testing.assert_array_equal(np.array([[float(v) for v in row.split(",")] for row in rows[1:]]), proba)
+
+
+def test_predict_errors(tmp_path, three_class_csv, capsys):
+    path, X, labels = three_class_csv
+    unnamed = tmp_path / "unnamed.json"
+    fastlr.LogisticRegression().fit(X, labels).save(unnamed)
+    assert main(["predict", str(unnamed), str(path), "--sep", ";"]) == 2
+    assert "does not name its features" in capsys.readouterr().err
+    named = tmp_path / "named.json"
+    assert main(["train", str(path), "--target", "species", "--sep", ";", "--drop", "id",
+                 "--output", str(named)]) == 0
+    capsys.readouterr()
+    other = tmp_path / "other.csv"
+    other.write_text("a;b;species\n1;2;x\n")
+    assert main(["predict", str(named), str(other), "--sep", ";"]) == 2
+    assert "has no column 'c'; its columns are: a, b, species" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "missing.json"), str(path)]) == 2
+    assert "cannot read" in capsys.readouterr().err
 
 
 def test_train_output_into_a_missing_folder_fails_before_training(tmp_path, csv_file):
@@ -379,3 +488,19 @@ def test_train_output_to_a_full_device_is_one_line_and_exit_2(csv_file):
         "fastlr train: error: cannot save the model to '/dev/full': No space left on device")
     assert "Traceback" not in done.stderr
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # still the device, never replaced by a file
+
+
+def test_fastlr_quick_in_the_environment_is_quick(tmp_path, monkeypatch, capsys):
+    """FASTLR_QUICK=1 (what CI sets to run the README's commands) gives --quick's sizes."""
+    from fastlr._compare import QUICK_SIZES
+
+    out = tmp_path / "compare.json"
+    monkeypatch.setenv("FASTLR_QUICK", "1")
+    assert main(["compare", "--kernels", "numpy", "--repeat", "1", "--json", str(out)]) == 0
+    measured = {(r["n_x"], r["m"]) for r in json.loads(out.read_text())["results"]}
+    assert measured == {tuple(size) for size in QUICK_SIZES}
+    monkeypatch.setenv("FASTLR_QUICK", "0")  # anything but 1 leaves the defaults
+    from fastlr.cli import _parser, _quick
+
+    assert not _quick(_parser().parse_args(["compare"]))
+    assert _quick(_parser().parse_args(["compare", "--quick"]))
