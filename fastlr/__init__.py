@@ -18,7 +18,8 @@ Public API: :func:`gradient`, :func:`softmax_gradient` (K classes), :func:`train
 ``LogisticRegression`` and ``ConvergenceWarning`` are imported on first use,
 so that ``import fastlr`` never pays for scikit-learn. ``gradient``,
 ``train`` and ``LogisticRegression`` also take Dask arrays chunked along the
-examples (``fastlr[dask]``); Dask is imported only when one is passed.
+examples (the ``dask`` extra: ``pip install 'fastlr-kernels[dask]'``); Dask
+is imported only when one is passed.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ def __getattr__(name: str):
             from .estimator import LogisticRegression
         except ImportError as exc:
             raise ImportError(
-                "fastlr.LogisticRegression needs scikit-learn; install it with "
-                "`pip install fastlr-kernels[sklearn]` (or `pip install scikit-learn`)"
+                "fastlr.LogisticRegression needs scikit-learn, a dependency of fastlr-kernels "
+                "that cannot be imported here; install it with `pip install scikit-learn`"
             ) from exc
         return LogisticRegression
     if name == "ConvergenceWarning":

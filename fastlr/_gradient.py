@@ -51,7 +51,8 @@ def gradient(
         along the examples only is computed chunk by chunk where it lives
         (each chunk by ``kernel``, ``auto`` meaning one thread per task), the
         partial sums reduced in a tree; Y and ``sample_weight`` are then
-        NumPy or Dask arrays chunked as X's examples. Needs ``fastlr[dask]``.
+        NumPy or Dask arrays chunked as X's examples. Needs the ``dask``
+        extra (``pip install 'fastlr-kernels[dask]'``).
     Y : array_like, shape (m,) or (1, m)
         Labels in [0, 1]: 0/1 classes or probabilities.
     kernel : str or Kernel, default "auto"

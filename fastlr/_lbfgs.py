@@ -58,7 +58,7 @@ def _scipy_minimize():
     except ImportError as exc:
         raise ImportError(
             "solver='lbfgs' needs scipy; install it with `pip install scipy` "
-            "(scikit-learn installs it too), or use solver='gd'"
+            "(a dependency of fastlr-kernels that cannot be imported here), or use solver='gd'"
         ) from exc
     return scipy_minimize
 

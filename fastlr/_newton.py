@@ -37,7 +37,7 @@ objective at the start and after each step.
 The Newton system is ``n_x + 1`` square: its Cholesky costs ``(n_x + 1)^3 /
 3`` flops per step, and the Hessian ``(n_x + 1)^2 / 2`` multiply-adds per
 example. With few features a fit takes 5-10 passes where L-BFGS takes
-10-100; with many, L-BFGS wins (README: the measured crossover).
+10-100; with many, L-BFGS wins (the user guide's solvers page: the measured crossover).
 
 BLAS runs on one thread during the fit (as for ``lbfgs``, see
 ``fastlr._lbfgs``), also when the Hessian is BLAS's own (the ``numpy``
@@ -82,7 +82,7 @@ def _scipy_linalg():
     except ImportError as exc:
         raise ImportError(
             "solver='newton-cholesky' needs scipy; install it with `pip install scipy` "
-            "(scikit-learn installs it too), or use solver='gd'"
+            "(a dependency of fastlr-kernels that cannot be imported here), or use solver='gd'"
         ) from exc
     return LinAlgWarning, lapack
 
