@@ -148,9 +148,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         each step one fused pass for the cost, gradient and Hessian
         (``n_features + 1`` square; ``K (n_features + 1)`` for K > 2
         classes), solved by Cholesky; the fastest with few features and
-        many L-BFGS iterations (README: where it stops paying). ``"gd"``:
-        the course notes' gradient descent (``learning_rate`` applies);
-        one to two orders of magnitude more gradients to the same optimum.
+        many L-BFGS iterations (the user guide's solvers page: where it
+        stops paying). ``"gd"``: the course notes' gradient descent
+        (``learning_rate`` applies); one to two orders of magnitude more
+        gradients to the same optimum.
     max_iter : int, default 100
         Most iterations, ``>= 0`` (0 returns the start, with a warning).
     verbose : int, default 0
@@ -178,7 +179,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
     loss_curve_ : ndarray
         The objective during the last ``fit`` (see :class:`fastlr.TrainResult`).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when X had string column names.
 
     Examples

@@ -33,7 +33,8 @@ Why compile time matters here: numba compiles each function once per type
 signature (dtype and layout of X, weights or none) in every fresh process
 whose cache is empty, and a caller's compile re-optimises every helper it
 calls, so each nested level and each unused branch is paid again. The
-measured breakdown is in the README's "First call" section.
+measured breakdown is in the user guide's "The first call" page
+(``docs/guide/first-call.md``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ panel per n_x, one line per kernel, log axes; one legend for all panels.
 ``numba-parallel`` (most sizes) both lines stay visible. A panel whose
 largest m is missing says why (the python loops over the time budget, or
 an X too large to measure). The title states X's layout: the chart of the
-README is F-ordered (what ``LogisticRegression`` passes), the asv grid
+user guide's speed page is F-ordered (what ``LogisticRegression`` passes), the asv grid
 C-ordered. Needs matplotlib.
 """
 
