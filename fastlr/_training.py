@@ -38,11 +38,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._dask.input import is_dask_array
-from ._lbfgs import minimize as lbfgs_minimize
-from ._newton import minimize as newton_minimize
 from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
 from ._registry import (BINARY, BINARY_HESSIAN, MULTINOMIAL, MULTINOMIAL_HESSIAN, Kernel,
                         lookup_kernel, resolve)
+from ._solvers import Solver, get_solver, solver_names
 from ._sparse import by_example, is_sparse
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from ._validation import (as_matrix, is_finite_result, multinomial_start, real_scalar,
@@ -51,8 +50,8 @@ from ._warnings import convergence_warning
 
 __all__ = ["SOLVERS", "TrainResult", "curvature_bound", "lipschitz_constant", "train"]
 
-#: What ``solver=`` accepts.
-SOLVERS = ("gd", "lbfgs", "newton-cholesky")
+#: What ``solver=`` accepts (``fastlr._solvers``' table).
+SOLVERS = solver_names()
 
 
 @dataclass(frozen=True)
@@ -275,8 +274,7 @@ def train(
         When ``max_iter`` is reached before ``tol``.
     """
     named = lookup_kernel(kernel)
-    if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
+    row = get_solver(solver)
     max_iter = _positive_int("max_iter", max_iter)
     tol = real_scalar("tol", tol, low=0.0)
     if not isinstance(fit_intercept, (bool, np.bool_)):
@@ -287,9 +285,9 @@ def train(
         n_classes = _positive_int("n_classes", n_classes)
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2 (or None for the binary problem); got {n_classes!r}")
-    newton = solver == "newton-cholesky"
-    if newton and is_dask_array(X):
-        raise ValueError("solver='newton-cholesky' fits X in memory (NumPy or scipy.sparse); "
+    newton = row.hessian
+    if not row.dask and is_dask_array(X):
+        raise ValueError(f"solver={solver!r} fits X in memory (NumPy or scipy.sparse); "
                          "for a Dask array use solver='lbfgs'")
     if is_dask_array(X):
         from ._dask.objective import dask_objective
@@ -310,8 +308,8 @@ def train(
         problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
         hessian = resolve(named, BINARY_HESSIAN, problem.X) if newton else None
         objective = in_memory(resolve(named, BINARY, problem.X), problem, hessian)
-    if solver != "gd":
-        return _train_second_order(objective, solver, max_iter, tol, fit_intercept, callback)
+    if row.minimizer is not None:
+        return _train_second_order(objective, row, max_iter, tol, fit_intercept, callback)
     step = _learning_rate(learning_rate, objective)
 
     if objective.compiled_train is not None and callback is None:
@@ -355,11 +353,12 @@ def _intercept(b: Any, objective: Objective) -> float | np.ndarray:
     return np.array(b, dtype=np.float64) if objective.n_classes else float(b)
 
 
-def _train_second_order(objective: Objective, solver: str, max_iter: int, tol: float,
+def _train_second_order(objective: Objective, row: Solver, max_iter: int, tol: float,
                         fit_intercept: bool, callback: Callable[..., Any] | None) -> TrainResult:
     """``solver="lbfgs"`` or ``"newton-cholesky"`` (which may hand over to L-BFGS: its message says so)."""
-    minimize = lbfgs_minimize if solver == "lbfgs" else newton_minimize
-    w, b, costs, status, n_iter, message = minimize(objective, max_iter, tol, fit_intercept, callback)
+    solver = row.name
+    w, b, costs, status, n_iter, message = row.minimize()(objective, max_iter, tol, fit_intercept,
+                                                          callback)
     if status == NOT_FINITE:
         raise FloatingPointError(
             f"{'L-BFGS' if solver == 'lbfgs' else 'Newton'} diverged: the cost became infinite or "

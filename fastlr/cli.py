@@ -57,6 +57,7 @@ from ._model_file import model_dict, write_model
 from ._objective import alpha_from_C
 from ._progress import Progress
 from ._registry import KERNELS, available_kernels, get_kernel
+from ._solvers import SOLVERS, get_solver, solver_names
 from ._training import train
 
 __all__ = ["main"]
@@ -329,7 +330,7 @@ def _fit(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, kernel: str, n_
     progress = Progress(args.max_iter, "training", estimate=False)  # it may stop far sooner
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarnings: reported once, by the caller
-        if args.solver != "gd":
+        if get_solver(args.solver).minimizer is not None:
             def report(iteration, w, b, cost):
                 progress.advance(1, f"cost {cost:.6g}")
 
@@ -402,7 +403,7 @@ def _train(args: argparse.Namespace) -> int:
     problem = "" if len(classes) == 2 else f", {len(classes)} classes (multinomial)"
     print(f"trained on {X.shape[0]} examples x {X.shape[1]} features{scaled}{problem} with solver "
           f"{args.solver!r}, kernel {ran!r}, C={args.C:g}")
-    n_iter = len(costs) - 1 if args.solver != "gd" else len(costs)
+    n_iter = len(costs) - (get_solver(args.solver).minimizer is not None)  # gd: no start cost
     print(f"iterations: {n_iter} ({'converged' if converged else 'max_iter reached before tol' + _advice(args)})")
     print(f"final cost: {costs[-1]:.6g}")
     print(f"training accuracy: {accuracy:.4f}")
@@ -568,9 +569,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="field separator, one character or 'tab' (default ',')")
     fit.add_argument("--C", type=_positive_C, default=1.0,
                      help="inverse L2 penalty strength, as scikit-learn's C; 'inf' for none (default 1)")
-    fit.add_argument("--solver", choices=("lbfgs", "newton-cholesky", "gd"), default="lbfgs",
-                     help="lbfgs (default), newton-cholesky (few features, many lbfgs "
-                          "iterations), or gd, the course notes' gradient descent")
+    fit.add_argument("--solver", choices=solver_names(), default=solver_names()[0],
+                     help="; ".join(f"{s.name}: {s.description}" for s in SOLVERS)
+                          + f" (default {solver_names()[0]})")
     fit.add_argument("--standardize", action="store_true",
                      help="train on features scaled to mean 0, standard deviation 1 (the saved model "
                           "takes the raw features)")

@@ -55,6 +55,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._dask.estimator import check_classes, dask_fit_input, is_dask_array, lazy_take
 from ._model_file import check_model, model_dict, model_params, read_model, write_model
 from ._objective import alpha_from_C, weight_total
+from ._solvers import solver_names
 from ._sparse import checked_kernel_format, is_sparse
 from ._training import train
 from ._warnings import convergence_warning
@@ -65,7 +66,7 @@ __all__ = ["LogisticRegression"]
 _SPARSE_FORMATS = ["csr", "csc"]
 
 #: The solvers fastlr has; scikit-learn's others are refused by name.
-SOLVERS = ("lbfgs", "newton-cholesky", "gd")
+SOLVERS = solver_names()  # fastlr._solvers' table
 _SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "sag", "saga")
 
 
