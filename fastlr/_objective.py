@@ -22,7 +22,18 @@ driver of ``fastlr._lbfgs`` see only this:
   ``[X; 1] diag(s a (1-a)) [X; 1]ᵀ / sum(s) + alpha I`` (intercept last,
   unpenalised) with the evaluation, in one pass (``solver="newton-cholesky"``);
   for the multinomial problem the block Hessian over ``W`` flat and the K
-  intercepts; ``None`` where no Hessian kernel was asked for.
+  intercepts; ``None`` where no Hessian kernel was asked for;
+- ``l1``: the L1 strength (``alpha l1_ratio``), 0 without one; ``alpha`` is
+  then the L2 strength alone. ``evaluate`` leaves the L1 term out (it is not
+  differentiable): the proximal Newton solver (``fastlr._prox_newton``),
+  the one solver that takes ``l1 > 0``, adds it;
+- ``curvature_weights(w, b)``: what the Hessian of the mean loss is made of,
+  float64, for data in memory (``None`` for Dask): the binary problem's
+  ``s a (1-a) / sum(s)`` (``(m,)``); the multinomial one's ``(A, s /
+  sum(s))``, the softmax probabilities ``(K, m)`` and the weights;
+- ``feature_rows(index)``: the rows of X for those features, ``(len(index),
+  m)``: a float64 array, or a CSR matrix for sparse X (its rows come from a
+  CSR copy made on the first call, once per fit).
 """
 
 from __future__ import annotations
@@ -33,10 +44,13 @@ from functools import partial
 from typing import Any, Callable, NoReturn
 
 import numpy as np
+import scipy.sparse
+from scipy.special import expit, softmax
 
 from ._finish import (binary_hessian_means, multinomial_hessian_means, multinomial_means,
                       weight_total)
 from ._registry import Kernel
+from ._sparse import is_sparse
 from ._validation import MultinomialProblem, Problem, raise_for_non_finite
 
 __all__ = ["Coordinates", "Objective", "alpha_from_C", "curvature_image", "in_memory", "in_memory_multinomial",
@@ -60,6 +74,9 @@ class Objective:
     kernel: str  # the kernel that runs (auto's choice, for data in memory)
     n_classes: int = 0  # K for the multinomial problem (w is W flat, b a (K,) array); 0: binary
     hessian: Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray, float, float]] | None = None
+    l1: float = 0.0
+    curvature_weights: Callable[[np.ndarray, Any], Any] | None = None
+    feature_rows: Callable[[np.ndarray], Any] | None = None
 
     @property
     def n_x(self) -> int:
@@ -149,12 +166,51 @@ def curvature_image(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarr
     return image
 
 
+def _scores(X: Any, w: np.ndarray, b: Any) -> np.ndarray:
+    """``wᵀX + b`` in float64 (``W X + b`` for ``W (K, n_x)``), one product in X's dtype."""
+    w = w.astype(X.dtype, copy=False)
+    product = (X.T @ w.T).T if is_sparse(X) else w @ X
+    z = np.asarray(product, dtype=np.float64)
+    return z + (b if np.ndim(b) == 0 else np.asarray(b, dtype=np.float64)[:, None])
+
+
+def _binary_curvature_weights(X, s, total, w, b) -> np.ndarray:
+    """``s a (1-a) / sum(s)`` at ``(w, b)``, float64 ``(m,)``."""
+    a = expit(_scores(X, w, b))
+    weights = a * (1.0 - a)
+    if s is not None:
+        weights *= s
+    return weights / total
+
+
+def _multinomial_curvature_weights(X, s, total, shape, w, b):
+    """``(A, s / sum(s))`` at ``(W flat, b)``: the softmax probabilities ``(K, m)`` and the weights."""
+    A = softmax(_scores(X, w.reshape(shape), b), axis=0)
+    weights = np.full(X.shape[1], 1.0 / total) if s is None else s.astype(np.float64) / total
+    return A, weights
+
+
+def _row_reader(X: Any) -> Callable[[np.ndarray], Any]:
+    """``feature_rows`` for X (see the module docstring): float64 rows, or CSR rows of a copy made once."""
+    if not is_sparse(X):
+        return lambda index: np.asarray(X[index], dtype=np.float64)
+    by_feature: list[Any] = []
+
+    def rows(index: np.ndarray) -> Any:
+        if not by_feature:
+            by_feature.append(scipy.sparse.csr_array(X, dtype=np.float64))
+        return by_feature[0][index]
+
+    return rows
+
+
 def _finished_hessian(hessian_sums, X, y, s, alpha, total, w, b):
     """The Hessian op's sums at ``(w, b)``, finished: ``(H, dw, db, cost)`` as ``Objective.hessian``."""
     return binary_hessian_means(w, alpha, total, *hessian_sums(w, b, X, y, s))
 
 
-def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = None) -> Objective:
+def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = None,
+              l1: float = 0.0) -> Objective:
     """The objective of a problem held in memory, evaluated by ``kernel`` (not ``auto``).
 
     With ``hessian_kernel`` (one that offers the Hessian op, not ``auto``),
@@ -183,6 +239,8 @@ def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = 
         explain_non_finite=partial(raise_for_non_finite, X), compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
         dtype=X.dtype, alpha=alpha, total_weight=total,
         kernel=kernel.name if hessian_kernel is None else hessian_kernel.name, hessian=hessian,
+        l1=l1, curvature_weights=partial(_binary_curvature_weights, X, s, total),
+        feature_rows=_row_reader(X),
     )
 
 
@@ -194,7 +252,7 @@ def _finished_multinomial_hessian(hessian_sums, X, labels, Y, s, alpha, total, s
 
 
 def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
-                          hessian_kernel: Kernel | None = None) -> Objective:
+                          hessian_kernel: Kernel | None = None, l1: float = 0.0) -> Objective:
     """The objective of a multinomial problem held in memory, by ``kernel``'s multinomial op (not ``auto``).
 
     With ``hessian_kernel`` (one that offers the multinomial Hessian op), the
@@ -218,4 +276,6 @@ def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
         explain_non_finite=partial(raise_for_non_finite, X), compiled_train=None, w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=X.dtype,
         alpha=alpha, total_weight=total, n_classes=shape[0], hessian=hessian,
         kernel=kernel.name if hessian_kernel is None else hessian_kernel.name,
+        l1=l1, curvature_weights=partial(_multinomial_curvature_weights, X, s, total, shape),
+        feature_rows=_row_reader(X),
     )

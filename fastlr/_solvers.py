@@ -1,7 +1,8 @@
 """The solvers, in one table: every layer that names a solver reads it here.
 
 A row is a solver's name, what it is (one line, for help texts), whether it
-needs the Hessian op (and so X in memory), whether it takes a Dask X, and how
+needs the Hessian op (and so X in memory), whether it takes a Dask X, whether
+it takes an L1 term (``l1_ratio > 0``), and how
 it minimises an :class:`~fastlr._objective.Objective`: a second-order or
 quasi-Newton ``minimize(objective, max_iter, tol, fit_intercept, callback)``
 (``fastlr._lbfgs``, ``fastlr._newton``), or ``None`` for gradient descent,
@@ -31,6 +32,7 @@ class Solver:
     hessian: bool  # needs the Hessian op, so X in memory
     dask: bool  # takes a Dask X
     minimizer: str | None  # "module:function" in this package; None: gradient descent
+    l1: bool = False  # takes an L1 term (l1_ratio > 0)
 
     def minimize(self) -> Callable:
         """The minimiser (imported on first use: scipy is imported only by a fit that needs it)."""
@@ -47,6 +49,9 @@ SOLVERS: tuple[Solver, ...] = (
            "(few features, X in memory)", hessian=True, dask=False, minimizer="._newton:minimize"),
     Solver("gd", "the course notes' gradient descent (learning_rate applies)", hessian=False,
            dask=True, minimizer=None),
+    Solver("prox-newton", "proximal Newton steps on a working set, for L1 and elastic net "
+           "(l1_ratio > 0; X in memory)", hessian=False, dask=False,
+           minimizer="._prox_newton:minimize", l1=True),
 )
 _BY_NAME = {solver.name: solver for solver in SOLVERS}
 

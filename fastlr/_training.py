@@ -186,6 +186,7 @@ def train(
     solver: str = "gd",
     fit_intercept: bool = True,
     n_classes: int | None = None,
+    l1_ratio: float = 0.0,
 ) -> TrainResult:
     """Fit logistic regression by gradient descent, or by L-BFGS; binary, or multinomial with ``n_classes``.
 
@@ -208,7 +209,9 @@ def train(
         ``numba-parallel`` run the loop compiled (in slices of about 0.1 s,
         between which Ctrl-C raises ``KeyboardInterrupt``).
     alpha : float, default 0.0
-        L2 penalty strength, ``>= 0``.
+        Penalty strength, ``>= 0``: the L2 term ``alpha/2 ||w||^2``, or with
+        ``l1_ratio`` scikit-learn's elastic net ``alpha (l1_ratio ||w||_1 +
+        (1 - l1_ratio)/2 ||w||^2)``.
     learning_rate : float or "auto", default "auto"
         The step; ``"auto"`` is ``1/L`` (see the module docstring), with
         which the cost never rises.
@@ -225,7 +228,7 @@ def train(
         ``callback(iteration, w, b, cost)`` after each gradient (1-based
         iteration, the weights that gradient was taken at). Runs the loop in
         Python, for every kernel. With ``"lbfgs"``: after each iteration.
-    solver : {"gd", "lbfgs", "newton-cholesky"}, default "gd"
+    solver : {"gd", "lbfgs", "newton-cholesky", "prox-newton"}, default "gd"
         ``"gd"``: the notes' gradient descent (``learning_rate`` applies).
         ``"lbfgs"``: scipy's L-BFGS-B, one fused kernel call (cost and
         gradient) per evaluation, stopping as scikit-learn's ``lbfgs`` does
@@ -242,6 +245,12 @@ def train(
         newton-cholesky (the last class's intercept, and without penalty
         its weights, held at 0 during the fit; classes summing to 0 in the
         result). Needs scipy.
+        ``"prox-newton"``: the one solver for ``l1_ratio > 0`` (L1 and
+        elastic net; ``fastlr._prox_newton``): proximal Newton steps on a
+        working set of features, each a coordinate-descent solve of the
+        quadratic model and a line search; stops when the largest violation
+        of the optimality conditions (the gradient with the L1 term's
+        subgradient) is ``<= tol``. X in memory, binary or ``n_classes``.
     fit_intercept : bool, default True
         Whether ``b`` is fitted. ``False``: ``b`` stays at ``b0`` (0 unless
         given) and only ``w`` is optimised (``db`` takes no part in the
@@ -255,6 +264,10 @@ def train(
         ``learning_rate="auto"`` uses the softmax's curvature bound (1/2
         where the sigmoid's is 1/4). Every kernel's multinomial op runs it,
         the loop in Python (no compiled loop for K classes).
+    l1_ratio : float in [0, 1], default 0.0
+        The L1 share of the penalty (scikit-learn's elastic-net mixing):
+        0 is L2 alone, 1 is L1 alone. ``> 0`` needs ``solver="prox-newton"``.
+        ``costs`` then include the L1 term.
 
     Returns
     -------
@@ -285,6 +298,16 @@ def train(
         n_classes = _positive_int("n_classes", n_classes)
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2 (or None for the binary problem); got {n_classes!r}")
+    l1_ratio = real_scalar("l1_ratio", l1_ratio, low=0.0)
+    if l1_ratio > 1:
+        raise ValueError(f"l1_ratio must be a number in [0, 1]; got {l1_ratio!r}")
+    if l1_ratio > 0 and not row.l1:
+        l1_solvers = [name for name in SOLVERS if get_solver(name).l1]
+        raise ValueError(f"l1_ratio={l1_ratio!r} (an L1 term) needs solver="
+                         f"{' or '.join(map(repr, l1_solvers))}; solver={solver!r} fits an L2 "
+                         "penalty only")
+    alpha = real_scalar("alpha", alpha, low=0.0)
+    l1, alpha = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
     newton = row.hessian
     if not row.dask and is_dask_array(X):
         raise ValueError(f"solver={solver!r} fits X in memory (NumPy or scipy.sparse); "
@@ -300,14 +323,14 @@ def train(
         problem = validate_multinomial(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
         hessian = resolve(named, MULTINOMIAL_HESSIAN, problem.X, n_classes) if newton else None
         objective = in_memory_multinomial(resolve(named, MULTINOMIAL, problem.X, n_classes), problem,
-                                          hessian)
+                                          hessian, l1=l1)
     else:
         X = _for_training(as_matrix(X))
         if w0 is None:
             w0 = np.zeros(X.shape[0])
         problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
         hessian = resolve(named, BINARY_HESSIAN, problem.X) if newton else None
-        objective = in_memory(resolve(named, BINARY, problem.X), problem, hessian)
+        objective = in_memory(resolve(named, BINARY, problem.X), problem, hessian, l1=l1)
     if row.minimizer is not None:
         return _train_second_order(objective, row, max_iter, tol, fit_intercept, callback)
     step = _learning_rate(learning_rate, objective)
@@ -366,7 +389,13 @@ def _train_second_order(objective: Objective, row: Solver, max_iter: int, tol: f
         )
     converged = status == CONVERGED
     if not converged:
-        if solver == "lbfgs" or message.startswith("lbfgs: "):
+        if row.l1:  # in scikit-learn's words for saga, which this solver stands in for
+            text = (f"The max_iter was reached which means the coef_ did not converge: {solver} "
+                    f"stopped after {n_iter} iteration(s) (max_iter={max_iter}, tol={tol:g}); "
+                    "increase max_iter, or scale the features") if status == MAX_ITER and \
+                n_iter == max_iter else (f"{solver} stopped after {n_iter} iteration(s) before "
+                                         f"reaching tol={tol:g}: {message}")
+        elif solver == "lbfgs" or message.startswith("lbfgs: "):
             text = (f"lbfgs failed to converge after {n_iter} iteration(s) (max_iter={max_iter}, "
                     f"tol={tol:g}): {message.removeprefix('lbfgs: ')}; increase max_iter, or "
                     "scale the features")

@@ -11,7 +11,9 @@
     leaves out columns that are not features) and optionally save the model as JSON,
     which ``fastlr.LogisticRegression.load`` reads back. It fits what
     ``fastlr.LogisticRegression(C=...)`` fits (scikit-learn's objective;
-    ``--C inf``: no penalty), by ``lbfgs`` unless ``--solver newton-cholesky`` or ``gd``.
+    ``--C inf``: no penalty; ``--l1-ratio`` for L1 or elastic net), by ``lbfgs``
+    unless ``--solver newton-cholesky`` or ``gd`` (``prox-newton`` when
+    ``--l1-ratio`` is above 0).
     ``--standardize`` trains on features scaled to mean 0 and standard
     deviation 1 and saves the model for the raw features (the scaling folded
     into the coefficients), so that it predicts on the file's columns.
@@ -311,6 +313,10 @@ def _check_output(path: str | None) -> None:
         raise UsageError(f"cannot save the model to {path!r}: folder {folder!r} is not writable")
 
 
+#: The solver ``fastlr train`` takes by default when ``--l1-ratio`` is above 0.
+_L1_DEFAULT = next(solver.name for solver in SOLVERS if solver.l1)
+
+
 def _standardized(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(Z, mean, scale)`` with ``Z = (X - mean) / scale``; a constant column keeps scale 1."""
     mean = X.mean(axis=0)
@@ -327,6 +333,8 @@ def _fit(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, kernel: str, n_
     """
     multinomial = {"n_classes": n_classes} if n_classes > 2 else {}
     alpha = alpha_from_C(args.C, X.shape[0])
+    if args.l1_ratio:
+        multinomial["l1_ratio"] = args.l1_ratio
     progress = Progress(args.max_iter, "training", estimate=False)  # it may stop far sooner
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarnings: reported once, by the caller
@@ -382,6 +390,11 @@ def _precompile(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     _check_output(args.output)
+    if args.solver is None:
+        args.solver = _L1_DEFAULT if args.l1_ratio else solver_names()[0]
+    elif args.l1_ratio and not get_solver(args.solver).l1:
+        raise UsageError(f"--l1-ratio {args.l1_ratio:g} (an L1 term) needs --solver {_L1_DEFAULT}; "
+                         f"--solver {args.solver} fits an L2 penalty only")
     X, labels, feature_names = _read_csv(args.file, args.target, args.sep, _names(args.drop))
     classes, y = _classes(labels, args.target)
     kernel = get_kernel(args.kernel).name if args.kernel else "auto"
@@ -402,14 +415,16 @@ def _train(args: argparse.Namespace) -> int:
     scaled = " (standardized)" if args.standardize else ""
     problem = "" if len(classes) == 2 else f", {len(classes)} classes (multinomial)"
     print(f"trained on {X.shape[0]} examples x {X.shape[1]} features{scaled}{problem} with solver "
-          f"{args.solver!r}, kernel {ran!r}, C={args.C:g}")
+          f"{args.solver!r}, kernel {ran!r}, C={args.C:g}"
+          + (f", l1_ratio={args.l1_ratio:g} ({np.count_nonzero(w)} non-zero coefficients)"
+             if args.l1_ratio else ""))
     n_iter = len(costs) - (get_solver(args.solver).minimizer is not None)  # gd: no start cost
     print(f"iterations: {n_iter} ({'converged' if converged else 'max_iter reached before tol' + _advice(args)})")
     print(f"final cost: {costs[-1]:.6g}")
     print(f"training accuracy: {accuracy:.4f}")
     print(f"time: {seconds:.3f} s")
     if args.output:
-        params = {"C": args.C, "solver": args.solver,
+        params = {"C": args.C, "l1_ratio": args.l1_ratio, "solver": args.solver,
                   "kernel": args.kernel or "auto", "learning_rate": args.learning_rate,
                   "max_iter": args.max_iter, "tol": args.tol}
         try:
@@ -505,6 +520,14 @@ def _density(text: str) -> float:
     return value
 
 
+def _ratio(text: str) -> float:
+    """``--l1-ratio``: a number in [0, 1]."""
+    value = _number(text)
+    if value is None or not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], not {text!r}")
+    return value
+
+
 def _non_negative(text: str) -> float:
     value = _number(text)
     if value is None or value < 0:
@@ -568,10 +591,13 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--sep", type=_separator, default=",",
                      help="field separator, one character or 'tab' (default ',')")
     fit.add_argument("--C", type=_positive_C, default=1.0,
-                     help="inverse L2 penalty strength, as scikit-learn's C; 'inf' for none (default 1)")
-    fit.add_argument("--solver", choices=solver_names(), default=solver_names()[0],
+                     help="inverse penalty strength, as scikit-learn's C; 'inf' for none (default 1)")
+    fit.add_argument("--l1-ratio", type=_ratio, default=0.0,
+                     help="the L1 share of the penalty, as scikit-learn's l1_ratio: 0 is L2, 1 is L1, "
+                          "between them elastic net (default 0)")
+    fit.add_argument("--solver", choices=solver_names(), default=None,
                      help="; ".join(f"{s.name}: {s.description}" for s in SOLVERS)
-                          + f" (default {solver_names()[0]})")
+                          + f" (default {solver_names()[0]}, or {_L1_DEFAULT} with --l1-ratio above 0)")
     fit.add_argument("--standardize", action="store_true",
                      help="train on features scaled to mean 0, standard deviation 1 (the saved model "
                           "takes the raw features)")

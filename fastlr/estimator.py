@@ -4,9 +4,12 @@ The constructor is scikit-learn 1.9's ``LogisticRegression`` (same names,
 defaults and meaning), plus ``kernel`` and, for ``solver="gd"``,
 ``learning_rate``; changing the import is meant to be the only change a
 scikit-learn user makes. What fastlr cannot honour raises ``ValueError``
-naming what it supports: solvers other than ``"lbfgs"`` and
-``"newton-cholesky"`` (and fastlr's ``"gd"``), ``dual=True``, an L1 or
-elastic-net penalty (``l1_ratio > 0``).
+naming what it supports: scikit-learn's ``"liblinear"``, ``"newton-cg"``
+and ``"sag"`` solvers, and ``dual=True``. An L1 or elastic-net penalty
+(``l1_ratio > 0``) is fitted by fastlr's ``"prox-newton"`` solver, which
+``solver="saga"`` also names (saga's objective, to the same optimum, by
+proximal Newton steps: ``fastlr._prox_newton``); other solvers refuse it with
+scikit-learn's messages.
 Two classes (of any label type, mapped to 0/1 in the order of ``classes_``)
 are fitted with the binomial loss, more with the multinomial (softmax) loss,
 as scikit-learn 1.9's ``lbfgs`` does: ``coef_`` is then ``(K,
@@ -21,10 +24,12 @@ numba kernels stream in one fused pass), never a copy.
 
 The objective is scikit-learn's, scaled as its ``lbfgs`` solver scales it::
 
-    sum(s * loss) / sum(s) + ||w||^2 / (2 C sum(s)),   s = sample_weight * class_weight
+    sum(s * loss) / sum(s) + (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2) / (C sum(s)),
+    s = sample_weight * class_weight
 
-which is fastlr's ``mean(s * loss) + alpha/2 ||w||^2`` (``fastlr.train``)
-with ``alpha = 1 / (C sum(s))``; ``C=np.inf`` is no penalty. The intercept
+which is fastlr's ``mean(s * loss) + alpha (l1_ratio ||w||_1 + (1 -
+l1_ratio)/2 ||w||^2)`` (``fastlr.train``) with ``alpha = 1 / (C sum(s))``;
+``C=np.inf`` is no penalty. The intercept
 is not penalised. The ``lbfgs`` stopping rule (largest gradient component
 ``<= tol``) is scikit-learn's on the same scale, so both stop at the same
 point to within the solvers' rounding.
@@ -55,7 +60,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._dask.estimator import check_classes, dask_fit_input, is_dask_array, lazy_take
 from ._model_file import check_model, model_dict, model_params, read_model, write_model
 from ._objective import alpha_from_C, weight_total
-from ._solvers import solver_names
+from ._solvers import get_solver, solver_names
 from ._sparse import checked_kernel_format, is_sparse
 from ._training import train
 from ._warnings import convergence_warning
@@ -67,7 +72,9 @@ _SPARSE_FORMATS = ["csr", "csc"]
 
 #: The solvers fastlr has; scikit-learn's others are refused by name.
 SOLVERS = solver_names()  # fastlr._solvers' table
-_SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "sag", "saga")
+#: scikit-learn's names for a fastlr solver that reaches the same optimum.
+_SOLVER_ALIASES = {"saga": "prox-newton"}
+_SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "sag")
 
 
 def _columns(first, second):
@@ -119,14 +126,16 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {"l2", None}, default "deprecated"
-        Deprecated in scikit-learn 1.8 (warns, as there): use ``C`` (and
-        ``C=np.inf`` for no penalty). ``"l1"``, ``"elasticnet"``: ValueError.
+    penalty : {"l1", "l2", "elasticnet", None}, default "deprecated"
+        Deprecated in scikit-learn 1.8 (warns, as there): use ``l1_ratio``
+        and ``C`` (``C=np.inf`` for no penalty).
     C : float, default 1.0
-        Inverse of the L2 penalty strength, ``> 0``; ``np.inf``: no penalty.
-        The objective is ``sum(s loss)/sum(s) + ||w||^2 / (2 C sum(s))``.
-    l1_ratio : float, default 0.0
-        Only 0 (L2) is supported; ``> 0`` raises ValueError.
+        Inverse of the penalty strength, ``> 0``; ``np.inf``: no penalty.
+        The objective is ``sum(s loss)/sum(s) + (l1_ratio ||w||_1 + (1 -
+        l1_ratio)/2 ||w||^2) / (C sum(s))``.
+    l1_ratio : float in [0, 1], default 0.0
+        The elastic-net mixing: 0 is L2, 1 is L1. ``> 0`` needs
+        ``solver="prox-newton"`` (or ``"saga"``, its scikit-learn name).
     dual : bool, default False
         Only ``False`` (the primal) is supported.
     tol : float, default 1e-4
@@ -142,7 +151,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         scikit-learn 1.9 does.
     random_state : int, RandomState or None, default None
         Unused (both solvers are deterministic), as for scikit-learn's lbfgs.
-    solver : {"lbfgs", "newton-cholesky", "gd"}, default "lbfgs"
+    solver : {"lbfgs", "newton-cholesky", "gd", "prox-newton", "saga"}, default "lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B, one fused kernel call (cost and
         gradient) per evaluation, run as scikit-learn runs it.
         ``"newton-cholesky"``: scikit-learn's Newton solver of that name,
@@ -152,7 +161,12 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         many L-BFGS iterations (the user guide's solvers page: where it
         stops paying). ``"gd"``: the course notes' gradient descent
         (``learning_rate`` applies); one to two orders of magnitude more
-        gradients to the same optimum.
+        gradients to the same optimum. ``"prox-newton"``: proximal Newton
+        steps on a working set of features (coordinate descent on the
+        quadratic model, then a line search), the solver for L1 and elastic
+        net, any penalty; ``"saga"`` names it too (scikit-learn's saga
+        minimises the same objective). ``n_iter_`` then counts its outer
+        steps, not saga's epochs.
     max_iter : int, default 100
         Most iterations, ``>= 0`` (0 returns the start, with a warning).
     verbose : int, default 0
@@ -205,7 +219,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
-        "solver": [StrOptions({*SOLVERS, *_SKLEARN_ONLY_SOLVERS})],
+        "solver": [StrOptions({*SOLVERS, *_SOLVER_ALIASES, *_SKLEARN_ONLY_SOLVERS})],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -242,26 +256,28 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _check_supported(self) -> float:
-        """Refuse what fastlr cannot honour; returns the effective C (``inf``: no penalty)."""
+    def _check_supported(self) -> tuple[float, float, str]:
+        """Refuse what fastlr cannot honour; returns the effective ``C`` (``inf``: no penalty),
+        ``l1_ratio`` and fastlr's solver name."""
         penalty = _penalty(self.penalty, self.l1_ratio, self.C)
-        if self.solver not in SOLVERS:
+        solver = _SOLVER_ALIASES.get(self.solver, self.solver)
+        if solver not in SOLVERS:
             raise ValueError(
                 f"solver={self.solver!r} is not available in fastlr.LogisticRegression; it "
-                f"supports {', '.join(map(repr, SOLVERS))} (use scikit-learn's own "
-                f"LogisticRegression for {self.solver!r})")
-        if penalty not in ("l2", None):
+                f"supports {', '.join(map(repr, (*SOLVERS, *_SOLVER_ALIASES)))} (use "
+                f"scikit-learn's own LogisticRegression for {self.solver!r})")
+        if penalty not in ("l2", None) and not get_solver(solver).l1:
             raise ValueError(
                 f"Solver {self.solver} supports only 'l2' or None penalties, got {penalty} penalty. "
-                "fastlr has no L1 or elastic-net penalty yet: use l1_ratio=0 (L2), or C=np.inf "
-                "(none)")
+                "fastlr's solver='prox-newton' (or 'saga') fits L1 and elastic net")
         if self.dual:
             raise ValueError(f"Solver {self.solver} supports only dual=False, got dual={self.dual}")
         if self.n_jobs is not None:
             warnings.warn(f"'n_jobs' has no effect since 1.8 and will be removed in 1.10. You provided "
                           f"'n_jobs={self.n_jobs}', please leave it unspecified.", FutureWarning,
                           stacklevel=3)
-        return math.inf if penalty is None else float(self.C)
+        l1_ratio = {"l1": 1.0, "l2": 0.0, None: 0.0}.get(penalty, self.l1_ratio)
+        return (math.inf if penalty is None else float(self.C)), float(l1_ratio), solver
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> LogisticRegression:
@@ -282,7 +298,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        C = self._check_supported()
+        C, l1_ratio, solver = self._check_supported()
         if is_dask_array(X):
             X_t, y01, weights, classes = dask_fit_input(X, y, sample_weight, self.class_weight)
             self.n_features_in_ = X.shape[1]
@@ -312,8 +328,9 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         result = train(
             X_t, y01, kernel=self.kernel, alpha=alpha,
             learning_rate=self.learning_rate, max_iter=self.max_iter, tol=self.tol,
-            sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=self.solver,
+            sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=solver,
             fit_intercept=self.fit_intercept, n_classes=classes.size if multinomial else None,
+            l1_ratio=l1_ratio,
         )
         self._set_fitted(result.w, result.b, result.w.dtype, result.n_iter, result.costs)
         if self.verbose:

@@ -106,12 +106,14 @@ def test_penalty_is_deprecated_as_in_sklearn(data):
 
 
 @pytest.mark.parametrize(("params", "error", "message"), [
-    ({"solver": "saga"}, ValueError, "solver='saga' is not available in fastlr.LogisticRegression; "
-                                     "it supports 'lbfgs', 'newton-cholesky', 'gd'"),
+    ({"solver": "sag"}, ValueError, "solver='sag' is not available in fastlr.LogisticRegression; "
+                                    "it supports 'lbfgs', 'newton-cholesky', 'gd', 'prox-newton', "
+                                    "'saga'"),
     ({"solver": "newton-cg"}, ValueError, "it supports 'lbfgs', 'newton-cholesky', 'gd'"),
     ({"solver": "adam"}, ValueError, "The 'solver' parameter of LogisticRegression must be"),
     ({"l1_ratio": 0.5}, ValueError, "Solver lbfgs supports only 'l2' or None penalties, got "
-                                    "elasticnet penalty. fastlr has no L1"),
+                                    "elasticnet penalty. fastlr's solver='prox-newton' (or 'saga') "
+                                    "fits L1 and elastic net"),
     ({"l1_ratio": 1.0}, ValueError, "got l1 penalty"),
     ({"dual": True}, ValueError, "Solver lbfgs supports only dual=False, got dual=True"),
     ({"C": 0.0}, ValueError, "The 'C' parameter of LogisticRegression must be a float in the range (0.0, inf]"),

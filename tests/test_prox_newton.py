@@ -1,0 +1,242 @@
+"""L1 and elastic net (``solver="prox-newton"``, and ``"saga"`` in the estimator): the optimum's
+conditions, an independent reference solve, scikit-learn's saga, dense == sparse, the support
+of a planted problem, weights, float32, warm starts, and what is refused."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse
+from scipy.optimize import minimize as scipy_minimize
+from scipy.special import logsumexp
+
+import fastlr
+from fastlr._warnings import convergence_warning
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn.datasets import load_breast_cancer, load_iris  # noqa: E402
+from sklearn.linear_model import LogisticRegression as SklearnLR  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+
+def _binary(rng, n_x=12, m=400, planted=4):
+    X = rng.standard_normal((n_x, m))
+    beta = np.zeros(n_x)
+    beta[:planted] = rng.choice([-2.0, 2.0], planted)
+    y = (rng.random(m) < 1 / (1 + np.exp(-(beta @ X + 0.4)))).astype(np.float64)
+    return X, y
+
+
+def _penalty(w, alpha, l1_ratio):
+    w = np.asarray(w, dtype=np.float64).reshape(-1)
+    return alpha * (l1_ratio * np.abs(w).sum() + 0.5 * (1 - l1_ratio) * w @ w)
+
+
+def _binary_objective(X, y, s, w, b, alpha, l1_ratio):
+    z = w @ X + b
+    loss = np.logaddexp(0.0, z) - y * z
+    s = np.ones_like(y) if s is None else s
+    return float(s @ loss / s.sum()) + _penalty(w, alpha, l1_ratio)
+
+
+def _multinomial_objective(X, labels, W, b, alpha, l1_ratio):
+    Z = W @ X + b[:, None]
+    loss = logsumexp(Z, axis=0) - Z[labels, np.arange(labels.size)]
+    return float(loss.mean()) + _penalty(W, alpha, l1_ratio)
+
+
+def _worst_violation(w, g, l1, db):
+    """The largest violation of the optimality conditions, from the smooth gradient ``g``."""
+    w, g = np.ravel(w).astype(np.float64), np.ravel(g)
+    off = np.where(w != 0, np.abs(g + l1 * np.sign(w)), np.maximum(np.abs(g) - l1, 0.0))
+    return max(float(off.max()), float(np.abs(db).max()))
+
+
+def _reference(objective, n):
+    """An independent solve: L-BFGS-B on ``w = u - v``, ``u, v >= 0`` (smooth), by finite differences
+    of nothing: the gradient is given by ``objective`` itself (value and gradient of the split)."""
+    result = scipy_minimize(objective, np.zeros(2 * n + 1), jac=True, method="L-BFGS-B",
+                            bounds=[(0, None)] * (2 * n) + [(None, None)],
+                            options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-12})
+    return result.fun
+
+
+def _binary_reference(X, y, s, alpha, l1_ratio):
+    n = X.shape[0]
+    s = np.ones_like(y) if s is None else s
+    total = s.sum()
+
+    def split(theta):
+        u, v, b = theta[:n], theta[n:2 * n], theta[-1]
+        w = u - v
+        z = w @ X + b
+        a = 1 / (1 + np.exp(-z))
+        value = float(s @ (np.logaddexp(0.0, z) - y * z) / total)
+        value += alpha * (l1_ratio * (u.sum() + v.sum()) + 0.5 * (1 - l1_ratio) * w @ w)
+        gw = X @ (s * (a - y)) / total + alpha * (1 - l1_ratio) * w
+        gb = float(s @ (a - y) / total)
+        return value, np.concatenate([gw + alpha * l1_ratio, -gw + alpha * l1_ratio, [gb]])
+
+    return _reference(split, n)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_fit_reaches_the_optimum(kernel, rng, l1_ratio, weighted):
+    X, y = _binary(rng)
+    s = rng.random(y.size) * 2 if weighted else None
+    alpha, tol = 0.05, 1e-9
+    result = fastlr.train(X, y, kernel=kernel, solver="prox-newton", alpha=alpha, l1_ratio=l1_ratio,
+                          sample_weight=s, tol=tol, max_iter=100)
+    assert result.converged and result.solver == "prox-newton"
+    dw, db, _ = fastlr.gradient(result.w, result.b, X, y, kernel="numpy",
+                                alpha=alpha * (1 - l1_ratio), sample_weight=s)
+    assert _worst_violation(result.w, dw, alpha * l1_ratio, db) <= 10 * tol
+    value = _binary_objective(X, y, s, result.w, result.b, alpha, l1_ratio)
+    assert value <= _binary_reference(X, y, s, alpha, l1_ratio) + 1e-12
+    assert result.costs[-1] == pytest.approx(value, rel=1e-12)
+    assert np.all(np.diff(result.costs) <= 1e-15 * abs(result.costs[0]))
+    assert 0 < np.count_nonzero(result.w) < X.shape[0]  # the penalty made it sparse
+
+
+def test_multinomial_fit_reaches_the_optimum(kernel, rng):
+    K, n_x, m = 3, 8, 300
+    X = rng.standard_normal((n_x, m))
+    B = np.zeros((K, n_x))
+    B[:, :3] = 2 * rng.standard_normal((K, 3))
+    labels = np.argmax(B @ X + rng.gumbel(size=(K, m)), axis=0)
+    alpha, l1_ratio, tol = 0.02, 0.8, 1e-9
+    result = fastlr.train(X, labels, kernel=kernel, solver="prox-newton", alpha=alpha,
+                          l1_ratio=l1_ratio, n_classes=K, tol=tol, max_iter=100)
+    assert result.converged and result.w.shape == (K, n_x) and result.b.shape == (K,)
+    dW, db, _ = fastlr.softmax_gradient(result.w, result.b, X, labels, kernel="numpy",
+                                        alpha=alpha * (1 - l1_ratio))
+    assert _worst_violation(result.w, dW, alpha * l1_ratio, db) <= 10 * tol
+    assert result.costs[-1] == pytest.approx(
+        _multinomial_objective(X, labels, result.w, result.b, alpha, l1_ratio), rel=1e-12)
+    assert 0 < np.count_nonzero(result.w) < K * n_x
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("n_classes", [None, 3])
+def test_dense_and_sparse_reach_the_same_coefficients(rng, fmt, n_classes):
+    X = rng.standard_normal((10, 250)) * (rng.random((10, 250)) < 0.3)
+    y = rng.integers(0, n_classes or 2, 250)
+    y = y if n_classes else y.astype(np.float64)
+    kwargs = dict(solver="prox-newton", alpha=0.01, l1_ratio=0.7, tol=1e-11, max_iter=200,
+                  n_classes=n_classes)
+    dense = fastlr.train(X, y, **kwargs)
+    sparse = fastlr.train(scipy.sparse.csr_matrix(X).asformat(fmt), y, **kwargs)
+    np.testing.assert_allclose(sparse.w, dense.w, atol=1e-8)
+    np.testing.assert_array_equal(sparse.w == 0, dense.w == 0)
+
+
+def test_the_support_of_a_planted_problem_is_found(rng):
+    n_x, m = 60, 4000
+    X = rng.standard_normal((n_x, m))
+    beta = np.zeros(n_x)
+    support = np.sort(rng.choice(n_x, 5, replace=False))
+    beta[support] = rng.choice([-3.0, 3.0], 5)
+    y = (rng.random(m) < 1 / (1 + np.exp(-(beta @ X)))).astype(np.float64)
+    result = fastlr.train(X, y, solver="prox-newton", alpha=0.03, l1_ratio=1.0, tol=1e-8)
+    np.testing.assert_array_equal(np.flatnonzero(result.w), support)
+    assert np.all(np.sign(result.w[support]) == np.sign(beta[support]))
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("params", [dict(l1_ratio=1.0, C=0.05), dict(l1_ratio=0.3, C=0.5)])
+def test_saga_in_the_estimator_is_scikit_learns_optimum(cancer, params):
+    X, y = cancer
+    ours = fastlr.LogisticRegression(solver="saga", tol=1e-9, **params).fit(X, y)
+    theirs = SklearnLR(solver="saga", tol=1e-10, max_iter=100000, **params).fit(X, y)
+    np.testing.assert_array_equal(ours.coef_ == 0, theirs.coef_ == 0)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+    alpha = 1 / (params["C"] * X.shape[0])
+    ours_f = _binary_objective(X.T, y, None, ours.coef_[0], ours.intercept_[0], alpha,
+                               params["l1_ratio"])
+    theirs_f = _binary_objective(X.T, y, None, theirs.coef_[0], theirs.intercept_[0], alpha,
+                                 params["l1_ratio"])
+    assert ours_f <= theirs_f * (1 + 1e-8)
+
+
+def test_multinomial_l1_agrees_with_saga():
+    X, y = load_iris(return_X_y=True)
+    ours = fastlr.LogisticRegression(solver="saga", l1_ratio=1.0, C=1.0, tol=1e-9).fit(X, y)
+    theirs = SklearnLR(solver="saga", l1_ratio=1.0, C=1.0, tol=1e-10, max_iter=100000).fit(X, y)
+    np.testing.assert_array_equal(ours.coef_ == 0, theirs.coef_ == 0)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+
+
+def test_the_deprecated_penalty_names_fit_l1(cancer):
+    X, y = cancer
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
+        by_name = fastlr.LogisticRegression(penalty="l1", l1_ratio=1.0, solver="prox-newton", C=0.1).fit(X, y)
+    by_ratio = fastlr.LogisticRegression(l1_ratio=1.0, solver="prox-newton", C=0.1).fit(X, y)
+    np.testing.assert_array_equal(by_name.coef_, by_ratio.coef_)
+
+
+def test_integer_weights_are_repeated_rows(rng):
+    X, y = _binary(rng, m=200)
+    counts = rng.integers(0, 3, y.size)
+    kwargs = dict(solver="prox-newton", alpha=0.03, l1_ratio=1.0, tol=1e-11)
+    weighted = fastlr.train(X, y, sample_weight=counts.astype(np.float64), **kwargs)
+    repeated = fastlr.train(np.repeat(X, counts, axis=1), np.repeat(y, counts), **kwargs)
+    np.testing.assert_allclose(weighted.w, repeated.w, atol=1e-8)
+    np.testing.assert_allclose(weighted.b, repeated.b, atol=1e-8)
+
+
+def test_float32_stays_float32(cancer):
+    X, y = cancer
+    model = fastlr.LogisticRegression(solver="saga", l1_ratio=1.0, C=0.1).fit(X.astype(np.float32), y)
+    assert model.coef_.dtype == np.float32 and model.intercept_.dtype == np.float32
+    reference = fastlr.LogisticRegression(solver="saga", l1_ratio=1.0, C=0.1).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-3)
+
+
+def test_warm_start_from_the_optimum_takes_no_step(cancer):
+    X, y = cancer
+    model = fastlr.LogisticRegression(solver="saga", l1_ratio=1.0, C=0.1, warm_start=True)
+    first = model.fit(X, y).coef_.copy()
+    model.fit(X, y)
+    assert model.n_iter_[0] == 0
+    np.testing.assert_array_equal(model.coef_, first)
+
+
+def test_max_iter_warns(cancer):
+    X, y = cancer
+    with pytest.warns(convergence_warning(), match="The max_iter was reached which means the coef_ did not converge: prox-newton stopped after 1 iteration"):
+        fastlr.LogisticRegression(solver="prox-newton", l1_ratio=1.0, C=1.0, max_iter=1,
+                                  tol=1e-12).fit(X, y)
+
+
+def test_what_is_refused(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match=re.escape(
+            "Solver lbfgs supports only 'l2' or None penalties, got l1 penalty.")):
+        fastlr.LogisticRegression(l1_ratio=1.0).fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(
+            "Solver newton-cholesky supports only 'l2' or None penalties, got elasticnet penalty.")):
+        fastlr.LogisticRegression(l1_ratio=0.5, solver="newton-cholesky").fit(X, y)
+    with pytest.raises(ValueError, match=r"The 'l1_ratio' parameter of LogisticRegression must be"):
+        fastlr.LogisticRegression(l1_ratio=1.5, solver="saga").fit(X, y)
+    with pytest.raises(ValueError, match=re.escape("l1_ratio must be a number in [0, 1]; got 2.0")):
+        fastlr.train(X.T, y, solver="prox-newton", l1_ratio=2.0)
+    with pytest.raises(ValueError, match=re.escape(
+            "l1_ratio=0.5 (an L1 term) needs solver='prox-newton'; solver='lbfgs' fits an L2 "
+            "penalty only")):
+        fastlr.train(X.T, y, solver="lbfgs", l1_ratio=0.5)
+
+
+def test_no_warning_on_a_plain_fit(cancer):
+    X, y = cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fastlr.LogisticRegression(solver="saga", l1_ratio=0.5, C=0.3).fit(X, y)
