@@ -30,6 +30,19 @@ objective is above the optimum (scikit-learn's lbfgs at ``tol=1e-10``,
 fitted once, untimed), relative. The two fastlr second-order and
 scikit-learn's ``liblinear`` are binary: left out for ``classes > 2``.
 Needs scikit-learn.
+
+With ``l1_ratio > 0`` (``--l1-ratio``) the problems are fitted with
+scikit-learn's elastic-net penalty instead, at a strength set per problem
+from ``lambda_max`` (the smallest L1 strength whose solution is all zeros):
+the L1 term's strength ``alpha l1_ratio`` is ``lambda_max / 10``, so each
+problem has a sparse solution (``C = 1 / (alpha n_samples)``). The methods
+are ``fastlr prox-newton``, ``sklearn saga`` (the comparison's base) and,
+binary with ``l1_ratio = 1``, ``sklearn liblinear`` (which penalises the
+intercept: its optimum differs); where they are installed, the peers
+``skglm`` (``SparseLogisticRegression``, binary) and ``celer`` (binary,
+``l1_ratio = 1``, no intercept: its optimum differs). The optimum and the
+coefficients compared are fastlr's ``prox-newton`` at ``tol=1e-10``
+(untimed); the table adds each fit's count of non-zero coefficients.
 """
 
 from __future__ import annotations
@@ -61,6 +74,7 @@ NEWTON_MAX_FEATURES = 2_000
 _C = 1.0
 _SETTLE_SECONDS = 0.2
 _GD_MAX_ITER = 2_000
+_SAGA_MAX_ITER = 1_000  # epochs: saga at a tight tol on a large problem runs for minutes
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class FitMeasurement:
     coef_difference: float  # against sklearn lbfgs, relative to its largest coefficient
     problem: str = "synthetic"
     objective_excess: float = float("nan")  # (objective - optimum) / optimum
+    non_zero: int = -1  # non-zero coefficients (reported with an L1 term)
 
 
 _DATASET_SHAPES = {"breast-cancer": (569, 30), "digits": (1797, 64)}
@@ -109,12 +124,37 @@ def parse_problems(text: str) -> list:
     return problems
 
 
-def _objective(model, X, y) -> float:
-    """scikit-learn's objective at a fitted model: mean log-loss + ||coef||^2 / (2 C n)."""
+@dataclass(frozen=True)
+class _Penalty:
+    """scikit-learn's ``C`` and ``l1_ratio`` for one problem (``l1_ratio = 0``: the L2 comparison)."""
+
+    C: float = _C
+    l1_ratio: float = 0.0
+
+
+def _coefficients(model) -> np.ndarray:
+    return model.coef_.toarray() if hasattr(model.coef_, "toarray") else np.asarray(model.coef_)
+
+
+def _objective(model, X, y, penalty: _Penalty = _Penalty()) -> float:
+    """scikit-learn's objective at a fitted model: mean log-loss + (l1_ratio ||coef||_1 + (1 -
+    l1_ratio)/2 ||coef||^2) / (C n)."""
     index = np.searchsorted(model.classes_, y)
     log_p = model.predict_log_proba(X)[np.arange(len(y)), index]
-    coef = model.coef_.toarray() if hasattr(model.coef_, "toarray") else model.coef_
-    return float(-log_p.mean() + 0.5 * np.sum(coef ** 2) / (_C * len(y)))
+    coef = _coefficients(model)
+    l1_ratio = penalty.l1_ratio
+    term = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * np.sum(coef ** 2)
+    return float(-log_p.mean() + term / (penalty.C * len(y)))
+
+
+def _l1_penalty(X, y, l1_ratio: float) -> _Penalty:
+    """The penalty whose L1 strength is ``lambda_max / 10`` (the module docstring)."""
+    n = X.shape[0]
+    classes = np.unique(y)
+    Y = (np.asarray(y)[:, None] == (classes if classes.size > 2 else classes[1:])).astype(np.float64)
+    lambda_max = float(np.abs(X.T @ (Y - Y.mean(axis=0))).max()) / n
+    alpha = lambda_max / (10 * l1_ratio)
+    return _Penalty(C=1.0 / (alpha * n), l1_ratio=l1_ratio)
 
 
 def _problem(n_features: int, n_samples: int, seed: int = 0, classes: int = 2,
@@ -137,7 +177,73 @@ def _problem(n_features: int, n_samples: int, seed: int = 0, classes: int = 2,
     return X, y
 
 
-def _methods(tol: float, binary: bool, newton_sklearn: bool = True) -> dict[str, Callable[[], object]]:
+def _peer(module: str) -> bool:
+    """Whether a peer library (not a dependency) can be imported here."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _l1_methods(tol: float, binary: bool, penalty: _Penalty) -> dict[str, Callable[[], object]]:
+    from sklearn.linear_model import LogisticRegression as Sklearn
+
+    from .estimator import LogisticRegression
+
+    C, l1_ratio = penalty.C, penalty.l1_ratio
+    methods: dict[str, Callable[[], object]] = {
+        "fastlr prox-newton": lambda: LogisticRegression(C=C, l1_ratio=l1_ratio, tol=tol,
+                                                         solver="prox-newton", max_iter=1_000),
+        "sklearn saga": lambda: Sklearn(C=C, l1_ratio=l1_ratio, tol=tol, solver="saga",
+                                        max_iter=_SAGA_MAX_ITER),
+    }
+    if binary and l1_ratio == 1:
+        methods["sklearn liblinear"] = lambda: Sklearn(C=C, l1_ratio=1.0, tol=tol, solver="liblinear",
+                                                       max_iter=10_000)
+    if binary and _peer("skglm"):
+        def skglm():
+            from skglm import SparseLogisticRegression
+
+            return _Skglm(SparseLogisticRegression, C, l1_ratio, tol)
+
+        methods["skglm"] = skglm
+    if binary and l1_ratio == 1 and _peer("celer"):
+        def celer():
+            from celer import LogisticRegression as Celer
+
+            return Celer(C=C, tol=tol, fit_intercept=False)
+
+        methods["celer (no intercept)"] = celer
+    return methods
+
+
+class _Skglm:
+    """skglm's ``SparseLogisticRegression`` at scikit-learn's ``C`` (its ``alpha`` is ``1 / (C n)``)."""
+
+    def __init__(self, cls, C: float, l1_ratio: float, tol: float):
+        self._make = lambda n: cls(alpha=1.0 / (C * n), l1_ratio=l1_ratio, tol=tol, max_iter=1_000,
+                                   fit_intercept=True)
+
+    def fit(self, X, y):
+        self.model = self._make(X.shape[0]).fit(X, y)
+        self.classes_ = self.model.classes_
+        self.coef_ = np.atleast_2d(self.model.coef_)
+        self.intercept_ = float(np.ravel(self.model.intercept_)[0])
+        self.n_iter_ = np.atleast_1d(getattr(self.model, "n_iter_", 0))
+        return self
+
+    def predict_log_proba(self, X):
+        """From ``coef_`` and ``intercept_`` (the model's own ``predict_proba`` is not the logistic one)."""
+        z = np.asarray(X @ self.coef_[0]).ravel() + self.intercept_
+        return np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
+
+    def set_params(self, **params):
+        return self
+
+
+def _methods(tol: float, binary: bool, newton_sklearn: bool = True,
+             penalty: _Penalty = _Penalty()) -> dict[str, Callable[[], object]]:
+    if penalty.l1_ratio > 0:
+        return _l1_methods(tol, binary, penalty)
     from sklearn.linear_model import LogisticRegression as Sklearn
 
     from .estimator import LogisticRegression
@@ -158,23 +264,25 @@ def _methods(tol: float, binary: bool, newton_sklearn: bool = True) -> dict[str,
     return methods
 
 
-def _problem_methods(problem, tol: float, classes: int | None, density: float | None):
+def _problem_methods(problem, tol: float, classes: int | None, density: float | None,
+                     penalty: _Penalty = _Penalty()):
     """The methods fitted on ``problem``, and the problem's ``(n_samples, n_features)``."""
     if isinstance(problem, str):
         shape, binary = _DATASET_SHAPES[problem], True
     else:
         shape, binary = (problem[1], problem[0]), (classes or 2) == 2
     newton_sklearn = density is None or shape[1] <= NEWTON_MAX_FEATURES
-    return _methods(tol, binary, newton_sklearn), shape
+    return _methods(tol, binary, newton_sklearn, penalty), shape
 
 
 def fit_steps(sizes: Iterable, repeat: int = 3, classes: int | None = None,
-              density: float | None = None) -> tuple[int, float]:
+              density: float | None = None, l1_ratio: float = 0.0) -> tuple[int, float]:
     """How many times :func:`measure_fits` calls ``on_step`` for these arguments, and the
     work they add up to (each step weighs its problem's stored entries)."""
     steps, work = 0, 0.0
     for problem in sizes:
-        methods, (n_samples, n_features) = _problem_methods(problem, 1.0, classes, density)
+        methods, (n_samples, n_features) = _problem_methods(problem, 1.0, classes, density,
+                                                            _Penalty(l1_ratio=l1_ratio))
         count = 1 + repeat * len(methods)
         steps += count
         work += count * n_samples * n_features * (1.0 if density is None else density)
@@ -187,15 +295,17 @@ def _fit(make, X, y):
         model = make().fit(X, y)
     converged = not any("converge" in str(w.message).lower() or "max_iter" in str(w.message)
                         for w in caught)
-    n_iter = int(np.max(model.n_iter_))
+    n_iter = int(np.max(getattr(model, "n_iter_", 0)))  # celer does not say
     return model, n_iter, converged
 
 
 def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
                  on_step: Callable[[str, float], None] | None = None,
-                 classes: int | None = None, density: float | None = None) -> list[FitMeasurement]:
+                 classes: int | None = None, density: float | None = None,
+                 l1_ratio: float = 0.0) -> list[FitMeasurement]:
     """Fit every method on every problem (a size or a name in :data:`DATASETS`; K =
-    ``classes``, default 2; sparse X with ``density``); see the module docstring.
+    ``classes``, default 2; sparse X with ``density``; an elastic-net penalty with
+    ``l1_ratio > 0``); see the module docstring.
 
     ``on_step(note, work)`` is called once the reference optimum of a problem
     is found and after every timed fit (:func:`fit_steps` counts them), with
@@ -211,16 +321,21 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
             X, y = _problem(*problem, classes=classes or 2, density=density)
         n_samples, n_features = X.shape
         label = problem if isinstance(problem, str) else "synthetic"
-        methods, _ = _problem_methods(problem, tol, classes, density)
+        penalty = _l1_penalty(X, y, l1_ratio) if l1_ratio > 0 else _Penalty()
+        methods, _ = _problem_methods(problem, tol, classes, density, penalty)
         work = n_samples * n_features * (1.0 if density is None else density)
 
         def step(note: str) -> None:
             if on_step is not None:
                 on_step(f"{label} {n_features}x{n_samples}: {note}", work)
-        for warm_up in ("fastlr lbfgs", "fastlr newton-cholesky"):  # compile or load numba's cache
-            if warm_up in methods:
+        for warm_up in ("fastlr lbfgs", "fastlr newton-cholesky", "fastlr prox-newton"):
+            if warm_up in methods:  # compile or load numba's cache
                 _fit(lambda: methods[warm_up]().set_params(max_iter=2), X, y)
-        optimum = _objective(_fit(lambda: Sklearn(C=_C, tol=1e-10, max_iter=100_000), X, y)[0], X, y)
+        if penalty.l1_ratio > 0:
+            exact = _fit(lambda: methods["fastlr prox-newton"]().set_params(tol=1e-10), X, y)[0]
+        else:
+            exact = _fit(lambda: Sklearn(C=_C, tol=1e-10, max_iter=100_000), X, y)[0]
+        optimum = _objective(exact, X, y, penalty)
         step("the optimum")
         best = dict.fromkeys(methods, float("inf"))
         fitted = {}
@@ -231,32 +346,36 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
                 fitted[name] = _fit(make, X, y)
                 best[name] = min(best[name], time.perf_counter() - start)
                 step(name)
-        reference = fitted["sklearn lbfgs"][0].coef_
-        scale = float(np.abs(reference).max())
+        reference = _coefficients(exact if penalty.l1_ratio > 0 else fitted["sklearn lbfgs"][0])
+        scale = float(np.abs(reference).max()) or 1.0
         for name, (model, n_iter, converged) in fitted.items():
-            difference = float(np.abs(model.coef_ - reference).max()) / scale
-            excess = (_objective(model, X, y) - optimum) / optimum
+            coef = _coefficients(model)
+            difference = float(np.abs(coef - reference).max()) / scale
+            excess = (_objective(model, X, y, penalty) - optimum) / optimum
             results.append(FitMeasurement(n_features, n_samples, name, best[name], n_iter, converged,
-                                          difference, label, excess))
+                                          difference, label, excess, int(np.count_nonzero(coef))))
     return results
 
 
 def fit_table(results: list[FitMeasurement]) -> str:
-    """The fits as a text table, with the speed-up over scikit-learn's lbfgs."""
-    header = ("problem", "features", "samples", "method", "time to fit", "vs sklearn lbfgs",
-              "iterations", "converged", "coef vs sklearn", "objective excess")
+    """The fits as a text table, with the speed-up over scikit-learn's lbfgs (saga with an L1 term)."""
+    l1 = any(result.method == "sklearn saga" for result in results)
+    base_name = "sklearn saga" if l1 else "sklearn lbfgs"
+    header = ("problem", "features", "samples", "method", "time to fit", f"vs {base_name}",
+              "iterations", "converged", "coef vs optimum" if l1 else "coef vs sklearn",
+              "objective excess") + (("non-zero",) if l1 else ())
     rows = [header]
     by_size: dict[tuple[str, int, int], dict[str, FitMeasurement]] = {}
     for result in results:
         key = (result.problem, result.n_features, result.n_samples)
         by_size.setdefault(key, {})[result.method] = result
     for (problem, n_features, n_samples), row in by_size.items():
-        base = row["sklearn lbfgs"].seconds
+        base = row[base_name].seconds
         for name, result in row.items():
             rows.append((problem, str(n_features), str(n_samples), name, _duration(result.seconds),
                          f"{base / result.seconds:.2f}x", str(result.n_iter),
                          "yes" if result.converged else "no", f"{result.coef_difference:.1e}",
-                         f"{result.objective_excess:.1e}"))
+                         f"{result.objective_excess:.1e}") + ((str(result.non_zero),) if l1 else ()))
     return text_table(rows)
 
 

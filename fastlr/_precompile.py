@@ -13,7 +13,9 @@ A *variant* is what numba compiles separately: the op (the binary gradient,
 the multinomial one, the binary Hessian, the compiled gradient-descent
 loop), the kernel (``numba``, ``numba-parallel``), X's dtype (float32,
 float64) and layout (C or F order, a strided view; CSR or CSC with int32
-or int64 indices for a sparse X). Sample weights are not a variant: the
+or int64 indices for a sparse X); and, once, the proximal Newton solver's
+inner coordinate descent (``kernels._coordinate_descent``: float64 arrays
+only, whatever the kernel, so one variant). Sample weights are not a variant: the
 loops take "no weights" as an empty array, so one compiled version serves
 both. Each variant is compiled by running it once, through the public
 functions, on a tiny problem of exactly those types, so that what lands in
@@ -32,7 +34,7 @@ import numpy as np
 from ._progress import Progress
 from ._registry import available_kernels, compiled_kernels
 
-__all__ = ["COMPILED_KERNELS", "Variant", "cache_folder", "precompile", "variants"]
+__all__ = ["COMPILED_KERNELS", "INNER_SOLVE", "Variant", "cache_folder", "precompile", "variants"]
 
 #: The kernels whose code numba compiles.
 COMPILED_KERNELS = compiled_kernels()
@@ -45,6 +47,8 @@ _INDEX_DTYPES = ("int32", "int64")
 _DENSE_OPS = ("gradient", "multinomial", "hessian", "gradient-descent")
 _SPARSE_OPS = ("gradient", "multinomial")
 _N_X, _M, _CLASSES = 5, 40, 3
+#: The one variant compiled for every kernel alike: the L1 solver's inner solve.
+INNER_SOLVE = "prox-newton inner solve"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ def variants(kernels: Iterable[str] | None = None) -> list[Variant]:
                 for layout in _SPARSE_LAYOUTS:
                     for index_dtype in _INDEX_DTYPES:
                         found.append(Variant(op, kernel, dtype, layout, index_dtype))
+    if names:
+        found.append(Variant(INNER_SOLVE, "every kernel", "float64", "dense"))
     return found
 
 
@@ -108,6 +114,11 @@ def compile_variant(variant: Variant, weighted: bool = False) -> None:
     """
     import fastlr
 
+    if variant.op == INNER_SOLVE:
+        from .kernels import _coordinate_descent
+
+        _coordinate_descent.warm_up()
+        return
     X, y, labels, weights = _problem(variant, weighted)
     n_x = X.shape[0]
     kernel = variant.kernel

@@ -94,6 +94,8 @@ def _quick(args: argparse.Namespace) -> bool:
 def _compare(args: argparse.Namespace) -> int:
     if args.fit:
         return _compare_fits(args)
+    if args.l1_ratio:
+        raise UsageError("--l1-ratio applies to fits: add --fit")
     try:
         sizes = parse_sizes(args.sizes) if args.sizes else (QUICK_SIZES if _quick(args) else DEFAULT_SIZES)
     except ValueError as exc:
@@ -151,28 +153,39 @@ def _compare_fits(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     repeat = args.repeat if args.repeat is not None else 3
-    steps, work = fit_steps(sizes, repeat, classes=args.classes, density=args.density)
+    steps, work = fit_steps(sizes, repeat, classes=args.classes, density=args.density,
+                            l1_ratio=args.l1_ratio)
     progress = Progress(steps, "fitting", work=work)
     started = time.perf_counter()
     results = measure_fits(sizes, tol=args.tol, repeat=repeat,
                            on_step=lambda note, weight: progress.advance(1, note, weight),
-                           classes=args.classes, density=args.density)
+                           classes=args.classes, density=args.density, l1_ratio=args.l1_ratio)
     progress.close()
     info = environment()
     what = "" if args.classes is None else f", {args.classes} classes (multinomial)"
+    penalty = "C = 1"
+    if args.l1_ratio:
+        penalty = (f"l1_ratio = {args.l1_ratio:g}, L1 strength lambda_max / 10 (C set per "
+                   "problem)")
     if args.density is not None:
         what += f", sparse CSR X of density {args.density:g}"
-    print(f"fastlr {__version__}: time to fit (float64, C = 1, tol = {args.tol:g}{what}, best of {repeat}), "
+    print(f"fastlr {__version__}: time to fit (float64, {penalty}, tol = {args.tol:g}{what}, best of {repeat}), "
           f"measured side by side in {time.perf_counter() - started:.1f} s")
     print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
     print()
     print(fit_table(results))
     print()
-    print("coef vs sklearn: largest coefficient difference from sklearn lbfgs, over its largest coefficient.")
+    if args.l1_ratio:
+        print("coef vs optimum: largest coefficient difference from fastlr prox-newton at tol=1e-10, "
+              "over its largest coefficient; liblinear penalises the intercept and celer fits none, "
+              "so their optimum differs.")
+    else:
+        print("coef vs sklearn: largest coefficient difference from sklearn lbfgs, over its largest "
+              "coefficient.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump({"environment": info, "repeat": repeat, "tol": args.tol, "classes": args.classes,
-                       "density": args.density,
+                       "density": args.density, "l1_ratio": args.l1_ratio,
                        "fits": [asdict(result) for result in results]}, file, indent=1)
             file.write("\n")
     return 0
@@ -569,6 +582,11 @@ def _parser() -> argparse.ArgumentParser:
                               "--sizes are N_FEATURESxN_SAMPLES or the datasets breast-cancer, digits")
     compare.add_argument("--tol", type=_non_negative, default=1e-6,
                          help="with --fit: the tolerance every method stops at (default 1e-6)")
+    compare.add_argument("--l1-ratio", type=_ratio, default=0.0,
+                         help="with --fit: fit scikit-learn's elastic net with this l1_ratio, its L1 "
+                              "strength a tenth of the smallest that zeroes every coefficient: "
+                              "fastlr prox-newton against saga, liblinear and, where installed, "
+                              "skglm and celer")
     compare.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
     compare.set_defaults(run=_compare)
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from ._compile import entry
 
-__all__ = ["solve_quadratic_l1"]
+__all__ = ["solve_quadratic_l1", "warm_up"]
 
 
 @entry(fastmath=False)
@@ -81,7 +81,7 @@ def solve_quadratic_l1(Q, g, x0, lam, d, max_sweeps, tol):
     return sweeps
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Compile (or load) the one signature; used by ``fastlr precompile``."""
     Q = np.eye(2)
     solve_quadratic_l1(Q, np.ones(2), np.zeros(2), np.full(2, 0.5), np.zeros(2), 10, 1e-12)

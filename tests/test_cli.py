@@ -504,3 +504,43 @@ def test_fastlr_quick_in_the_environment_is_quick(tmp_path, monkeypatch, capsys)
 
     assert not _quick(_parser().parse_args(["compare"]))
     assert _quick(_parser().parse_args(["compare", "--quick"]))
+
+
+def test_compare_fit_l1(tmp_path, capsys):
+    """``--l1-ratio``: fastlr's prox-newton against saga and liblinear (and the peers, where installed)."""
+    pytest.importorskip("sklearn")
+    out = tmp_path / "fit.json"
+    assert main(["compare", "--fit", "--l1-ratio", "1", "--sizes", "8x400", "--repeat", "1",
+                 "--tol", "1e-8", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "l1_ratio = 1" in table and "vs sklearn saga" in table and "non-zero" in table
+    data = json.loads(out.read_text())
+    assert data["l1_ratio"] == 1.0
+    fits = {r["method"]: r for r in data["fits"]}
+    assert {"fastlr prox-newton", "sklearn saga", "sklearn liblinear"} <= set(fits)
+    ours = fits["fastlr prox-newton"]
+    assert ours["converged"] and abs(ours["objective_excess"]) < 1e-9
+    assert 0 < ours["non_zero"] < 8  # lambda_max / 10: a sparse solution
+    assert fits["sklearn saga"]["objective_excess"] < 1e-5  # the same objective, to saga's precision
+
+
+def test_compare_l1_ratio_needs_fit(capsys):
+    assert main(["compare", "--l1-ratio", "1"]) == 2
+    assert "--l1-ratio applies to fits: add --fit" in capsys.readouterr().err
+
+
+def test_train_l1_is_the_estimators_fit(tmp_path, csv_file, capsys):
+    """``--l1-ratio`` picks prox-newton and fits what LogisticRegression(l1_ratio=...) fits."""
+    pytest.importorskip("sklearn")
+    path, X, labels = csv_file
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(path), "--target", "label", "--l1-ratio", "0.5", "--C", "0.05",
+                 "--tol", "1e-8", "--output", str(model_path)]) == 0
+    assert "solver 'prox-newton'" in capsys.readouterr().out
+    saved = fastlr.LogisticRegression.load(model_path)
+    fitted = fastlr.LogisticRegression(solver="prox-newton", C=0.05, l1_ratio=0.5, tol=1e-8,
+                                       max_iter=1000).fit(X, labels)
+    assert saved.get_params()["l1_ratio"] == 0.5 and saved.get_params()["solver"] == "prox-newton"
+    np.testing.assert_allclose(saved.coef_, fitted.coef_, rtol=1e-12, atol=1e-15)
+    assert main(["train", str(path), "--target", "label", "--l1-ratio", "0.5", "--solver", "lbfgs"]) == 2
+    assert "--l1-ratio 0.5 (an L1 term) needs --solver prox-newton" in capsys.readouterr().err

@@ -26,7 +26,7 @@ import pytest
 
 import fastlr
 from fastlr import _registry
-from fastlr._precompile import COMPILED_KERNELS, variants
+from fastlr._precompile import COMPILED_KERNELS, INNER_SOLVE, variants
 from fastlr.cli import main
 
 COMPILED = [name for name in COMPILED_KERNELS if name in fastlr.available_kernels()]
@@ -44,7 +44,8 @@ def test_variants_cover_every_op_of_the_compiled_kernels():
         row = _registry._ROWS[kernel]
         found = variants([kernel])
         covered = {_VARIANT_OP[v.op, v.index_dtype is not None] for v in found
-                   if v.op != "gradient-descent"}
+                   if v.op not in ("gradient-descent", INNER_SOLVE)}
+        assert sum(v.op == INNER_SOLVE for v in found) == 1  # the L1 solver's, kernel-free
         assert covered == set(row.ops), kernel
         assert any(v.op == "gradient-descent" for v in found)  # the compiled training loop
         assert len(found) == len(set(found))
