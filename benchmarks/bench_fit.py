@@ -10,6 +10,11 @@ size, fit to the same optimum (C = 1) and the same tol by
 scikit-learn's same solver, side by side (lower is better, so that asv flags
 a rise). Skipped where scikit-learn, or this version of fastlr's solver, is
 missing.
+
+``TimeL1Fit`` and ``TrackL1FitFractionOfSaga``: L1 (``l1_ratio=1``) at an
+L1 strength of a tenth of ``lambda_max`` (the smallest that zeroes every
+coefficient), so each solution is sparse: fastlr's ``prox-newton`` against
+scikit-learn's ``saga`` and ``liblinear`` (which penalises the intercept).
 """
 
 from __future__ import annotations
@@ -111,6 +116,71 @@ class TrackFitFractionOfSklearn:
         _fit(_model(f"fastlr-{solver}", n_samples).set_params(max_iter=2), self.X, self.y)
 
     def track_fit_fraction_of_sklearn(self, solver, size):
+        time.sleep(0.2)
+        ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
+        time.sleep(0.2)
+        theirs = best_seconds(lambda: _fit(self.theirs, self.X, self.y), repeat=2)
+        return ours / theirs
+
+
+L1_SIZES = ("breast-cancer", "digits", "100x100000")
+L1_METHODS = ("fastlr-prox-newton", "sklearn-saga", "sklearn-liblinear")
+
+
+def _l1_C(X, y):
+    """scikit-learn's ``C`` whose L1 strength is ``lambda_max / 10``."""
+    n = X.shape[0]
+    lambda_max = float(np.abs(X.T @ (y - y.mean())).max()) / n
+    return 10.0 / (lambda_max * n)
+
+
+def _l1_model(method, C):
+    try:
+        from sklearn.linear_model import LogisticRegression as Sklearn
+    except ImportError:
+        raise NotImplementedError("scikit-learn is not installed") from None
+    if method.startswith("sklearn-"):
+        return Sklearn(C=C, l1_ratio=1.0, tol=TOL, solver=method.removeprefix("sklearn-"),
+                       max_iter=1_000)
+    from fastlr import estimator
+
+    if "prox-newton" not in getattr(estimator, "SOLVERS", ()):
+        raise NotImplementedError("this version of fastlr has no L1 solver")
+    return fastlr.LogisticRegression(C=C, l1_ratio=1.0, tol=TOL, solver="prox-newton",
+                                     max_iter=1_000)
+
+
+class TimeL1Fit:
+    params = (L1_METHODS, L1_SIZES)
+    param_names = ("method", "size")
+    timeout = 300
+
+    def setup(self, method, size):
+        self.X, self.y = _problem(size)
+        C = _l1_C(self.X, self.y)
+        self.model = _l1_model(method, C)
+        _fit(_l1_model(method, C).set_params(max_iter=2), self.X, self.y)  # compile
+
+    def time_fit(self, method, size):
+        _fit(self.model, self.X, self.y)
+
+
+class TrackL1FitFractionOfSaga:
+    params = (L1_SIZES,)
+    param_names = ("size",)
+    unit = "fraction of scikit-learn saga's time"
+    number = 1
+    repeat = 1
+    timeout = 300
+
+    def setup(self, size):
+        self.X, self.y = _problem(size)
+        C = _l1_C(self.X, self.y)
+        self.ours = _l1_model("fastlr-prox-newton", C)
+        self.theirs = _l1_model("sklearn-saga", C)
+        _fit(_l1_model("fastlr-prox-newton", C).set_params(max_iter=2), self.X, self.y)
+
+    def track_l1_fit_fraction_of_saga(self, size):
         time.sleep(0.2)
         ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
         time.sleep(0.2)
