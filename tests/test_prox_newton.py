@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize as scipy_minimize
 from scipy.special import logsumexp
 
@@ -240,3 +242,49 @@ def test_no_warning_on_a_plain_fit(cancer):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fastlr.LogisticRegression(solver="saga", l1_ratio=0.5, C=0.3).fit(X, y)
+
+
+def _inner_problem(rng, n, m, intercept):
+    R = rng.standard_normal((n, m))
+    weights = rng.random(m) * 0.25
+    size = n + intercept
+    g = rng.standard_normal(size)
+    x0 = np.where(rng.random(size) < 0.5, 0.0, rng.standard_normal(size))
+    lam = np.full(size, 0.3)
+    if intercept:
+        lam[-1] = 0.0
+    return R, weights, g, x0, lam
+
+
+def _quadratic(R, weights, l2, intercept):
+    n = R.shape[0]
+    rows = np.vstack([R, np.ones(R.shape[1])]) if intercept else R
+    Q = (rows * weights) @ rows.T
+    Q[np.arange(n), np.arange(n)] += l2
+    return Q
+
+
+def _inner_violation(Q, g, x0, lam, d):
+    r = g + Q @ d
+    v = x0 + d
+    return float(np.where(v != 0, np.abs(r + lam * np.sign(v)), np.maximum(np.abs(r) - lam, 0)).max())
+
+
+@given(n=st.integers(1, 12), extra=st.integers(2, 50), intercept=st.booleans(),
+       l2=st.sampled_from([0.0, 0.1]), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_both_inner_solves_reach_the_quadratic_models_minimum(n, extra, intercept, l2, seed):
+    """The compiled inner solves, on Q and on the rows themselves: the optimality conditions hold
+    (m > n + 1 examples with positive weights: Q is positive definite, the minimum exists)."""
+    from fastlr.kernels._coordinate_descent import solve_on_rows, solve_quadratic_l1
+
+    rng = np.random.default_rng(seed)
+    R, weights, g, x0, lam = _inner_problem(rng, n, n + extra, intercept)
+    weights += 0.01
+    Q = _quadratic(R, weights, l2, intercept)
+    on_q, on_rows = np.zeros(g.size), np.zeros(g.size)
+    solve_quadratic_l1(Q, g, x0, lam, on_q, 100_000, 1e-12)
+    solve_on_rows(R, weights, g, x0, lam, l2, on_rows, 100_000, 1e-12)
+    assert _inner_violation(Q, g, x0, lam, on_q) <= 1e-9
+    assert _inner_violation(Q, g, x0, lam, on_rows) <= 1e-9
+    np.testing.assert_allclose(on_rows, on_q, atol=1e-7)  # one minimiser
