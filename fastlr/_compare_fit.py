@@ -331,6 +331,10 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
         for warm_up in ("fastlr lbfgs", "fastlr newton-cholesky", "fastlr prox-newton"):
             if warm_up in methods:  # compile or load numba's cache
                 _fit(lambda: methods[warm_up]().set_params(max_iter=2), X, y)
+        sample = slice(None, None, max(1, n_samples // 200))
+        for peer in ("skglm", "celer (no intercept)"):  # numba-compiled too: their first fit compiles
+            if peer in methods:
+                _fit(methods[peer], X[sample], y[sample])
         if penalty.l1_ratio > 0:
             exact = _fit(lambda: methods["fastlr prox-newton"]().set_params(tol=1e-10), X, y)[0]
         else:

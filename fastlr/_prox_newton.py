@@ -51,7 +51,8 @@ import scipy.sparse
 from ._objective import Coordinates, Objective
 from ._validation import is_finite_result
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
-from .kernels._coordinate_descent import solve_on_rows, solve_quadratic_l1
+from .kernels._coordinate_descent import (solve_multinomial_on_rows, solve_on_rows,
+                                          solve_quadratic_l1)
 from .kernels._interruptible import call
 
 __all__ = ["minimize", "violations"]
@@ -129,11 +130,17 @@ def _binary_step(objective: Objective, w: np.ndarray, b: Any, ws: np.ndarray, fi
 def _multinomial_step(objective: Objective, w: np.ndarray, b: Any, ws: np.ndarray,
                       fit_intercept: bool, g: np.ndarray, x0: np.ndarray, lam: np.ndarray,
                       inner_tol: float) -> np.ndarray:
-    """The step on ``[W[:, ws] class by class; b]``: the Hessian of the quadratic model has the
-    blocks ``R diag(s (a_k δ_kl - a_k a_l)) Rᵀ / sum(s)``, formed, then solved with the L1 term."""
+    """The step on ``[W[:, ws] class by class; b]``; the Hessian of the quadratic model has the
+    blocks ``R diag(s (a_k δ_kl - a_k a_l)) Rᵀ / sum(s)``. On a dense X the solve reads R's rows
+    (the blocks are never formed); on a sparse X they are formed once, then solved."""
     A, weights = objective.curvature_weights(w, b)
     R = objective.feature_rows(ws)
     K, n = A.shape[0], ws.size
+    if not scipy.sparse.issparse(R):
+        d = np.zeros(g.size)
+        call(solve_multinomial_on_rows, np.ascontiguousarray(R), A, weights, g, x0, lam,
+             objective.alpha, d, _INNER_SWEEPS, inner_tol)
+        return d
     size = K * n + (K if fit_intercept else 0)
     Q = np.zeros((size, size))
     for k in range(K):

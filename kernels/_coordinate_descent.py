@@ -32,7 +32,7 @@ import numpy as np
 
 from ._compile import entry
 
-__all__ = ["solve_on_rows", "solve_quadratic_l1", "warm_up"]
+__all__ = ["solve_multinomial_on_rows", "solve_on_rows", "solve_quadratic_l1", "warm_up"]
 
 
 @entry(fastmath=False)
@@ -87,6 +87,9 @@ def warm_up() -> None:
     solve_quadratic_l1(Q, np.ones(2), np.zeros(2), np.full(2, 0.5), np.zeros(2), 10, 1e-12)
     solve_on_rows(Q, np.ones(2), np.ones(3), np.zeros(3), np.array([0.5, 0.5, 0.0]), 0.1,
                   np.zeros(3), 10, 1e-12)
+    A = np.full((2, 2), 0.5)
+    solve_multinomial_on_rows(Q, A, np.ones(2), np.ones(6), np.zeros(6), np.full(6, 0.5), 0.1,
+                              np.zeros(6), 10, 1e-12)
 
 
 @entry
@@ -165,6 +168,103 @@ def solve_on_rows(R, weights, g, x0, lam, l2, d, max_sweeps, tol):
                 else:
                     for i in range(m):
                         u[i] += delta
+        if worst <= tol:
+            break
+    return sweeps
+
+
+@entry
+def solve_multinomial_on_rows(R, A, weights, g, x0, lam, l2, d, max_sweeps, tol):
+    """The multinomial problem's step on R's rows, its block Hessian never formed.
+
+    The coordinates are ``W[k, j]`` class by class (``k n + j`` for R's row
+    ``j``), then, when ``g`` has ``K (n + 1)`` entries, the K intercepts
+    (unpenalised, no ``l2``). The model's Hessian is ``sum_i weights_i
+    (x_i x_iᵀ) ⊗ (diag(a_i) - a_i a_iᵀ)`` plus ``l2`` on the weights, with
+    ``A`` the ``(K, m)`` softmax probabilities. Coordinate descent keeps
+    ``U = W_d R + b_d`` (``(K, m)``, the step's change in the scores) and
+    ``v = sum_k a_k U_k`` (``(m,)``); a coordinate reads one row of R
+    three times (its gradient, then ``U``'s and ``v``'s update).
+    """
+    n, m = R.shape
+    K = A.shape[0]
+    size = g.shape[0]
+    weighted = K * n
+    U = np.zeros((K, m))
+    for k in range(K):
+        for j in range(n):
+            step = d[k * n + j]
+            if step != 0.0:
+                for i in range(m):
+                    U[k, i] += step * R[j, i]
+        if size > weighted:
+            for i in range(m):
+                U[k, i] += d[weighted + k]
+    v = np.zeros(m)
+    for k in range(K):
+        for i in range(m):
+            v[i] += A[k, i] * U[k, i]
+    h = np.empty(size)
+    for k in range(K):
+        for j in range(n):
+            total = 0.0
+            for i in range(m):
+                total += weights[i] * A[k, i] * (1.0 - A[k, i]) * R[j, i] * R[j, i]
+            h[k * n + j] = total + l2
+        if size > weighted:
+            total = 0.0
+            for i in range(m):
+                total += weights[i] * A[k, i] * (1.0 - A[k, i])
+            h[weighted + k] = total
+    sweeps = 0
+    while sweeps < max_sweeps:
+        sweeps += 1
+        worst = 0.0
+        for c in range(size):
+            q = h[c]
+            if q <= 0.0:
+                continue
+            if c < weighted:
+                k, j = c // n, c % n
+            else:
+                k, j = c - weighted, -1
+            gradient = 0.0
+            if j >= 0:
+                for i in range(m):
+                    gradient += weights[i] * A[k, i] * (U[k, i] - v[i]) * R[j, i]
+                gradient += g[c] + l2 * d[c]
+            else:
+                for i in range(m):
+                    gradient += weights[i] * A[k, i] * (U[k, i] - v[i])
+                gradient += g[c]
+            old = x0[c] + d[c]
+            if old > 0.0:
+                violation = abs(gradient + lam[c])
+            elif old < 0.0:
+                violation = abs(gradient - lam[c])
+            else:
+                violation = max(abs(gradient) - lam[c], 0.0)
+            worst = max(worst, violation)
+            moved = old - gradient / q
+            threshold = lam[c] / q
+            if moved > threshold:
+                new = moved - threshold
+            elif moved < -threshold:
+                new = moved + threshold
+            else:
+                new = 0.0
+            delta = new - old
+            if delta != 0.0:
+                d[c] += delta
+                if j >= 0:
+                    for i in range(m):
+                        change = delta * R[j, i]
+                        U[k, i] += change
+                        v[i] += A[k, i] * change
+                else:
+                    for i in range(m):
+                        U[k, i] += delta
+                        v[i] += A[k, i] * delta
         if worst <= tol:
             break
     return sweeps

@@ -288,3 +288,44 @@ def test_both_inner_solves_reach_the_quadratic_models_minimum(n, extra, intercep
     assert _inner_violation(Q, g, x0, lam, on_q) <= 1e-9
     assert _inner_violation(Q, g, x0, lam, on_rows) <= 1e-9
     np.testing.assert_allclose(on_rows, on_q, atol=1e-7)  # one minimiser
+
+
+@given(n=st.integers(1, 6), K=st.integers(2, 4), extra=st.integers(2, 40), intercept=st.booleans(),
+       l2=st.sampled_from([0.0, 0.1]), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_the_multinomial_inner_solve_on_rows_is_the_one_on_the_block_hessian(n, K, extra, intercept,
+                                                                              l2, seed):
+    from fastlr.kernels._coordinate_descent import solve_multinomial_on_rows, solve_quadratic_l1
+
+    rng = np.random.default_rng(seed)
+    m = K * (n + 1) + extra
+    R = rng.standard_normal((n, m))
+    A = rng.dirichlet(np.ones(K), size=m).T.copy()
+    weights = rng.random(m) + 0.01
+    rows = np.vstack([R, np.ones(m)]) if intercept else R
+    p = rows.shape[0]
+    Q = np.zeros((K * p, K * p))  # (class, row) order; intercepts moved last below
+    for k in range(K):
+        for l in range(K):
+            s = weights * A[k] * ((k == l) - A[l])
+            Q[k * p:(k + 1) * p, l * p:(l + 1) * p] = (rows * s) @ rows.T
+    order = np.array([k * p + j for k in range(K) for j in range(n)]
+                     + ([k * p + n for k in range(K)] if intercept else []))
+    Q = Q[np.ix_(order, order)]
+    Q[np.arange(K * n), np.arange(K * n)] += l2
+    size = K * (n + intercept)
+    g = rng.standard_normal(size)
+    x0 = np.where(rng.random(size) < 0.5, 0.0, rng.standard_normal(size))
+    lam = np.full(size, 0.2)
+    lam[K * n:] = 0.0
+    # a real gradient sums to 0 over the classes (of each feature, and of the intercepts): the
+    # scores all moving together change nothing, the direction along which Q is singular
+    G = g[:K * n].reshape(K, n)
+    G -= G.mean(axis=0)
+    if intercept:
+        g[K * n:] -= g[K * n:].mean()
+    on_q, on_rows = np.zeros(size), np.zeros(size)
+    solve_quadratic_l1(Q, g, x0, lam, on_q, 200_000, 1e-11)
+    solve_multinomial_on_rows(R, A, weights, g, x0, lam, l2, on_rows, 200_000, 1e-11)
+    assert _inner_violation(Q, g, x0, lam, on_q) <= 1e-8
+    assert _inner_violation(Q, g, x0, lam, on_rows) <= 1e-8
