@@ -26,9 +26,9 @@ restrict theirs):
    working set's rows of X (a CSR copy for sparse X, made once per fit),
    plus the L2 term. The step ``d`` minimises ``gᵀd + ½ dᵀQd + l1 ||w +
    d||_1`` by compiled coordinate descent (``kernels._coordinate_descent``)
-   to a violation of a tenth of the outer one (but not below ``tol / 10``):
-   for the binary problem on a dense X it reads the rows themselves
-   (``Q`` is never formed), otherwise ``Q`` is formed once per step.
+   to a violation of a tenth of the outer one (but not below ``tol / 10``),
+   reading the rows themselves (``Q`` is formed only for sparse rows, where
+   that costs less than the sweeps would read).
 4. A backtracking line search from ``t = 1``, halving, at most 30 trials:
    ``F(x + t d) - F(x) <= t sigma Delta`` with ``Delta = gᵀd + l1 (||w + d||_1
    - ||w||_1) < 0`` and ``sigma = 10^-4`` (or, once the change in ``F`` is
@@ -51,8 +51,8 @@ import scipy.sparse
 from ._objective import Coordinates, Objective
 from ._validation import is_finite_result
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
-from .kernels._coordinate_descent import (solve_multinomial_on_rows, solve_on_rows,
-                                          solve_quadratic_l1)
+from .kernels._coordinate_descent import (solve_binary, solve_binary_sparse, solve_gram,
+                                          solve_multinomial, solve_multinomial_sparse)
 from .kernels._interruptible import call
 
 __all__ = ["minimize", "violations"]
@@ -61,6 +61,7 @@ _SIGMA = 1e-4
 _LINE_SEARCH_TRIALS = 30
 _MIN_WORKING_SET = 10
 _INNER_SWEEPS = 1000
+_SWEEPS_GUESS = 50
 
 
 def violations(theta: np.ndarray, g: np.ndarray, l1: float, n_w: int) -> np.ndarray:
@@ -90,77 +91,96 @@ def _working_set(theta: np.ndarray, violation: np.ndarray, n_features: int, n_ro
     return np.sort(candidates)
 
 
-def _weighted_gram(R: Any, weights: np.ndarray) -> np.ndarray:
-    """``R diag(weights) Rᵀ``, dense float64, for dense or CSR rows ``R``."""
-    if scipy.sparse.issparse(R):
-        product = (R @ scipy.sparse.diags_array(weights) @ R.T)
-        return np.asarray(product.toarray(), dtype=np.float64)
-    return (R * weights) @ R.T
+def _csr_parts(R: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(indptr, indices, data)`` of CSR rows, both index arrays of one dtype (one compiled version)."""
+    return R.indptr.astype(R.indices.dtype, copy=False), R.indices, R.data
 
 
-def _binary_step(objective: Objective, w: np.ndarray, b: Any, ws: np.ndarray, fit_intercept: bool,
-                 g: np.ndarray, x0: np.ndarray, lam: np.ndarray, inner_tol: float) -> np.ndarray:
-    """The step on ``[w_ws; b]`` (``b`` only when fitted): the quadratic model's minimiser with the L1 term.
+def _solve_step(objective: Objective, w: np.ndarray, b: Any, ws: np.ndarray, g: np.ndarray,
+                x0: np.ndarray, lam: np.ndarray, inner_tol: float) -> np.ndarray:
+    """The step on the working set's coordinates (the module docstring, step 3), a new array.
 
-    Its Hessian is ``[R; 1] diag(s a (1-a)) [R; 1]ᵀ / sum(s)`` plus the L2 term
-    on ``w``, ``R`` the working set's rows of X. For a dense X the solve
-    reads ``R`` (two passes over a row per coordinate and sweep: faster than
-    forming that matrix at every working-set size measured, 0.7-0.4x the
-    time); for a sparse X it forms the matrix once (a sparse product) and
-    the solve reads only it.
+    The model's Hessian comes from the curvature weights at ``(w, b)`` and the
+    working set's rows of X (float64: dense rows, or CSR rows of the copy
+    made once per fit). On dense rows the solve reads them and never forms
+    it (faster at every working-set size measured); on sparse rows it is
+    formed when that costs less than the sweeps would read (:func:`_gram_pays`).
     """
-    weights = objective.curvature_weights(w, b)
+    curvature = objective.curvature_weights(w, b)
     R = objective.feature_rows(ws)
     d = np.zeros(g.size)
-    if not scipy.sparse.issparse(R):
-        call(solve_on_rows, np.ascontiguousarray(R), weights, g, x0, lam, objective.alpha, d,
-             _INNER_SWEEPS, inner_tol)
-        return d
-    n = ws.size
-    Q = np.empty((n + fit_intercept, n + fit_intercept))
-    Q[:n, :n] = _weighted_gram(R, weights)
-    if fit_intercept:
-        Q[:n, n] = Q[n, :n] = R @ weights
-        Q[n, n] = weights.sum()
-    Q[np.arange(n), np.arange(n)] += objective.alpha
-    call(solve_quadratic_l1, Q, g, x0, lam, d, _INNER_SWEEPS, inner_tol)
+    tail = (d, _INNER_SWEEPS, inner_tol)
+    l2 = objective.alpha
+    K = objective.n_classes
+    if scipy.sparse.issparse(R) and _gram_pays(R, K, g.size):
+        call(solve_gram, _gram(R, curvature, K, l2, g.size), g, x0, lam, *tail)
+    elif K:
+        A, weights = curvature
+        if scipy.sparse.issparse(R):
+            call(solve_multinomial_sparse, *_csr_parts(R), A, weights, g, x0, lam, l2, *tail)
+        else:
+            call(solve_multinomial, np.ascontiguousarray(R), A, weights, g, x0, lam, l2, *tail)
+    elif scipy.sparse.issparse(R):
+        call(solve_binary_sparse, *_csr_parts(R), R.shape[1], curvature, g, x0, lam, l2, *tail)
+    else:
+        call(solve_binary, np.ascontiguousarray(R), curvature, g, x0, lam, l2, *tail)
     return d
 
 
-def _multinomial_step(objective: Objective, w: np.ndarray, b: Any, ws: np.ndarray,
-                      fit_intercept: bool, g: np.ndarray, x0: np.ndarray, lam: np.ndarray,
-                      inner_tol: float) -> np.ndarray:
-    """The step on ``[W[:, ws] class by class; b]``; the Hessian of the quadratic model has the
-    blocks ``R diag(s (a_k δ_kl - a_k a_l)) Rᵀ / sum(s)``. On a dense X the solve reads R's rows
-    (the blocks are never formed); on a sparse X they are formed once, then solved."""
-    A, weights = objective.curvature_weights(w, b)
-    R = objective.feature_rows(ws)
-    K, n = A.shape[0], ws.size
-    if not scipy.sparse.issparse(R):
-        d = np.zeros(g.size)
-        call(solve_multinomial_on_rows, np.ascontiguousarray(R), A, weights, g, x0, lam,
-             objective.alpha, d, _INNER_SWEEPS, inner_tol)
-        return d
-    size = K * n + (K if fit_intercept else 0)
+def _gram_pays(R: Any, K: int, size: int) -> bool:
+    """Whether forming the model's Hessian from sparse rows costs less than the solve on the rows.
+
+    Forming it costs about ``sum_i nnz_i²`` multiply-adds per block (``nnz_i``
+    the example's stored entries among the rows; ``K (K + 1) / 2`` blocks
+    with K classes), then ``size²`` per sweep; the solve on the rows costs
+    about twice the stored entries (and an intercept's ``m``) per class and
+    sweep. Sweeps are guessed at :data:`_SWEEPS_GUESS` (tf-idf-like rows,
+    positive and correlated with the intercept, took 100-175; dense ones 10-30).
+    """
+    m = R.shape[1]
+    per_example = np.bincount(R.indices, minlength=m).astype(np.float64)
+    blocks = K * (K + 1) / 2 if K else 1
+    classes = max(K, 1)
+    intercept = size > classes * R.shape[0]
+    form = float(per_example @ per_example) * blocks
+    on_rows = 2.0 * classes * (R.nnz + (m if intercept else 0))
+    return form + _SWEEPS_GUESS * size * size < _SWEEPS_GUESS * on_rows
+
+
+def _weighted_gram(R: Any, weights: np.ndarray) -> np.ndarray:
+    """``R diag(weights) Rᵀ`` of sparse rows, dense float64."""
+    return np.asarray((R @ scipy.sparse.diags_array(weights) @ R.T).toarray(), dtype=np.float64)
+
+
+def _gram(R: Any, curvature: Any, K: int, l2: float, size: int) -> np.ndarray:
+    """The model's Hessian on the step's coordinates (``kernels._coordinate_descent``'s order)."""
+    n = R.shape[0]
+    if not K:
+        Q = np.empty((size, size))
+        Q[:n, :n] = _weighted_gram(R, curvature)
+        if size > n:
+            Q[:n, n] = Q[n, :n] = R @ curvature
+            Q[n, n] = curvature.sum()
+        Q[np.arange(n), np.arange(n)] += l2
+        return Q
+    A, weights = curvature
+    intercept = size > K * n
     Q = np.zeros((size, size))
     for k in range(K):
         for l in range(k, K):
-            d = -weights * A[k] * A[l]
+            s = -weights * A[k] * A[l]
             if k == l:
-                d += weights * A[k]
-            block = _weighted_gram(R, d)
+                s += weights * A[k]
+            block = _weighted_gram(R, s)
             Q[k * n:(k + 1) * n, l * n:(l + 1) * n] = block
             Q[l * n:(l + 1) * n, k * n:(k + 1) * n] = block.T
-            if fit_intercept:
-                column = R @ d
+            if intercept:
+                column = R @ s
                 Q[k * n:(k + 1) * n, K * n + l] = Q[K * n + l, k * n:(k + 1) * n] = column
                 Q[l * n:(l + 1) * n, K * n + k] = Q[K * n + k, l * n:(l + 1) * n] = column
-                Q[K * n + k, K * n + l] = Q[K * n + l, K * n + k] = d.sum()
-    diagonal = np.arange(K * n)
-    Q[diagonal, diagonal] += objective.alpha
-    d = np.zeros(g.size)
-    call(solve_quadratic_l1, Q, g, x0, lam, d, _INNER_SWEEPS, inner_tol)
-    return d
+                Q[K * n + k, K * n + l] = Q[K * n + l, K * n + k] = s.sum()
+    Q[np.arange(K * n), np.arange(K * n)] += l2
+    return Q
 
 
 def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
@@ -173,7 +193,6 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     rows, n_features = (K, objective.features) if K else (1, n_w)
     coordinates = Coordinates.of(objective, fit_intercept)
     n_b = coordinates.n_b
-    solve_step = _multinomial_step if K else _binary_step
     tiny = 16 * np.finfo(dtype).eps
     w_k = np.empty(n_w, dtype=dtype)
 
@@ -209,8 +228,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
         lam = np.zeros(index.size)
         lam[:index.size - n_b] = l1
         inner_tol = max(0.1 * float(violation[index].max(initial=0.0)), 0.1 * tol)
-        d_ws = solve_step(objective, w_k, point(theta), ws, fit_intercept, g[index], theta[index], lam,
-                    inner_tol)
+        d_ws = _solve_step(objective, w_k, point(theta), ws, g[index], theta[index], lam, inner_tol)
         d = np.zeros_like(theta)
         d[index] = d_ws
         step = _line_search(value_and_gradient, theta, cost, g, d, l1, n_w, worst, tiny)

@@ -124,7 +124,12 @@ def test_multinomial_fit_reaches_the_optimum(kernel, rng):
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("n_classes", [None, 3])
-def test_dense_and_sparse_reach_the_same_coefficients(rng, fmt, n_classes):
+@pytest.mark.parametrize("gram", [False, True])
+def test_dense_and_sparse_reach_the_same_coefficients(rng, fmt, n_classes, gram, monkeypatch):
+    """Sparse X by either inner solve (the one on the rows, or on the model's Hessian formed)."""
+    from fastlr import _prox_newton
+
+    monkeypatch.setattr(_prox_newton, "_gram_pays", lambda *args: gram)
     X = rng.standard_normal((10, 250)) * (rng.random((10, 250)) < 0.3)
     y = rng.integers(0, n_classes or 2, 250)
     y = y if n_classes else y.astype(np.float64)
@@ -244,88 +249,100 @@ def test_no_warning_on_a_plain_fit(cancer):
         fastlr.LogisticRegression(solver="saga", l1_ratio=0.5, C=0.3).fit(X, y)
 
 
-def _inner_problem(rng, n, m, intercept):
-    R = rng.standard_normal((n, m))
-    weights = rng.random(m) * 0.25
-    size = n + intercept
-    g = rng.standard_normal(size)
-    x0 = np.where(rng.random(size) < 0.5, 0.0, rng.standard_normal(size))
-    lam = np.full(size, 0.3)
-    if intercept:
-        lam[-1] = 0.0
-    return R, weights, g, x0, lam
-
-
-def _quadratic(R, weights, l2, intercept):
-    n = R.shape[0]
-    rows = np.vstack([R, np.ones(R.shape[1])]) if intercept else R
-    Q = (rows * weights) @ rows.T
-    Q[np.arange(n), np.arange(n)] += l2
-    return Q
-
-
 def _inner_violation(Q, g, x0, lam, d):
     r = g + Q @ d
     v = x0 + d
     return float(np.where(v != 0, np.abs(r + lam * np.sign(v)), np.maximum(np.abs(r) - lam, 0)).max())
 
 
-@given(n=st.integers(1, 12), extra=st.integers(2, 50), intercept=st.booleans(),
-       l2=st.sampled_from([0.0, 0.1]), seed=st.integers(0, 2**32 - 1))
-@settings(max_examples=60, deadline=None)
-def test_both_inner_solves_reach_the_quadratic_models_minimum(n, extra, intercept, l2, seed):
-    """The compiled inner solves, on Q and on the rows themselves: the optimality conditions hold
-    (m > n + 1 examples with positive weights: Q is positive definite, the minimum exists)."""
-    from fastlr.kernels._coordinate_descent import solve_on_rows, solve_quadratic_l1
+def _rows(R, sparse):
+    """``R`` as the inner solves take it: dense, or CSR parts (about half its entries stored)."""
+    if not sparse:
+        return (R,)
+    csr = scipy.sparse.csr_array(R)
+    return csr.indptr, csr.indices, csr.data
 
+
+@given(n=st.integers(0, 12), extra=st.integers(2, 50), intercept=st.booleans(),
+       l2=st.sampled_from([0.0, 0.1]), sparse=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=80, deadline=None)
+def test_the_binary_inner_solve_reaches_the_models_minimum(n, extra, intercept, l2, sparse, seed):
+    """``gᵀd + ½ dᵀQd + sum lam |x0 + d|`` with ``Q = [R; 1] diag(weights) [R; 1]ᵀ + l2``, formed
+    here: the optimality conditions hold at the solve's ``d`` (m > n + 1 examples with positive
+    weights, so Q is positive definite and the minimum exists)."""
+    from fastlr.kernels._coordinate_descent import solve_binary, solve_binary_sparse
+
+    if n == 0 and not intercept:
+        return
     rng = np.random.default_rng(seed)
-    R, weights, g, x0, lam = _inner_problem(rng, n, n + extra, intercept)
-    weights += 0.01
-    Q = _quadratic(R, weights, l2, intercept)
-    on_q, on_rows = np.zeros(g.size), np.zeros(g.size)
-    solve_quadratic_l1(Q, g, x0, lam, on_q, 100_000, 1e-12)
-    solve_on_rows(R, weights, g, x0, lam, l2, on_rows, 100_000, 1e-12)
-    assert _inner_violation(Q, g, x0, lam, on_q) <= 1e-9
-    assert _inner_violation(Q, g, x0, lam, on_rows) <= 1e-9
-    np.testing.assert_allclose(on_rows, on_q, atol=1e-7)  # one minimiser
+    m = n + extra
+    R = rng.standard_normal((n, m)) * (rng.random((n, m)) < (0.5 if sparse else 1.0))
+    weights = rng.random(m) * 0.25 + 0.01
+    size = n + intercept
+    g = rng.standard_normal(size)
+    x0 = np.where(rng.random(size) < 0.5, 0.0, rng.standard_normal(size))
+    lam = np.full(size, 0.3)
+    lam[n:] = 0.0
+    rows = np.vstack([R, np.ones(m)]) if intercept else R
+    Q = (rows * weights) @ rows.T
+    Q[np.arange(n), np.arange(n)] += l2
+    d = np.zeros(size)
+    if sparse:
+        solve_binary_sparse(*_rows(R, True), m, weights, g, x0, lam, l2, d, 100_000, 1e-12)
+    else:
+        solve_binary(R, weights, g, x0, lam, l2, d, 100_000, 1e-12)
+    live = np.diag(Q) > 0  # an all-zero row has no curvature: it stays
+    assert np.all(d[~live] == 0)
+    keep = np.flatnonzero(live)
+    if keep.size:
+        rest = g[keep] + Q[np.ix_(keep, ~live)] @ d[~live]
+        assert _inner_violation(Q[np.ix_(keep, keep)], rest, x0[keep], lam[keep], d[keep]) <= 1e-9
 
 
-@given(n=st.integers(1, 6), K=st.integers(2, 4), extra=st.integers(2, 40), intercept=st.booleans(),
-       l2=st.sampled_from([0.0, 0.1]), seed=st.integers(0, 2**32 - 1))
-@settings(max_examples=40, deadline=None)
-def test_the_multinomial_inner_solve_on_rows_is_the_one_on_the_block_hessian(n, K, extra, intercept,
-                                                                              l2, seed):
-    from fastlr.kernels._coordinate_descent import solve_multinomial_on_rows, solve_quadratic_l1
+@given(n=st.integers(0, 6), K=st.integers(2, 4), extra=st.integers(2, 40), intercept=st.booleans(),
+       l2=st.sampled_from([0.0, 0.1]), sparse=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_the_multinomial_inner_solve_reaches_the_models_minimum(n, K, extra, intercept, l2, sparse,
+                                                                seed):
+    """The same with the block Hessian ``sum_i weights_i (x_i x_iᵀ) ⊗ (diag(a_i) - a_i a_iᵀ)``."""
+    from fastlr.kernels._coordinate_descent import solve_multinomial, solve_multinomial_sparse
 
+    if n == 0 and not intercept:
+        return
     rng = np.random.default_rng(seed)
     m = K * (n + 1) + extra
-    R = rng.standard_normal((n, m))
+    R = rng.standard_normal((n, m)) * (rng.random((n, m)) < (0.5 if sparse else 1.0))
     A = rng.dirichlet(np.ones(K), size=m).T.copy()
     weights = rng.random(m) + 0.01
     rows = np.vstack([R, np.ones(m)]) if intercept else R
     p = rows.shape[0]
-    Q = np.zeros((K * p, K * p))  # (class, row) order; intercepts moved last below
+    Q = np.zeros((K * p, K * p))  # (class, row) order; the intercepts are moved last below
     for k in range(K):
         for l in range(K):
-            s = weights * A[k] * ((k == l) - A[l])
-            Q[k * p:(k + 1) * p, l * p:(l + 1) * p] = (rows * s) @ rows.T
+            Q[k * p:(k + 1) * p, l * p:(l + 1) * p] = (rows * (weights * A[k] * ((k == l) - A[l]))) @ rows.T
     order = np.array([k * p + j for k in range(K) for j in range(n)]
-                     + ([k * p + n for k in range(K)] if intercept else []))
+                     + ([k * p + n for k in range(K)] if intercept else []), dtype=np.intp)
     Q = Q[np.ix_(order, order)]
     Q[np.arange(K * n), np.arange(K * n)] += l2
     size = K * (n + intercept)
     g = rng.standard_normal(size)
-    x0 = np.where(rng.random(size) < 0.5, 0.0, rng.standard_normal(size))
-    lam = np.full(size, 0.2)
-    lam[K * n:] = 0.0
     # a real gradient sums to 0 over the classes (of each feature, and of the intercepts): the
     # scores all moving together change nothing, the direction along which Q is singular
     G = g[:K * n].reshape(K, n)
     G -= G.mean(axis=0)
     if intercept:
         g[K * n:] -= g[K * n:].mean()
-    on_q, on_rows = np.zeros(size), np.zeros(size)
-    solve_quadratic_l1(Q, g, x0, lam, on_q, 200_000, 1e-11)
-    solve_multinomial_on_rows(R, A, weights, g, x0, lam, l2, on_rows, 200_000, 1e-11)
-    assert _inner_violation(Q, g, x0, lam, on_q) <= 1e-8
-    assert _inner_violation(Q, g, x0, lam, on_rows) <= 1e-8
+    x0 = np.where(rng.random(size) < 0.5, 0.0, rng.standard_normal(size))
+    lam = np.full(size, 0.2)
+    lam[K * n:] = 0.0
+    d = np.zeros(size)
+    if sparse:
+        solve_multinomial_sparse(*_rows(R, True), A, weights, g, x0, lam, l2, d, 200_000, 1e-11)
+    else:
+        solve_multinomial(R, A, weights, g, x0, lam, l2, d, 200_000, 1e-11)
+    live = np.diag(Q) > 0
+    assert np.all(d[~live] == 0)
+    keep = np.flatnonzero(live)
+    if keep.size:
+        rest = g[keep] + Q[np.ix_(keep, ~live)] @ d[~live]
+        assert _inner_violation(Q[np.ix_(keep, keep)], rest, x0[keep], lam[keep], d[keep]) <= 1e-8
