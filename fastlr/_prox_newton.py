@@ -35,9 +35,11 @@ restrict theirs):
    within ``16 eps |F|``, a smaller largest violation). Each trial is one
    evaluation, whose gradient the next step reuses.
 
-``n_iter`` counts outer steps; ``costs`` holds ``F`` at the start and after
-each step. A line search that fails stops the fit there with a
-``ConvergenceWarning`` (the point is the best found).
+BLAS runs on one thread during the fit, as for ``lbfgs`` and
+``newton-cholesky`` (``fastlr._lbfgs`` says why). ``n_iter`` counts outer
+steps; ``costs`` holds ``F`` at the start and after each step. A line search
+that fails stops the fit there with a ``ConvergenceWarning`` (the point is
+the best found).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse
 
+from . import _lbfgs
 from ._objective import Coordinates, Objective
 from ._validation import is_finite_result
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
@@ -214,36 +217,37 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     status, message = MAX_ITER, f"proximal Newton did not converge after {max_iter} iterations"
     iteration = 0
     violation = violations(theta, g, l1, n_w)
-    while True:
-        worst = float(violation.max(initial=0.0))
-        if worst <= tol:
-            status, message = CONVERGED, "converged"
-            break
-        if iteration == max_iter:
-            break
-        iteration += 1
-        ws = _working_set(theta, violation, n_features, rows)
-        index = (np.arange(rows)[:, None] * n_features + ws).reshape(-1)
-        index = np.concatenate([index, np.arange(n_w, n_w + n_b)])
-        lam = np.zeros(index.size)
-        lam[:index.size - n_b] = l1
-        inner_tol = max(0.1 * float(violation[index].max(initial=0.0)), 0.1 * tol)
-        d_ws = _solve_step(objective, w_k, point(theta), ws, g[index], theta[index], lam, inner_tol)
-        d = np.zeros_like(theta)
-        d[index] = d_ws
-        step = _line_search(value_and_gradient, theta, cost, g, d, l1, n_w, worst, tiny)
-        if step is None:
-            if not np.isfinite(cost):
-                status, message = NOT_FINITE, "not finite"
-            else:
-                message = (f"the line search found no decrease at iteration {iteration}: the "
-                           "point is the best found")
-            break
-        theta, cost, g = step
-        costs.append(cost)
-        violation = violations(theta, g, l1, n_w)
-        if callback is not None:
-            callback(iteration, theta[:n_w].astype(dtype), point(theta), cost)
+    with _lbfgs._one_blas_thread():  # as for lbfgs and newton-cholesky (fastlr._lbfgs)
+        while True:
+            worst = float(violation.max(initial=0.0))
+            if worst <= tol:
+                status, message = CONVERGED, "converged"
+                break
+            if iteration == max_iter:
+                break
+            iteration += 1
+            ws = _working_set(theta, violation, n_features, rows)
+            index = (np.arange(rows)[:, None] * n_features + ws).reshape(-1)
+            index = np.concatenate([index, np.arange(n_w, n_w + n_b)])
+            lam = np.zeros(index.size)
+            lam[:index.size - n_b] = l1
+            inner_tol = max(0.1 * float(violation[index].max(initial=0.0)), 0.1 * tol)
+            d_ws = _solve_step(objective, w_k, point(theta), ws, g[index], theta[index], lam, inner_tol)
+            d = np.zeros_like(theta)
+            d[index] = d_ws
+            step = _line_search(value_and_gradient, theta, cost, g, d, l1, n_w, worst, tiny)
+            if step is None:
+                if not np.isfinite(cost):
+                    status, message = NOT_FINITE, "not finite"
+                else:
+                    message = (f"the line search found no decrease at iteration {iteration}: the "
+                               "point is the best found")
+                break
+            theta, cost, g = step
+            costs.append(cost)
+            violation = violations(theta, g, l1, n_w)
+            if callback is not None:
+                callback(iteration, theta[:n_w].astype(dtype), point(theta), cost)
     return theta[:n_w].copy(), point(theta), np.asarray(costs), status, iteration, message
 
 

@@ -46,6 +46,23 @@ def sparse_problem(layout: str, dtype: str, n_x: int = 40, m: int = 20001):
     return sp.csc_matrix(dense.astype(dtype)).asformat(layout), y
 
 
+def l1_fits(X, y, kernel: str) -> None:
+    """Binary and 3-class L1 fits (the inner solves on the rows, dense or CSR): ``kernel`` as numpy."""
+    import fastlr
+
+    first = np.asarray(X[:1].todense() if hasattr(X, "todense") else X[:1], dtype=np.float64).ravel()
+    labels = (first > 0).astype(np.int64) + (y > 0)  # three classes, with signal
+    for Y, classes in ((y, None), (labels, 3)):
+        kwargs = dict(solver="prox-newton", alpha=0.01, l1_ratio=1.0, max_iter=3, tol=0.0,
+                      n_classes=classes)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = fastlr.train(X, Y, kernel=kernel, **kwargs)
+            want = fastlr.train(X, Y, kernel="numpy", **kwargs)
+        np.testing.assert_allclose(got.costs, want.costs, rtol=1e-8)
+        np.testing.assert_allclose(got.w, want.w, rtol=1e-6, atol=1e-10)
+
+
 def run(op: str) -> None:
     import fastlr
 
@@ -60,6 +77,9 @@ def run(op: str) -> None:
                 want = fastlr.train(X.toarray(), y, kernel="numpy", solver="lbfgs", max_iter=5)
             rtol = 1e-8 if dtype == "float64" else 1e-3
             np.testing.assert_allclose(got.costs, want.costs, rtol=rtol)
+            return
+        if what == "l1":
+            l1_fits(X, y, kernel)
             return
     else:
         X, y = problem(layout, dtype)
@@ -90,6 +110,8 @@ def run(op: str) -> None:
             want = fastlr.train(X, y, kernel="numpy", solver="newton-cholesky", max_iter=3, alpha=0.01)
         np.testing.assert_allclose(got.costs, want.costs, rtol=rtol)
         np.testing.assert_allclose(got.w, want.w, rtol=1e-8 if dtype == "float64" else 1e-3)
+    elif what == "l1":
+        l1_fits(X, y, kernel)
     elif what == "estimator":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -64,6 +64,10 @@ OPS = [
     for kernel in COMPILED
     for layout in ("csc", "csr")
     for dtype in ("float64", "float32")
+] + [  # the L1 solver's compiled inner solves do not depend on X's layout or dtype
+    f"{what}:{kernel}:{layout}:float64"
+    for what, layout in (("l1", "C"), ("sparse-l1", "csc"))
+    for kernel in COMPILED
 ]
 
 
@@ -268,6 +272,11 @@ _EVERY_OP_INTERRUPTED = textwrap.dedent("""
                                                       kernel=kernel),
         "fit-newton-cholesky": lambda: fastlr.LogisticRegression(solver="newton-cholesky",
                                                                  kernel=kernel).fit(X.T, y),
+        "fit-l1": lambda: fastlr.LogisticRegression(solver="prox-newton", l1_ratio=1.0, C=0.01,
+                                                    tol=1e-12, kernel=kernel).fit(X.T, y),
+        "fit-l1-5-classes-sparse": lambda: fastlr.LogisticRegression(
+            solver="prox-newton", l1_ratio=0.5, C=0.1, tol=1e-12, kernel=kernel).fit(S.T.tocsr(),
+                                                                                      labels),
     }
     for name in names:
         calls[name]()  # compiled (or loaded from the cache) before the clock starts
@@ -285,12 +294,13 @@ _EVERY_OP_INTERRUPTED = textwrap.dedent("""
 
 #: The long calls :data:`_EVERY_OP_INTERRUPTED` makes; the sparse ones by each format's own pass.
 _LONG_CALLS = ["gradient", "softmax", "sparse-gradient-csc", "sparse-softmax-csc", "sparse-softmax-csr",
-               "hessian", "fit-5-classes", "train-5-classes-lbfgs", "fit-newton-cholesky"]
+               "hessian", "fit-5-classes", "train-5-classes-lbfgs", "fit-newton-cholesky", "fit-l1",
+               "fit-l1-5-classes-sparse"]
 
 
 @pytest.mark.parametrize("kernel", COMPILED)
 def test_ctrl_c_stops_every_compiled_op_as_a_keyboard_interrupt(warm_cache, kernel):
-    """SIGINT while each op or fit runs (dense, CSC, CSR, Hessian, K classes, Newton): a
+    """SIGINT while each op or fit runs (dense, CSC, CSR, Hessian, K classes, Newton, L1): a
     ``KeyboardInterrupt`` within about a second, never a ``SystemError`` (however deep numba
     wraps it). One process runs every call in turn, each signalled once it reports it has started."""
     child = subprocess.Popen([sys.executable, "-c", _EVERY_OP_INTERRUPTED, kernel, ",".join(_LONG_CALLS)],

@@ -346,3 +346,23 @@ def test_the_multinomial_inner_solve_reaches_the_models_minimum(n, K, extra, int
     if keep.size:
         rest = g[keep] + Q[np.ix_(keep, ~live)] @ d[~live]
         assert _inner_violation(Q[np.ix_(keep, keep)], rest, x0[keep], lam[keep], d[keep]) <= 1e-8
+
+
+@pytest.mark.parametrize("kernel_name", ["numba-parallel", "numpy"])
+def test_same_bits_whatever_the_threads(kernel_name, default_threads):
+    """One thread or every core, for the kernel's pass and for BLAS: the same fit, bit for bit;
+    and BLAS's thread limit is the caller's again afterwards."""
+    if kernel_name not in fastlr.available_kernels():
+        pytest.skip(f"{kernel_name} unavailable")
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    rng = np.random.default_rng(5)
+    X, y = _binary(rng, n_x=40, m=3000)
+    kwargs = dict(kernel=kernel_name, solver="prox-newton", alpha=0.02, l1_ratio=0.9, tol=1e-10)
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    default = fastlr.train(X, y, **kwargs)
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+    fastlr.set_num_threads(1)
+    with threadpool_limits(1):
+        one = fastlr.train(X, y, **kwargs)
+    assert default.w.tobytes() == one.w.tobytes() and default.b == one.b
