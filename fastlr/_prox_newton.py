@@ -18,8 +18,8 @@ restrict theirs):
    (scikit-learn's ``lbfgs`` rule on the same scale, with the subgradient).
 2. The working set: the features with a non-zero coefficient (any class) and
    those that violate most, ``max(10, 2 |support|)`` features in all (the
-   set grows as the support is found). With K classes a feature brings its K
-   coefficients.
+   set grows as the support is found); every feature when ``l1 = 0``. With K
+   classes a feature brings its K coefficients.
 3. The quadratic model of ``f`` on the working set and the intercepts: its
    Hessian ``Q`` comes from the curvature weights (``s a (1-a)``, or the
    softmax's ``diag(a) - a aᵀ`` per example: one product ``wᵀX``) and the
@@ -80,8 +80,12 @@ def violations(theta: np.ndarray, g: np.ndarray, l1: float, n_w: int) -> np.ndar
     return v
 
 
-def _working_set(theta: np.ndarray, violation: np.ndarray, n_features: int, n_rows: int) -> np.ndarray:
-    """The features of the next step (the module docstring, step 2), sorted."""
+def _working_set(theta: np.ndarray, violation: np.ndarray, n_features: int, n_rows: int,
+                 l1: float) -> np.ndarray:
+    """The features of the next step (the module docstring, step 2), sorted; every feature
+    without an L1 term (no coefficient stays at zero then: the set would only grow)."""
+    if l1 == 0:
+        return np.arange(n_features)
     W = theta[:n_rows * n_features].reshape(n_rows, n_features)
     score = violation[:n_rows * n_features].reshape(n_rows, n_features).max(axis=0)
     support = (W != 0).any(axis=0)
@@ -226,7 +230,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
             if iteration == max_iter:
                 break
             iteration += 1
-            ws = _working_set(theta, violation, n_features, rows)
+            ws = _working_set(theta, violation, n_features, rows, l1)
             index = (np.arange(rows)[:, None] * n_features + ws).reshape(-1)
             index = np.concatenate([index, np.arange(n_w, n_w + n_b)])
             lam = np.zeros(index.size)

@@ -366,3 +366,21 @@ def test_same_bits_whatever_the_threads(kernel_name, default_threads):
     with threadpool_limits(1):
         one = fastlr.train(X, y, **kwargs)
     assert default.w.tobytes() == one.w.tobytes() and default.b == one.b
+
+
+def test_without_an_l1_term_it_is_the_l2_optimum(cancer):
+    """``solver="saga"`` with an L2 penalty or none (``l1_ratio=0``, ``C=np.inf``): the L2 optimum
+    (newton-cholesky's), its gradient zero."""
+    X, y = cancer
+    X = X[:, :8]
+    for C in (0.5, np.inf):
+        ours = fastlr.LogisticRegression(solver="saga", C=C, tol=1e-10, max_iter=200).fit(X, y)
+        newton = fastlr.LogisticRegression(solver="newton-cholesky", C=C, tol=1e-10).fit(X, y)
+        alpha = 0.0 if np.isinf(C) else 1 / (C * y.size)
+        dw, db, cost = fastlr.gradient(ours.coef_[0], ours.intercept_[0], X.T, y.astype(float),
+                                       kernel="numpy", alpha=alpha)
+        assert max(np.abs(dw).max(), abs(db)) <= 1e-9
+        optimum = fastlr.gradient(newton.coef_[0], newton.intercept_[0], X.T, y.astype(float),
+                                  kernel="numpy", alpha=alpha)[2]
+        assert cost == pytest.approx(optimum, rel=1e-13)  # (ill-conditioned: coefficients 1e-6 apart)
+        assert ours.n_iter_[0] < 20  # Newton steps on every feature at once
