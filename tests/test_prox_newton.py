@@ -384,3 +384,29 @@ def test_without_an_l1_term_it_is_the_l2_optimum(cancer):
                                   kernel="numpy", alpha=alpha)[2]
         assert cost == pytest.approx(optimum, rel=1e-13)  # (ill-conditioned: coefficients 1e-6 apart)
         assert ours.n_iter_[0] < 20  # Newton steps on every feature at once
+
+
+def test_int64_sparse_indices_fit_as_int32(rng):
+    """scikit-learn's saga refuses int64 indices; fastlr's takes them, to the same coefficients."""
+    X = scipy.sparse.random_array((300, 20), density=0.2, format="csr", rng=rng)
+    y = (rng.random(300) < 0.5).astype(int)
+    wide = X.copy()
+    wide.indices, wide.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
+    narrow_fit = fastlr.LogisticRegression(solver="saga", l1_ratio=1.0, C=0.5).fit(X, y)
+    wide_fit = fastlr.LogisticRegression(solver="saga", l1_ratio=1.0, C=0.5).fit(wide, y)
+    np.testing.assert_array_equal(wide_fit.coef_, narrow_fit.coef_)
+
+
+def test_without_intercept_it_is_liblinears_l1_optimum(cancer):
+    """liblinear minimises ``||w||_1 + C sum(loss)``: without an intercept (which liblinear would
+    penalise) that is fastlr's objective times ``C n``, so the same optimum."""
+    X, y = cancer
+    ours = fastlr.LogisticRegression(solver="saga", l1_ratio=1.0, C=0.1, fit_intercept=False,
+                                     tol=1e-10).fit(X, y)
+    theirs = SklearnLR(solver="liblinear", l1_ratio=1.0, C=0.1, fit_intercept=False, tol=1e-10,
+                       max_iter=100_000).fit(X, y)
+    np.testing.assert_array_equal(ours.coef_ == 0, theirs.coef_ == 0)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+    alpha = 1 / (0.1 * y.size)
+    assert (_binary_objective(X.T, y, None, ours.coef_[0], 0.0, alpha, 1.0)
+            <= _binary_objective(X.T, y, None, theirs.coef_[0], 0.0, alpha, 1.0) * (1 + 1e-10))
