@@ -65,22 +65,24 @@ class TrainResult:
     b : float, or ndarray of float64, shape (K,) for the multinomial problem
     costs : ndarray of float64, shape (n_iter,)
         The cost before each update.
-        For ``solver="lbfgs"``: the cost at the start and after each
-        iteration (``n_iter + 1`` values).
+        For ``solver="lbfgs"``, ``"newton-cholesky"`` and ``"prox-newton"``:
+        the cost at the start and after each iteration (``n_iter + 1``
+        values); with ``l1_ratio > 0`` it includes the L1 term.
     n_iter : int
-        Gradient steps (``"gd"``), L-BFGS iterations (``"lbfgs"``), or
+        Gradient steps (``"gd"``), L-BFGS iterations (``"lbfgs"``),
         Newton steps (``"newton-cholesky"``, plus L-BFGS's iterations when
-        it finished the fit).
+        it finished the fit), or proximal Newton steps (``"prox-newton"``).
     converged : bool
-        Whether ``max(|dw|, |db|) <= tol`` was reached.
+        Whether ``max(|dw|, |db|) <= tol`` was reached (with an L1 term: the
+        largest violation of the optimality conditions).
     learning_rate : float
-        The step used (the computed one for ``"auto"``); NaN for ``"lbfgs"``
-        and ``"newton-cholesky"``, which search their own steps.
+        The step used (the computed one for ``"auto"``); NaN for the other
+        solvers, which search their own steps.
     kernel : str
         The kernel that ran (for ``"newton-cholesky"``: the one whose
         Hessian op ran).
     solver : str
-        ``"gd"``, ``"lbfgs"`` or ``"newton-cholesky"``.
+        ``"gd"``, ``"lbfgs"``, ``"newton-cholesky"`` or ``"prox-newton"``.
     """
 
     w: np.ndarray
