@@ -43,6 +43,7 @@ def problem(name: str, seed: int = 0):
         X.sum_duplicates()
         norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
         X = scipy.sparse.csr_array(scipy.sparse.diags_array(1 / norms) @ X)
+        X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)  # as peers require
         beta = np.zeros(p)
         beta[rng.choice(2000, 50, replace=False)] = 5 * rng.standard_normal(50)
     else:
