@@ -50,7 +50,6 @@ the best found).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable
 
 import numpy as np
