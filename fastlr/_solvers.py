@@ -12,6 +12,14 @@ and the command line take it from the table.
 
 The rows are in the order the estimator and the command line list them, its
 default (``lbfgs``) first.
+
+scikit-learn's ``solver=`` names a problem as much as an algorithm: the
+estimator takes every name scikit-learn 1.9 takes, and :data:`SKLEARN_NAMES`
+says, in one more table, what each selects here: the fastlr solver that
+reaches the optimum of the problem scikit-learn's solver of that name solves,
+the penalties that name allows (scikit-learn's errors for the others, from
+:func:`sklearn_solver`), and whether the problem is liblinear's (the
+intercept a penalised coefficient of a constant feature).
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["SOLVERS", "Solver", "get_solver", "solver_names"]
+__all__ = ["NEWTON", "NEWTON_SIDE_LIMIT", "SKLEARN_NAMES", "SOLVERS", "SklearnName", "Solver", "get_solver", "sklearn_solver",
+           "solver_names"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +77,87 @@ def get_solver(name: object) -> Solver:
     except (KeyError, TypeError):
         raise ValueError(f"solver must be one of {', '.join(map(repr, _BY_NAME))}; "
                          f"got {name!r}") from None
+
+
+#: The largest Hessian side (``K (n_x + 1)``) for which a name that means Newton steps runs
+#: ``newton-cholesky``; above it L-BFGS is faster (forming the Hessian costs ``m`` times its
+#: size per step): measured on 20,000 examples, Newton-Cholesky beat scikit-learn's
+#: newton-cg up to a side of about 100 and lost from about 200.
+NEWTON_SIDE_LIMIT = 101
+NEWTON = "newton"  # in SklearnName.l2: newton-cholesky for a small Hessian, else lbfgs
+
+
+@dataclass(frozen=True)
+class SklearnName:
+    """A name the estimator's ``solver=`` takes, and what fastlr runs for it.
+
+    ``l2`` is the fastlr solver for an L2 penalty or none (:data:`NEWTON`:
+    ``newton-cholesky`` while the Hessian is small, else ``lbfgs``), ``l1``
+    the one for a problem with an L1 term (``None``: the name refuses L1, as
+    scikit-learn's solver of that name does). ``elastic_net``: takes ``0 <
+    l1_ratio < 1``; ``unpenalised``: takes ``C=np.inf`` / ``penalty=None``;
+    ``dual``: takes ``dual=True`` (with L2; the dual's optimum is the
+    primal's); ``penalised_intercept``: liblinear's problem, the intercept
+    the coefficient of a constant feature of value ``intercept_scaling``,
+    penalised with the others.
+    """
+
+    name: str
+    l2: str
+    l1: str | None = None
+    elastic_net: bool = False
+    unpenalised: bool = True
+    dual: bool = False
+    penalised_intercept: bool = False
+
+    def solver(self, l1_term: bool, n_x: int, n_classes: int, in_memory: bool) -> str:
+        """The fastlr solver for this name on a problem of ``n_x`` features (after
+        liblinear's constant one) and ``n_classes`` classes."""
+        if l1_term:
+            return self.l1  # type: ignore[return-value]  # sklearn_solver refused L1 otherwise
+        if self.l2 != NEWTON:
+            return self.l2
+        side = (n_classes if n_classes > 2 else 1) * (n_x + 1)
+        return "newton-cholesky" if in_memory and side <= NEWTON_SIDE_LIMIT else "lbfgs"
+
+
+#: Every name the estimator takes: fastlr's own solvers, then scikit-learn's others.
+SKLEARN_NAMES: tuple[SklearnName, ...] = (
+    *(SklearnName(solver.name, solver.name, solver.name if solver.l1 else None,
+                  elastic_net=solver.l1) for solver in SOLVERS),
+    # lbfgs's objective; Newton steps as the name says while the Hessian is small
+    SklearnName("newton-cg", NEWTON),
+    # lbfgs's objective; scikit-learn's stochastic average gradient has no edge in memory
+    SklearnName("sag", "lbfgs"),
+    SklearnName("saga", "prox-newton", "prox-newton", elastic_net=True),
+    # the intercept penalised; liblinear's trust-region Newton (L2) or newGLMNET (L1)
+    SklearnName("liblinear", NEWTON, "prox-newton", unpenalised=False, dual=True,
+                penalised_intercept=True),
+)
+_SKLEARN_BY_NAME = {name.name: name for name in SKLEARN_NAMES}
+
+
+def sklearn_solver(name: str, penalty: str | None, dual: bool) -> SklearnName:
+    """The row of the estimator's ``solver=name``, once the penalty is one that name takes.
+
+    ``penalty`` is scikit-learn's derived penalty (``"l2"``, ``"l1"``,
+    ``"elasticnet"`` or ``None``). Raises scikit-learn's ``ValueError`` for a
+    combination its solver of that name refuses (checked in its order).
+    """
+    row = _SKLEARN_BY_NAME[name]
+    if penalty not in ("l2", None) and row.l1 is None:
+        raise ValueError(f"Solver {name} supports only 'l2' or None penalties, got {penalty} "
+                         "penalty. fastlr's solver='prox-newton' (or 'saga') fits L1 and "
+                         "elastic net")
+    if dual and not row.dual:
+        raise ValueError(f"Solver {name} supports only dual=False, got dual={dual}")
+    if penalty == "elasticnet" and not row.elastic_net:
+        raise ValueError(f"Only 'saga' solver supports elasticnet penalty, got solver={name}.")
+    if penalty is None and not row.unpenalised:
+        raise ValueError(f"C=np.inf as well as penalty=None is not supported for the {name} "
+                         "solver")
+    if dual and penalty != "l2":
+        raise ValueError("Unsupported set of arguments: The combination of penalty='l1' and "
+                         "loss='logistic_regression' are not supported when dual=True, "
+                         f"Parameters: penalty='l1', loss='logistic_regression', dual={dual}")
+    return row

@@ -46,7 +46,7 @@ from ._sparse import by_example, is_sparse
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from ._validation import (as_matrix, is_finite_result, multinomial_start, real_scalar,
                           validate_multinomial, validate_problem)
-from ._warnings import convergence_warning
+from ._warnings import convergence_warning, not_converged_text
 
 __all__ = ["SOLVERS", "TrainResult", "curvature_bound", "lipschitz_constant", "train"]
 
@@ -391,19 +391,8 @@ def _train_second_order(objective: Objective, row: Solver, max_iter: int, tol: f
         )
     converged = status == CONVERGED
     if not converged:
-        if row.l1:  # in scikit-learn's words for saga, which this solver stands in for
-            text = (f"The max_iter was reached which means the coef_ did not converge: {solver} "
-                    f"stopped after {n_iter} iteration(s) (max_iter={max_iter}, tol={tol:g}); "
-                    "increase max_iter, or scale the features") if status == MAX_ITER and \
-                n_iter == max_iter else (f"{solver} stopped after {n_iter} iteration(s) before "
-                                         f"reaching tol={tol:g}: {message}")
-        elif solver == "lbfgs" or message.startswith("lbfgs: "):
-            text = (f"lbfgs failed to converge after {n_iter} iteration(s) (max_iter={max_iter}, "
-                    f"tol={tol:g}): {message.removeprefix('lbfgs: ')}; increase max_iter, or "
-                    "scale the features")
-        else:
-            text = (f"Newton solver did not converge after {n_iter} iterations (max_iter="
-                    f"{max_iter}, tol={tol:g}); increase max_iter, or scale the features")
+        text = not_converged_text(solver, status == MAX_ITER and n_iter == max_iter, n_iter,
+                                  max_iter, tol, message)
         warnings.warn(text, convergence_warning(), stacklevel=3)
     return TrainResult(
         w=w.astype(objective.dtype).reshape(objective.w_shape),

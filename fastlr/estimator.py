@@ -3,13 +3,15 @@
 The constructor is scikit-learn 1.9's ``LogisticRegression`` (same names,
 defaults and meaning), plus ``kernel`` and, for ``solver="gd"``,
 ``learning_rate``; changing the import is meant to be the only change a
-scikit-learn user makes. What fastlr cannot honour raises ``ValueError``
-naming what it supports: scikit-learn's ``"liblinear"``, ``"newton-cg"``
-and ``"sag"`` solvers, and ``dual=True``. An L1 or elastic-net penalty
-(``l1_ratio > 0``) is fitted by fastlr's ``"prox-newton"`` solver, which
-``solver="saga"`` also names (saga's objective, to the same optimum, by
-proximal Newton steps: ``fastlr._prox_newton``); other solvers refuse it with
-scikit-learn's messages.
+scikit-learn user makes. ``solver=`` takes every name scikit-learn takes;
+a name selects the problem scikit-learn's solver of that name solves, not
+the algorithm (``fastlr._solvers.SKLEARN_NAMES``): ``"newton-cg"`` and
+``"sag"`` lbfgs's objective (Newton-Cholesky while the Hessian is small,
+else L-BFGS), ``"saga"`` also L1 and elastic net (proximal Newton:
+``fastlr._prox_newton``), ``"liblinear"`` its own objective, the intercept
+a penalised coefficient of a constant feature ``intercept_scaling`` (a copy
+of X with that column), binary only, L2 or L1, stopped by liblinear's rule.
+Penalties a name refuses raise scikit-learn's messages.
 Two classes (of any label type, mapped to 0/1 in the order of ``classes_``)
 are fitted with the binomial loss, more with the multinomial (softmax) loss,
 as scikit-learn 1.9's ``lbfgs`` does: ``coef_`` is then ``(K,
@@ -57,24 +59,22 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._callbacks import CALLBACK_SOLVER, CallbackSupportMixin, FitTasks
 from ._dask.estimator import check_classes, dask_fit_input, is_dask_array, lazy_take
 from ._model_file import check_model, model_dict, model_params, read_model, write_model
 from ._objective import alpha_from_C, weight_total
-from ._solvers import get_solver, solver_names
+from ._solvers import SKLEARN_NAMES, SklearnName, sklearn_solver
 from ._sparse import checked_kernel_format, is_sparse
 from ._training import train
-from ._warnings import convergence_warning
+from ._warnings import convergence_warning, solver_words
 
 __all__ = ["LogisticRegression"]
 
 #: scipy.sparse formats taken as they are (``X.T`` is then CSC or CSR ``(n_x, m)``, a view); others become CSR.
 _SPARSE_FORMATS = ["csr", "csc"]
 
-#: The solvers fastlr has; scikit-learn's others are refused by name.
-SOLVERS = solver_names()  # fastlr._solvers' table
-#: scikit-learn's names for a fastlr solver that reaches the same optimum.
-_SOLVER_ALIASES = {"saga": "prox-newton"}
-_SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "sag")
+#: The names ``solver=`` takes: fastlr's solvers, then scikit-learn's others (``fastlr._solvers``).
+SOLVERS = tuple(name.name for name in SKLEARN_NAMES)
 
 
 def _columns(first, second):
@@ -84,6 +84,44 @@ def _columns(first, second):
 
         return da.stack([first, second], axis=1)
     return np.column_stack([first, second])
+
+
+def _with_constant_row(X_t, value: float):
+    """``X.T`` (``(n_x, m)``: NumPy, scipy.sparse or Dask) with a last row of ``value``, in the
+    layout the kernels read fastest (X's rows contiguous, as ``X.T`` of a C-ordered or CSR X)."""
+    m = X_t.shape[1]
+    if is_dask_array(X_t):
+        import dask.array as da
+
+        constant = da.full((1, m), value, chunks=(1, X_t.chunks[1]), dtype=X_t.dtype)
+        return da.concatenate([X_t, constant], axis=0)
+    if is_sparse(X_t):
+        constant = scipy.sparse.csr_array(np.full((m, 1), value, dtype=X_t.dtype))
+        return scipy.sparse.hstack([X_t.T, constant], format="csr").T
+    return np.hstack([X_t.T, np.full((m, 1), value, dtype=X_t.dtype)]).T
+
+
+def _liblinear_tol(X_t, y01, weights, tol: float, l1: float) -> float:
+    """fastlr's ``tol`` for liblinear's stopping rule at scikit-learn's ``tol``.
+
+    liblinear's primal solvers stop when the norm of the (minimum-norm sub)gradient
+    is at most ``tol max(min(n_pos, n_neg), 1) / m`` times its norm at the start
+    (``w = 0``): the 2-norm for L2 (trust-region Newton), the 1-norm for L1
+    (newGLMNET). fastlr's solvers stop on the largest entry; it is bounded
+    here so that the norm meets liblinear's bound (the norms of ``n`` entries
+    are at most ``sqrt(n)``, ``n`` times the largest).
+    """
+    m = X_t.shape[1]
+    n_pos = float((y01 > 0.5).sum())
+    share = max(min(n_pos, m - n_pos), 1.0) / m
+    residual = 0.5 - y01 if weights is None else (0.5 - y01) * weights
+    start = X_t @ residual / (m if weights is None else weights.sum())  # the gradient at w = 0
+    if is_dask_array(start):
+        start = start.compute()
+    start = np.abs(np.asarray(start, dtype=np.float64))
+    if l1 > 0:  # the minimum-norm subgradient at 0: soft-thresholded by the L1 strength
+        return tol * share * float(np.maximum(start - l1, 0.0).sum()) / start.size
+    return tol * share * float(np.sqrt((start ** 2).sum())) / math.sqrt(start.size)
 
 
 def _penalty(penalty: Any, l1_ratio: Any, C: float) -> str | None:
@@ -118,7 +156,7 @@ def _penalty(penalty: Any, l1_ratio: Any, C: float) -> str | None:
     return penalty
 
 
-class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
+class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator):
     """Binary logistic regression, scikit-learn's estimator trained on a fastlr kernel.
 
     The parameters are scikit-learn 1.9's ``LogisticRegression``'s, with the
@@ -144,14 +182,16 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
     fit_intercept : bool, default True
         Whether to fit an (unpenalised) intercept; ``False`` keeps it at 0.
     intercept_scaling : float, default 1
-        Used by scikit-learn's ``liblinear`` only; accepted and ignored.
+        ``solver="liblinear"`` only: the value of the constant feature whose
+        (penalised) coefficient times ``intercept_scaling`` is the intercept.
     class_weight : dict, "balanced" or None, default None
         Weights per class, multiplied into ``sample_weight``. ``"balanced"``
         weights classes inversely to their (sample-weighted) totals, as
         scikit-learn 1.9 does.
     random_state : int, RandomState or None, default None
         Unused (both solvers are deterministic), as for scikit-learn's lbfgs.
-    solver : {"lbfgs", "newton-cholesky", "gd", "prox-newton", "saga"}, default "lbfgs"
+    solver : {"lbfgs", "newton-cholesky", "gd", "prox-newton", "newton-cg", "sag", "saga", \
+"liblinear"}, default "lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B, one fused kernel call (cost and
         gradient) per evaluation, run as scikit-learn runs it.
         ``"newton-cholesky"``: scikit-learn's Newton solver of that name,
@@ -219,7 +259,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
-        "solver": [StrOptions({*SOLVERS, *_SOLVER_ALIASES, *_SKLEARN_ONLY_SOLVERS})],
+        "solver": [StrOptions(set(SOLVERS))],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -256,28 +296,17 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _check_supported(self) -> tuple[float, float, str]:
+    def _check_supported(self) -> tuple[float, float, SklearnName]:
         """Refuse what fastlr cannot honour; returns the effective ``C`` (``inf``: no penalty),
-        ``l1_ratio`` and fastlr's solver name."""
+        ``l1_ratio`` and the row of this ``solver=`` name (``fastlr._solvers``)."""
         penalty = _penalty(self.penalty, self.l1_ratio, self.C)
-        solver = _SOLVER_ALIASES.get(self.solver, self.solver)
-        if solver not in SOLVERS:
-            raise ValueError(
-                f"solver={self.solver!r} is not available in fastlr.LogisticRegression; it "
-                f"supports {', '.join(map(repr, (*SOLVERS, *_SOLVER_ALIASES)))} (use "
-                f"scikit-learn's own LogisticRegression for {self.solver!r})")
-        if penalty not in ("l2", None) and not get_solver(solver).l1:
-            raise ValueError(
-                f"Solver {self.solver} supports only 'l2' or None penalties, got {penalty} penalty. "
-                "fastlr's solver='prox-newton' (or 'saga') fits L1 and elastic net")
-        if self.dual:
-            raise ValueError(f"Solver {self.solver} supports only dual=False, got dual={self.dual}")
+        name = sklearn_solver(self.solver, penalty, self.dual)
         if self.n_jobs is not None:
             warnings.warn(f"'n_jobs' has no effect since 1.8 and will be removed in 1.10. You provided "
                           f"'n_jobs={self.n_jobs}', please leave it unspecified.", FutureWarning,
                           stacklevel=3)
         l1_ratio = {"l1": 1.0, "l2": 0.0, None: 0.0}.get(penalty, self.l1_ratio)
-        return (math.inf if penalty is None else float(self.C)), float(l1_ratio), solver
+        return (math.inf if penalty is None else float(self.C)), float(l1_ratio), name
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> LogisticRegression:
@@ -298,7 +327,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        C, l1_ratio, solver = self._check_supported()
+        C, l1_ratio, name = self._check_supported()
         if is_dask_array(X):
             X_t, y01, weights, classes = dask_fit_input(X, y, sample_weight, self.class_weight)
             self.n_features_in_ = X.shape[1]
@@ -308,38 +337,75 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
             X_t, y01, weights, classes = self._in_memory_fit_input(X, y, sample_weight)
         self.classes_ = classes
         alpha = alpha_from_C(C, weight_total(weights, X_t.shape[1]))  # a Dask sum is computed here
+        fit_intercept, tol = self.fit_intercept, self.tol
+        if name.penalised_intercept:
+            X_t, y01, fit_intercept = self._liblinear_problem(X_t, y01, classes)
+            tol = _liblinear_tol(X_t, y01, weights, self.tol, l1_ratio * alpha)
 
         n_features = X_t.shape[0]
+        solver = name.solver(l1_ratio > 0, n_features, classes.size, not is_dask_array(X_t))
         multinomial = classes.size > 2
         rows = classes.size if multinomial else 1
         w0, b0 = np.zeros((rows, n_features)), np.zeros(rows)
-        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (rows, n_features):
+        if (self.warm_start and not name.penalised_intercept and hasattr(self, "coef_")
+                and self.coef_.shape == (rows, n_features)):
             w0 = np.asarray(self._dense_coef(), dtype=np.float64)
             if self.fit_intercept:
                 b0 = np.asarray(self.intercept_, dtype=np.float64)
         if not multinomial:
             w0, b0 = w0[0], float(b0[0])
+        tasks = FitTasks(self, X if is_dask_array(X) else X_t.T, y, sample_weight, self.max_iter)
+        tasks.begin(w0, b0)
         if self.max_iter == 0:
-            self._set_fitted(w0.astype(X_t.dtype), b0, X_t.dtype, 0, np.array([]))
+            self._set_fitted(w0.astype(X_t.dtype), b0, X_t.dtype, 0, np.array([]), name)
+            tasks.end(0, w0, b0)
             warnings.warn(f"{self.solver} failed to converge after 0 iteration(s): max_iter=0 "
                           "returns the starting point", convergence_warning(), stacklevel=2)
             return self
-        callback = self._print_cost if self.verbose >= 2 else None
-        result = train(
-            X_t, y01, kernel=self.kernel, alpha=alpha,
-            learning_rate=self.learning_rate, max_iter=self.max_iter, tol=self.tol,
-            sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=solver,
-            fit_intercept=self.fit_intercept, n_classes=classes.size if multinomial else None,
-            l1_ratio=l1_ratio,
-        )
-        self._set_fitted(result.w, result.b, result.w.dtype, result.n_iter, result.costs)
+        callback = self._iteration_callback(tasks)
+        words = solver_words.set(self.solver)  # ConvergenceWarnings in the words of the name given
+        try:
+            result = train(
+                X_t, y01, kernel=self.kernel, alpha=alpha,
+                learning_rate=self.learning_rate, max_iter=self.max_iter, tol=tol,
+                sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=solver,
+                fit_intercept=fit_intercept, n_classes=classes.size if multinomial else None,
+                l1_ratio=l1_ratio,
+            )
+        finally:
+            solver_words.reset(words)
+        self._set_fitted(result.w, result.b, result.w.dtype, result.n_iter, result.costs, name)
+        tasks.end(result.n_iter, result.w, result.b)
         if self.verbose:
             print(f"fastlr: {result.n_iter} {result.solver} iterations with kernel {result.kernel!r}, "
                   f"final cost {result.costs[-1]:.6g}, converged={result.converged}")
         return self
 
-    def _set_fitted(self, w, b, dtype, n_iter, costs) -> None:
+    def _liblinear_problem(self, X_t, y01, classes):
+        """``(X.T, labels, fit_intercept)`` of liblinear's problem, as scikit-learn's ``solver="liblinear"``.
+
+        Binary only (scikit-learn 1.9's error for more classes); float64; the
+        intercept, when fitted, is the coefficient of a constant feature of
+        value ``intercept_scaling``, penalised as the others: X gains that
+        row (a copy of X), and the fit has no separate intercept.
+        """
+        if classes.size > 2:
+            raise ValueError("The 'liblinear' solver does not support multiclass classification "
+                             "(n_classes >= 3). Either use another solver or wrap the estimator in "
+                             "a OneVsRestClassifier to keep applying a one-versus-rest scheme.")
+        if X_t.max() > 1e30:
+            raise ValueError("Using the 'liblinear' solver while X contains a maximum value > 1e30 "
+                             "results in a frozen fit. Please choose another solver or rescale the "
+                             "input X.")
+        X_t, y01 = X_t.astype(np.float64, copy=False), y01.astype(np.float64, copy=False)
+        if not self.fit_intercept:
+            return X_t, y01, False
+        return _with_constant_row(X_t, float(self.intercept_scaling)), y01, False
+
+    def _set_fitted(self, w, b, dtype, n_iter, costs, name: SklearnName) -> None:
         w = np.asarray(w, dtype=dtype)
+        if name.penalised_intercept and self.fit_intercept:  # the constant feature's coefficient
+            w, b = w[:-1], self.intercept_scaling * float(w[-1])
         self.coef_ = w.reshape(w.shape[0] if w.ndim == 2 else 1, -1)
         intercept = np.array(b, dtype=dtype).reshape(-1)
         self.intercept_ = intercept if self.fit_intercept else np.zeros_like(intercept)
@@ -377,9 +443,43 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         labels = y_index.astype(X.dtype) if classes.size == 2 else y_index.astype(np.int64)
         return X.T, labels, weights, classes
 
-    @staticmethod
-    def _print_cost(iteration, w, b, cost):
-        print(f"iteration {iteration}: cost {cost:.10g}")
+    def _iteration_callback(self, tasks: FitTasks):
+        """The callback ``fastlr.train`` calls after each iteration: the costs printed
+        (``verbose >= 2``) and the callback tasks; ``None`` when neither is wanted."""
+        verbose = self.verbose >= 2
+        if not verbose and not tasks.active:
+            return None
+
+        def callback(iteration, w, b, cost):
+            if verbose:
+                print(f"iteration {iteration}: cost {cost:.10g}")
+            tasks.iteration(w, b)
+
+        return callback
+
+    if hasattr(CallbackSupportMixin, "set_callbacks"):  # scikit-learn >= 1.9
+        def set_callbacks(self, *callbacks):
+            """Set callbacks (scikit-learn's experimental ``sklearn.callback`` protocol) for ``fit``.
+
+            As scikit-learn 1.9, only ``solver="lbfgs"`` calls them (a task per
+            L-BFGS iteration, with the iterate's ``coef_`` and ``intercept_``);
+            other solvers warn here and ignore them.
+
+            Parameters
+            ----------
+            *callbacks : callback instances
+                The callbacks to set.
+
+            Returns
+            -------
+            self
+            """
+            if self.solver != CALLBACK_SOLVER:
+                warnings.warn(f"Callbacks are only supported in {type(self).__name__} for "
+                              f"solver='{CALLBACK_SOLVER}'. This estimator has solver="
+                              f"'{self.solver}', callbacks will be ignored during the solving of "
+                              "the regression.", stacklevel=2)
+            return super().set_callbacks(*callbacks)
 
     def decision_function(self, X) -> np.ndarray:
         """``X @ coef_.T + intercept_``: shape (n_samples,) for two classes (positive means

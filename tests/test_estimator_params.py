@@ -106,10 +106,16 @@ def test_penalty_is_deprecated_as_in_sklearn(data):
 
 
 @pytest.mark.parametrize(("params", "error", "message"), [
-    ({"solver": "sag"}, ValueError, "solver='sag' is not available in fastlr.LogisticRegression; "
-                                    "it supports 'lbfgs', 'newton-cholesky', 'gd', 'prox-newton', "
-                                    "'saga'"),
-    ({"solver": "newton-cg"}, ValueError, "it supports 'lbfgs', 'newton-cholesky', 'gd'"),
+    ({"solver": "sag", "l1_ratio": 1.0}, ValueError, "Solver sag supports only 'l2' or None "
+                                                     "penalties, got l1 penalty"),
+    ({"solver": "newton-cg", "dual": True}, ValueError, "Solver newton-cg supports only dual=False"),
+    ({"solver": "liblinear", "l1_ratio": 0.5}, ValueError,
+     "Only 'saga' solver supports elasticnet penalty, got solver=liblinear."),
+    ({"solver": "liblinear", "C": np.inf}, ValueError,
+     "C=np.inf as well as penalty=None is not supported for the liblinear solver"),
+    ({"solver": "liblinear", "dual": True, "l1_ratio": 1.0}, ValueError,
+     "Unsupported set of arguments: The combination of penalty='l1' and "
+     "loss='logistic_regression' are not supported when dual=True"),
     ({"solver": "adam"}, ValueError, "The 'solver' parameter of LogisticRegression must be"),
     ({"l1_ratio": 0.5}, ValueError, "Solver lbfgs supports only 'l2' or None penalties, got "
                                     "elasticnet penalty. fastlr's solver='prox-newton' (or 'saga') "

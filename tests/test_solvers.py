@@ -43,7 +43,10 @@ def test_every_solver_in_the_table_runs_everywhere(name, tmp_path):
 def test_the_table_is_the_estimators_and_the_command_lines_list():
     from fastlr import estimator
 
-    assert estimator.SOLVERS == solver_names() == tuple(s.name for s in SOLVERS)
+    assert estimator.SOLVERS[:len(SOLVERS)] == solver_names() == tuple(s.name for s in SOLVERS)
+    # and every name scikit-learn's estimator takes, after fastlr's own
+    sklearn_names = {"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga"}
+    assert set(estimator.SOLVERS) == set(solver_names()) | sklearn_names
     choices = next(a for a in _parser()._subparsers._group_actions[0].choices["train"]._actions
                    if a.dest == "solver").choices
     assert tuple(choices) == solver_names()
