@@ -132,18 +132,6 @@ def _fixed_coordinates(objective: Objective, fit_intercept: bool) -> np.ndarray 
     return np.array(fixed, dtype=np.intp) if fixed else None
 
 
-def _symmetric(w: np.ndarray, b: Any, objective: Objective, fit_intercept: bool):
-    """scikit-learn's symmetric parametrisation (classes summing to 0) after the fixed-class fit.
-
-    ``w`` (``W`` flat, float64) and the ``(K,)`` intercepts ``b`` are moved in place.
-    """
-    if objective.alpha == 0:
-        W = w.reshape(objective.n_classes, -1)
-        W -= W.mean(axis=0)
-    if fit_intercept:
-        b -= b.mean()
-
-
 def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
              callback: Callable[..., Any] | None):
     """Fit by Newton-Cholesky; returns ``(w float64, b, costs, status, n_iter, message)``."""
@@ -223,7 +211,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
         else:
             w, b, costs = theta[:n_x].copy(), point(theta), np.asarray(costs)
     if multinomial:
-        _symmetric(w, b, objective, fit_intercept)
+        objective.symmetric(w, b, fit_intercept)  # the fixed class moved back
     return w, b, costs, status, iteration, message
 
 

@@ -97,6 +97,24 @@ class Objective:
         """
         return 0.5 if self.n_classes else 0.25
 
+    def symmetric(self, w: np.ndarray, b: Any, fit_intercept: bool) -> None:
+        """Move a K-class solution, in place, to scikit-learn's symmetric one (classes summing to 0).
+
+        The softmax is unchanged when every class's intercept moves by the
+        same amount, and so is the objective without any penalty when every
+        class's coefficient of one feature does: the objective does not fix
+        that shift, and a solver leaves it where its steps happen to (a
+        fixed class, coordinate-wise steps). ``w`` is ``W`` flat (float64),
+        ``b`` the ``(K,)`` intercepts. An L2 penalty already makes ``W``'s
+        columns sum to 0 at the optimum and an L1 term is not shift-invariant:
+        then only the intercepts move.
+        """
+        if self.alpha == 0 and self.l1 == 0:
+            W = w.reshape(self.n_classes, -1)
+            W -= W.mean(axis=0)
+        if fit_intercept:
+            b -= b.mean()
+
 
 @dataclass(frozen=True)
 class Coordinates:

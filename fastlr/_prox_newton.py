@@ -263,24 +263,8 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
                 callback(iteration, theta[:n_w].astype(dtype), point(theta), cost)
     w, b = theta[:n_w].copy(), point(theta)
     if K:
-        _symmetric(w.reshape(K, n_features), b, objective.alpha == 0 and l1 == 0, fit_intercept)
+        objective.symmetric(w, b, fit_intercept)  # coordinate steps leave the classes' shift free
     return w, b, np.asarray(costs), status, iteration, message
-
-
-def _symmetric(W: np.ndarray, b: np.ndarray, unpenalised: bool, fit_intercept: bool) -> None:
-    """scikit-learn's symmetric parametrisation of the K-class solution, in place.
-
-    The softmax is unchanged when every class's intercept (or, without any
-    penalty, every class's coefficient of one feature) moves by the same
-    amount, so the objective does not fix that shift; the coordinate-wise
-    steps leave it where they happen to. Moved to the solution whose classes
-    sum to 0, as scikit-learn's solvers report (a penalty on ``W`` already
-    makes its columns sum to 0 at the optimum: only the intercepts move then).
-    """
-    if unpenalised:
-        W -= W.mean(axis=0)
-    if fit_intercept:
-        b -= b.mean()
 
 
 def _line_search(value_and_gradient, theta, cost, g, d, l1, n_w, worst, tiny):
