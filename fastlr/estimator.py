@@ -87,18 +87,19 @@ def _columns(first, second):
 
 
 def _with_constant_row(X_t, value: float):
-    """``X.T`` (``(n_x, m)``: NumPy, scipy.sparse or Dask) with a last row of ``value``, in the
-    layout the kernels read fastest (X's rows contiguous, as ``X.T`` of a C-ordered or CSR X)."""
+    """``X.T`` (``(n_x, m)``: NumPy, scipy.sparse or Dask) with a last row of ``value``, as a
+    float64 copy, in the layout the kernels read fastest (X's rows contiguous, as ``X.T`` of a
+    C-ordered or CSR X). The float64 row promotes a float32 X in the same copy."""
     m = X_t.shape[1]
     if is_dask_array(X_t):
         import dask.array as da
 
-        constant = da.full((1, m), value, chunks=(1, X_t.chunks[1]), dtype=X_t.dtype)
+        constant = da.full((1, m), value, chunks=(1, X_t.chunks[1]), dtype=np.float64)
         return da.concatenate([X_t, constant], axis=0)
     if is_sparse(X_t):
-        constant = scipy.sparse.csr_array(np.full((m, 1), value, dtype=X_t.dtype))
+        constant = scipy.sparse.csr_array(np.full((m, 1), value, dtype=np.float64))
         return scipy.sparse.hstack([X_t.T, constant], format="csr").T
-    return np.hstack([X_t.T, np.full((m, 1), value, dtype=X_t.dtype)]).T
+    return np.hstack([X_t.T, np.full((m, 1), value, dtype=np.float64)]).T
 
 
 def _liblinear_tol(X_t, y01, weights, tol: float, l1: float) -> float:
@@ -397,10 +398,10 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
             raise ValueError("Using the 'liblinear' solver while X contains a maximum value > 1e30 "
                              "results in a frozen fit. Please choose another solver or rescale the "
                              "input X.")
-        X_t, y01 = X_t.astype(np.float64, copy=False), y01.astype(np.float64, copy=False)
+        y01 = y01.astype(np.float64, copy=False)
         if not self.fit_intercept:
-            return X_t, y01, False
-        return _with_constant_row(X_t, float(self.intercept_scaling)), y01, False
+            return X_t.astype(np.float64, copy=False), y01, False
+        return _with_constant_row(X_t, float(self.intercept_scaling)), y01, False  # one copy
 
     def _set_fitted(self, w, b, dtype, n_iter, costs, name: SklearnName) -> None:
         w = np.asarray(w, dtype=dtype)
