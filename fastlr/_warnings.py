@@ -39,7 +39,8 @@ def convergence_warning() -> type[Warning]:
 solver_words: contextvars.ContextVar[str | None] = contextvars.ContextVar("solver_words",
                                                                           default=None)
 
-#: scikit-learn's solvers that word a stop at ``max_iter`` as saga does.
+#: The names whose stop at ``max_iter`` is worded as scikit-learn's saga words it (sag, saga,
+#: and fastlr's prox-newton, which ``saga`` names).
 _SAGA_WORDED = ("sag", "saga", "prox-newton")
 
 
@@ -52,6 +53,7 @@ def not_converged_text(solver: str, reached_max_iter: bool, n_iter: int, max_ite
     :data:`solver_words` (else ``solver``) is worded by scikit-learn.
     """
     name = solver_words.get() or solver
+    reason = message.removeprefix("lbfgs: ")
     ran = f"{n_iter} iteration(s) (max_iter={max_iter}, tol={tol:g})"
     if name != solver:
         ran = f"{ran} of fastlr's {solver}"
@@ -61,13 +63,12 @@ def not_converged_text(solver: str, reached_max_iter: bool, n_iter: int, max_ite
                     f"stopped after {ran}; increase max_iter, or scale the features")
         return f"{name} stopped after {ran} before reaching tol: {message}"
     if name == "newton-cg":
-        return (f"newton-cg failed to converge after {ran}: {message.removeprefix('lbfgs: ')}. "
+        return (f"newton-cg failed to converge after {ran}: {reason}. "
                 "Increase the number of iterations, or scale the features.")
     if name == "liblinear":
-        return (f"Liblinear failed to converge, increase the number of iterations ({ran}: "
-                f"{message.removeprefix('lbfgs: ')}).")
+        return f"Liblinear failed to converge, increase the number of iterations ({ran}: {reason})."
     if name == "lbfgs" or message.startswith("lbfgs: "):
-        return (f"lbfgs failed to converge after {ran}: {message.removeprefix('lbfgs: ')}; "
+        return (f"lbfgs failed to converge after {ran}: {reason}; "
                 "increase max_iter, or scale the features")
     return (f"Newton solver did not converge after {n_iter} iterations (max_iter={max_iter}, "
             f"tol={tol:g}); increase max_iter, or scale the features")
