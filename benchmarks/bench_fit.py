@@ -3,13 +3,19 @@
 Two standardised datasets (breast cancer 569 x 30; digits 1,797 x 64, 0-4
 against 5-9) and one seeded, standardised synthetic problem with signal per
 size, fit to the same optimum (C = 1) and the same tol by
-``fastlr.LogisticRegression`` (``lbfgs``, ``newton-cholesky``, ``gd``) and
-``sklearn.linear_model.LogisticRegression`` (``lbfgs``, ``newton-cholesky``,
-``liblinear``, which also penalises the intercept).
+``fastlr.LogisticRegression`` (``lbfgs``, ``newton-cholesky``, ``newton-cg``,
+``gd``) and ``sklearn.linear_model.LogisticRegression`` (``lbfgs``,
+``newton-cholesky``, ``newton-cg``, ``liblinear``, which also penalises the
+intercept).
 ``track_fit_fraction_of_sklearn``: fastlr's solver's time over
 scikit-learn's same solver, side by side (lower is better, so that asv flags
 a rise). Skipped where scikit-learn, or this version of fastlr's solver, is
 missing.
+
+``TimeTextFit`` and ``TrackTextFitFractionOfSklearn``: the TF-IDF-like sparse
+problem of ``fastlr compare --fit --sizes tfidf`` (50,000 x 100,000, about
+3.8 million stored, nearly separable) at C = 1 and 10, where L-BFGS needs
+many iterations and truncated Newton a few.
 
 ``TimeL1Fit`` and ``TrackL1FitFractionOfSaga``: L1 (``l1_ratio=1``) at an
 L1 strength of a tenth of ``lambda_max`` (the smallest that zeroes every
@@ -19,6 +25,7 @@ scikit-learn's ``saga`` and ``liblinear`` (which penalises the intercept).
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 
@@ -29,8 +36,8 @@ import fastlr
 from .common import best_seconds
 
 SIZES = ("breast-cancer", "digits", "20x20000", "200x200000")
-METHODS = ("fastlr-lbfgs", "fastlr-newton-cholesky", "fastlr-gd", "sklearn-lbfgs",
-           "sklearn-newton-cholesky", "sklearn-liblinear")
+METHODS = ("fastlr-lbfgs", "fastlr-newton-cholesky", "fastlr-newton-cg", "fastlr-gd",
+           "sklearn-lbfgs", "sklearn-newton-cholesky", "sklearn-newton-cg", "sklearn-liblinear")
 TOL = 1e-6
 
 
@@ -59,18 +66,18 @@ def _problem(size):
     return X, y
 
 
-def _model(method, n_samples):
+def _model(method, n_samples, C=1.0):
     try:
         from sklearn.linear_model import LogisticRegression as Sklearn
     except ImportError:
         raise NotImplementedError("scikit-learn is not installed") from None
     if method.startswith("sklearn-"):
-        return Sklearn(C=1.0, tol=TOL, solver=method.removeprefix("sklearn-"), max_iter=10_000)
+        return Sklearn(C=C, tol=TOL, solver=method.removeprefix("sklearn-"), max_iter=10_000)
     solver = method.removeprefix("fastlr-")
     if "C" in fastlr.LogisticRegression().get_params():  # scikit-learn's parameters
-        model = fastlr.LogisticRegression(C=1.0, tol=TOL, max_iter=10_000)
+        model = fastlr.LogisticRegression(C=C, tol=TOL, max_iter=10_000)
     else:  # older fastlr: the penalty as alpha = 1 / (C n_samples)
-        model = fastlr.LogisticRegression(alpha=1.0 / n_samples, tol=TOL, max_iter=10_000)
+        model = fastlr.LogisticRegression(alpha=1.0 / (C * n_samples), tol=TOL, max_iter=10_000)
     if "solver" not in model.get_params():
         raise NotImplementedError("this version of fastlr has no solver parameter")
     from fastlr import estimator
@@ -101,7 +108,7 @@ class TimeFit:
 
 
 class TrackFitFractionOfSklearn:
-    params = (("lbfgs", "newton-cholesky"), SIZES)
+    params = (("lbfgs", "newton-cholesky", "newton-cg"), SIZES)
     param_names = ("solver", "size")
     unit = "fraction of scikit-learn's time (same solver)"
     number = 1
@@ -116,6 +123,56 @@ class TrackFitFractionOfSklearn:
         _fit(_model(f"fastlr-{solver}", n_samples).set_params(max_iter=2), self.X, self.y)
 
     def track_fit_fraction_of_sklearn(self, solver, size):
+        time.sleep(0.2)
+        ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
+        time.sleep(0.2)
+        theirs = best_seconds(lambda: _fit(self.theirs, self.X, self.y), repeat=2)
+        return ours / theirs
+
+
+TEXT_METHODS = ("fastlr-lbfgs", "fastlr-newton-cg", "sklearn-lbfgs", "sklearn-newton-cg")
+TEXT_CS = (1.0, 10.0)
+
+
+@functools.lru_cache(maxsize=1)
+def _text_problem():
+    try:
+        from fastlr._compare_fit import tfidf_problem
+    except ImportError:
+        raise NotImplementedError("this version of fastlr has no TF-IDF-like problem") from None
+    return tfidf_problem()
+
+
+class TimeTextFit:
+    params = (TEXT_METHODS, TEXT_CS)
+    param_names = ("method", "C")
+    timeout = 300
+
+    def setup(self, method, C):
+        self.X, self.y = _text_problem()
+        self.model = _model(method, self.X.shape[0], C)
+        _fit(_model(method, self.X.shape[0], C).set_params(max_iter=1), self.X, self.y)
+
+    def time_fit(self, method, C):
+        _fit(self.model, self.X, self.y)
+
+
+class TrackTextFitFractionOfSklearn:
+    params = (("lbfgs", "newton-cg"), TEXT_CS)
+    param_names = ("solver", "C")
+    unit = "fraction of scikit-learn's time (same solver)"
+    number = 1
+    repeat = 1
+    timeout = 300
+
+    def setup(self, solver, C):
+        self.X, self.y = _text_problem()
+        n_samples = self.X.shape[0]
+        self.ours = _model(f"fastlr-{solver}", n_samples, C)
+        self.theirs = _model(f"sklearn-{solver}", n_samples, C)
+        _fit(_model(f"fastlr-{solver}", n_samples, C).set_params(max_iter=1), self.X, self.y)
+
+    def track_fit_fraction_of_sklearn(self, solver, C):
         time.sleep(0.2)
         ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
         time.sleep(0.2)

@@ -1,4 +1,5 @@
-"""One Newton step of every kernel: the fused Hessian pass tracked across sizes.
+"""One Newton step of every kernel: the fused Hessian pass, and the Hessian-vector product,
+tracked across sizes.
 
 ``TimeNewtonStep``: ``fastlr.train(..., solver="newton-cholesky",
 max_iter=1)`` on a seeded problem, X ``(n_x, m)`` F-ordered (examples
@@ -8,11 +9,18 @@ Cholesky, and the line search's evaluations (usually one). The sizes are
 breast cancer's and digits' shapes and two synthetic ones. The teaching
 tiers are skipped past a million Hessian multiply-adds; versions of fastlr
 without the solver are skipped.
+
+``TimeGramProduct``: one product of every kernel's Gram product op,
+``[X; 1] diag(c) [X; 1]ᵀ v`` (``solver="newton-cg"``'s Hessian-vector
+product), on the same problems in both layouts; versions of fastlr without
+the op are skipped.
 """
 
 from __future__ import annotations
 
 import warnings
+
+import numpy as np
 
 import fastlr
 
@@ -44,3 +52,23 @@ class TimeNewtonStep:
 
     def time_newton_step(self, kernel, size):
         _newton_step(kernel, *self.args)
+
+
+class TimeGramProduct:
+    params = (KERNELS, SIZES, ("C", "F"))
+    param_names = ("kernel", "size", "order")
+
+    def setup(self, kernel, size, order):
+        n_x, m = (int(v) for v in size.split("x"))
+        skip_if_pointless(kernel, n_x, m)
+        product = getattr(fastlr.get_kernel(kernel), "gram_product", None)
+        if product is None:
+            raise NotImplementedError("this version of fastlr has no Gram product op")
+        _, _, self.X, _ = problem(n_x, m, "float64", order)
+        rng = np.random.default_rng(0)
+        self.c, self.v = rng.random(m), rng.standard_normal(n_x + 1)
+        self.product = product
+        product(self.X, self.c, self.v)  # numba compiles (or loads its cache) here
+
+    def time_gram_product(self, kernel, size, order):
+        self.product(self.X, self.c, self.v)

@@ -1,34 +1,37 @@
 """``fastlr compare --fit``: time to a converged model, against scikit-learn.
 
 Each problem is a dataset (``breast-cancer``: 569 x 30; ``digits``: 1,797 x
-64, digits 0-4 against 5-9; both standardised) or a size ``(n_features,
-n_samples)``: one seeded, standardised synthetic problem with signal (labels
-drawn from a logistic model). It is fit to the same optimum and the same
-``tol`` by:
+64, digits 0-4 against 5-9; both standardised; ``tfidf``: a TF-IDF-like
+sparse CSR 50,000 x 100,000, about 3.8 million stored, :func:`tfidf_problem`)
+or a size ``(n_features, n_samples)``: one seeded, standardised synthetic
+problem with signal (labels drawn from a logistic model). It is fit to the
+same optimum and the same ``tol`` by:
 
-- ``fastlr lbfgs`` and ``fastlr newton-cholesky``:
+- ``fastlr lbfgs``, ``fastlr newton-cholesky`` and ``fastlr newton-cg``:
   ``fastlr.LogisticRegression(solver=...)``, ``auto`` kernel;
 - ``fastlr gd``: the same with ``solver="gd"`` (the course notes' method),
   only where it converges within the budget's iterations;
-- ``sklearn lbfgs``, ``sklearn newton-cholesky`` and ``sklearn liblinear``:
-  ``sklearn.linear_model.LogisticRegression(C=1, solver=...)``;
+- ``sklearn lbfgs``, ``sklearn newton-cholesky``, ``sklearn newton-cg`` and
+  ``sklearn liblinear``: ``sklearn.linear_model.LogisticRegression(C=1,
+  solver=...)``;
 
 fastlr's estimator takes scikit-learn's ``C``, so these fit one objective,
 but for liblinear, which penalises the intercept too (its optimum differs).
 With ``classes=K > 2`` the labels come from a softmax model of K classes and
 every method fits the multinomial loss. With ``density=d`` X is a sparse CSR
 ``(n_samples, n_features)`` matrix with ``d n_features`` entries per sample
-(``fastlr._compare.sparse_problem``, transposed), standard normal values;
-``sklearn newton-cholesky``, whose dense Hessian is ``n_features^2``, runs
-only up to :data:`NEWTON_MAX_FEATURES` features then.
+(``fastlr._compare.sparse_problem``, transposed), standard normal values.
+The two ``newton-cholesky``, whose dense Hessian is ``n_features^2``, run
+only up to :data:`NEWTON_MAX_FEATURES` features of a sparse X; ``fastlr
+gd`` is left out of ``tfidf`` (thousands of passes).
 The methods are timed in ``repeat`` interleaved rounds (each round fits every
 method once, in turn, with a pause between them: thread pools spinning after
 a call would slow the next method), best kept. Every row reports the
 iterations, how far its coefficients are from scikit-learn's ``lbfgs`` ones
 (largest difference over the largest coefficient), and how far its
 objective is above the optimum (scikit-learn's lbfgs at ``tol=1e-10``,
-fitted once, untimed), relative. The two fastlr second-order and
-scikit-learn's ``liblinear`` are binary: left out for ``classes > 2``.
+fitted once, untimed), relative. ``fastlr newton-cholesky`` and
+scikit-learn's ``liblinear`` are left out for ``classes > 2``.
 Needs scikit-learn.
 
 With ``l1_ratio > 0`` (``--l1-ratio``) the problems are fitted with
@@ -56,16 +59,17 @@ import numpy as np
 
 from ._compare import text_table
 
-__all__ = ["DATASETS", "FIT_PROBLEMS", "FIT_SIZES", "NEWTON_MAX_FEATURES", "QUICK_FIT_PROBLEMS",
+__all__ = ["DATASETS", "FIT_PROBLEMS", "tfidf_problem", "FIT_SIZES", "NEWTON_MAX_FEATURES", "QUICK_FIT_PROBLEMS",
            "QUICK_FIT_SIZES", "FitMeasurement", "fit_steps", "fit_table", "measure_fits",
            "parse_problems"]
 
 #: ``(n_features, n_samples)``: the synthetic problems (the default with classes or density).
 FIT_SIZES = ((20, 20_000), (200, 200_000))
-#: The named datasets (binary, dense).
-DATASETS = ("breast-cancer", "digits")
+#: The named datasets (binary; dense but ``tfidf``). The defaults leave ``tfidf`` out (seconds
+#: per fit): ``--sizes tfidf`` asks for it.
+DATASETS = ("breast-cancer", "digits", "tfidf")
 #: The default problems of a binary, dense comparison.
-FIT_PROBLEMS = (*DATASETS, *FIT_SIZES)
+FIT_PROBLEMS = ("breast-cancer", "digits", *FIT_SIZES)
 #: ``--quick``: the default problems cut to a few seconds (binary dense; K classes or sparse).
 QUICK_FIT_PROBLEMS = ("breast-cancer", (20, 20_000))
 QUICK_FIT_SIZES = ((200, 20_000),)
@@ -91,11 +95,50 @@ class FitMeasurement:
     non_zero: int = -1  # non-zero coefficients (reported with an L1 term)
 
 
-_DATASET_SHAPES = {"breast-cancer": (569, 30), "digits": (1797, 64)}
+_DATASET_SHAPES = {"breast-cancer": (569, 30), "digits": (1797, 64), "tfidf": (50_000, 100_000)}
+_SPARSE_DATASETS = ("tfidf",)
+_DATASET_STORED = {"tfidf": 3_800_000}  # about, for the progress bar
+
+
+def tfidf_problem(n_samples: int = 50_000, n_features: int = 100_000, words: int = 80,
+                  seed: int = 0):
+    """A seeded TF-IDF-like binary problem: ``(X CSR (n_samples, n_features), y)``.
+
+    Each document draws ``words`` words from a Zipf-like vocabulary (the
+    word of rank ``r`` with probability proportional to ``1 / (r + 10)``,
+    ranks shuffled over the features); X holds scikit-learn's
+    ``TfidfTransformer(sublinear_tf=True)`` of the counts (``1 + log tf``
+    times the smooth idf, rows scaled to unit norm). The labels are a dense
+    random direction's sign about its median, 5% of them flipped: nearly
+    separable, so that L-BFGS needs many iterations at ``C >= 1``, as on real
+    text.
+    """
+    import scipy.sparse
+
+    rng = np.random.default_rng(seed)
+    p = 1.0 / (np.arange(n_features) + 10.0)
+    ranks = np.searchsorted(np.cumsum(p / p.sum()), rng.random(n_samples * words))
+    features = rng.permutation(n_features)[np.minimum(ranks, n_features - 1)]
+    documents = np.repeat(np.arange(n_samples), words)
+    X = scipy.sparse.csr_array((np.ones(features.size), (documents, features)),
+                               shape=(n_samples, n_features))
+    X.sum_duplicates()
+    X.data = 1.0 + np.log(X.data)
+    document_frequency = np.bincount(X.indices, minlength=n_features)
+    X.data *= (np.log((1.0 + n_samples) / (1.0 + document_frequency)) + 1.0)[X.indices]
+    norms = np.sqrt(np.add.reduceat(X.data ** 2, X.indptr[:-1]))
+    X.data /= np.repeat(norms, np.diff(X.indptr))
+    X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)  # as scipy makes
+    # a matrix of this size, and as liblinear needs
+    z = X @ rng.standard_normal(n_features)
+    y = ((z > np.median(z)) ^ (rng.random(n_samples) < 0.05)).astype(int)
+    return X, y
 
 
 def _dataset(name: str):
-    """A named dataset, standardised: ``(X, y)``."""
+    """A named dataset, standardised (``tfidf``: as :func:`tfidf_problem` makes it): ``(X, y)``."""
+    if name == "tfidf":
+        return tfidf_problem()
     from sklearn.datasets import load_breast_cancer, load_digits
     from sklearn.preprocessing import StandardScaler
 
@@ -241,7 +284,7 @@ class _Skglm:
 
 
 def _methods(tol: float, binary: bool, newton_sklearn: bool = True,
-             penalty: _Penalty = _Penalty()) -> dict[str, Callable[[], object]]:
+             penalty: _Penalty = _Penalty(), gd: bool = True) -> dict[str, Callable[[], object]]:
     if penalty.l1_ratio > 0:
         return _l1_methods(tol, binary, penalty)
     from sklearn.linear_model import LogisticRegression as Sklearn
@@ -249,18 +292,24 @@ def _methods(tol: float, binary: bool, newton_sklearn: bool = True,
     from .estimator import LogisticRegression
 
     methods = {
-        "fastlr lbfgs": lambda: LogisticRegression(C=_C, tol=tol, max_iter=10_000),
-        "fastlr newton-cholesky": lambda: LogisticRegression(C=_C, tol=tol, solver="newton-cholesky",
+        "fastlr lbfgs": lambda: LogisticRegression(C=penalty.C, tol=tol, max_iter=10_000),
+        "fastlr newton-cholesky": lambda: LogisticRegression(C=penalty.C, tol=tol, solver="newton-cholesky",
                                                              max_iter=10_000),
-        "fastlr gd": lambda: LogisticRegression(C=_C, tol=tol, solver="gd", max_iter=_GD_MAX_ITER),
-        "sklearn lbfgs": lambda: Sklearn(C=_C, tol=tol, max_iter=10_000),
-        "sklearn newton-cholesky": lambda: Sklearn(C=_C, tol=tol, solver="newton-cholesky", max_iter=10_000),
-        "sklearn liblinear": lambda: Sklearn(C=_C, tol=tol, solver="liblinear", max_iter=10_000),
+        "fastlr newton-cg": lambda: LogisticRegression(C=penalty.C, tol=tol, solver="newton-cg",
+                                                       max_iter=10_000),
+        "fastlr gd": lambda: LogisticRegression(C=penalty.C, tol=tol, solver="gd", max_iter=_GD_MAX_ITER),
+        "sklearn lbfgs": lambda: Sklearn(C=penalty.C, tol=tol, max_iter=10_000),
+        "sklearn newton-cholesky": lambda: Sklearn(C=penalty.C, tol=tol, solver="newton-cholesky", max_iter=10_000),
+        "sklearn newton-cg": lambda: Sklearn(C=penalty.C, tol=tol, solver="newton-cg", max_iter=10_000),
+        "sklearn liblinear": lambda: Sklearn(C=penalty.C, tol=tol, solver="liblinear", max_iter=10_000),
     }
     if not binary:
         del methods["fastlr newton-cholesky"], methods["sklearn liblinear"]
     if not newton_sklearn:
         del methods["sklearn newton-cholesky"]
+        methods.pop("fastlr newton-cholesky", None)
+    if not gd:
+        del methods["fastlr gd"]
     return methods
 
 
@@ -269,10 +318,13 @@ def _problem_methods(problem, tol: float, classes: int | None, density: float | 
     """The methods fitted on ``problem``, and the problem's ``(n_samples, n_features)``."""
     if isinstance(problem, str):
         shape, binary = _DATASET_SHAPES[problem], True
+        sparse = problem in _SPARSE_DATASETS
     else:
         shape, binary = (problem[1], problem[0]), (classes or 2) == 2
-    newton_sklearn = density is None or shape[1] <= NEWTON_MAX_FEATURES
-    return _methods(tol, binary, newton_sklearn, penalty), shape
+        sparse = density is not None
+    newton_sklearn = not sparse or shape[1] <= NEWTON_MAX_FEATURES
+    gd = not (isinstance(problem, str) and problem in _SPARSE_DATASETS)
+    return _methods(tol, binary, newton_sklearn, penalty, gd), shape
 
 
 def fit_steps(sizes: Iterable, repeat: int = 3, classes: int | None = None,
@@ -285,7 +337,8 @@ def fit_steps(sizes: Iterable, repeat: int = 3, classes: int | None = None,
                                                             _Penalty(l1_ratio=l1_ratio))
         count = 1 + repeat * len(methods)
         steps += count
-        work += count * n_samples * n_features * (1.0 if density is None else density)
+        stored = _DATASET_STORED.get(problem) if isinstance(problem, str) else None
+        work += count * (stored or n_samples * n_features * (1.0 if density is None else density))
     return steps, work
 
 
@@ -302,10 +355,10 @@ def _fit(make, X, y):
 def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
                  on_step: Callable[[str, float], None] | None = None,
                  classes: int | None = None, density: float | None = None,
-                 l1_ratio: float = 0.0) -> list[FitMeasurement]:
+                 l1_ratio: float = 0.0, C: float = _C) -> list[FitMeasurement]:
     """Fit every method on every problem (a size or a name in :data:`DATASETS`; K =
-    ``classes``, default 2; sparse X with ``density``; an elastic-net penalty with
-    ``l1_ratio > 0``); see the module docstring.
+    ``classes``, default 2; sparse X with ``density``; scikit-learn's ``C`` for the L2
+    penalty; an elastic-net penalty with ``l1_ratio > 0``); see the module docstring.
 
     ``on_step(note, work)`` is called once the reference optimum of a problem
     is found and after every timed fit (:func:`fit_steps` counts them), with
@@ -321,14 +374,16 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
             X, y = _problem(*problem, classes=classes or 2, density=density)
         n_samples, n_features = X.shape
         label = problem if isinstance(problem, str) else "synthetic"
-        penalty = _l1_penalty(X, y, l1_ratio) if l1_ratio > 0 else _Penalty()
+        penalty = _l1_penalty(X, y, l1_ratio) if l1_ratio > 0 else _Penalty(C=C)
         methods, _ = _problem_methods(problem, tol, classes, density, penalty)
-        work = n_samples * n_features * (1.0 if density is None else density)
+        work = (X.nnz if hasattr(X, "nnz") else
+                n_samples * n_features * (1.0 if density is None else density))
 
         def step(note: str) -> None:
             if on_step is not None:
                 on_step(f"{label} {n_features}x{n_samples}: {note}", work)
-        for warm_up in ("fastlr lbfgs", "fastlr newton-cholesky", "fastlr prox-newton"):
+        for warm_up in ("fastlr lbfgs", "fastlr newton-cholesky", "fastlr newton-cg",
+                        "fastlr prox-newton"):
             if warm_up in methods:  # compile or load numba's cache
                 _fit(lambda: methods[warm_up]().set_params(max_iter=2), X, y)
         sample = slice(None, None, max(1, n_samples // 200))
@@ -338,7 +393,7 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
         if penalty.l1_ratio > 0:
             exact = _fit(lambda: methods["fastlr prox-newton"]().set_params(tol=1e-10), X, y)[0]
         else:
-            exact = _fit(lambda: Sklearn(C=_C, tol=1e-10, max_iter=100_000), X, y)[0]
+            exact = _fit(lambda: Sklearn(C=C, tol=1e-10, max_iter=100_000), X, y)[0]
         optimum = _objective(exact, X, y, penalty)
         step("the optimum")
         best = dict.fromkeys(methods, float("inf"))

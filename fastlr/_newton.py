@@ -63,7 +63,7 @@ from ._validation import is_finite_result
 from ._warnings import convergence_warning
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 
-__all__ = ["minimize"]
+__all__ = ["Fallback", "finish_with_lbfgs", "line_search", "minimize"]
 
 #: Armijo's constant and the backtracking factor (scikit-learn's).
 _SIGMA = 2.0 ** -11
@@ -71,7 +71,7 @@ _BETA = 0.5
 _LINE_SEARCH_TRIALS = 21  # t = 1 down to 2^-20
 
 
-class _Fallback(Exception):
+class Fallback(Exception):
     """The Newton step cannot be taken here: L-BFGS finishes the fit."""
 
 
@@ -88,7 +88,7 @@ def _scipy_linalg():
 
 
 def _newton_step(H: np.ndarray, g: np.ndarray, iteration: int) -> np.ndarray:
-    """``-H⁻¹ g`` by Cholesky; :class:`_Fallback` (after scikit-learn's warning) when ``H`` is
+    """``-H⁻¹ g`` by Cholesky; :class:`Fallback` (after scikit-learn's warning) when ``H`` is
     not positive definite or too ill-conditioned to trust."""
     LinAlgWarning, lapack = _scipy_linalg()
     dpocon, dpotrf, dpotrs = lapack.dpocon, lapack.dpotrf, lapack.dpotrs
@@ -111,7 +111,7 @@ def _newton_step(H: np.ndarray, g: np.ndarray, iteration: int) -> np.ndarray:
         "first place. Possible remedies are removing collinear features of X or increasing the "
         f"penalization strengths.\nThe original Linear Algebra message was:\n{problem}",
         LinAlgWarning, stacklevel=5)
-    raise _Fallback
+    raise Fallback
 
 
 def _fixed_coordinates(objective: Objective, fit_intercept: bool) -> np.ndarray | None:
@@ -191,8 +191,8 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
                     step[free] = _newton_step(H[np.ix_(free, free)], g[free], iteration)
                 slope = float(g @ step)
                 if slope > 0:  # not a descent direction (rounding, on a near-singular H)
-                    raise _Fallback
-                theta, cost, g = _line_search(value_and_gradient, theta, cost, g, step, slope,
+                    raise Fallback
+                theta, cost, g = line_search(value_and_gradient, theta, cost, g, step, slope,
                                               tiny, iteration)
                 costs.append(cost)
                 if callback is not None:
@@ -204,8 +204,8 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
             else:
                 iteration = max_iter
                 message = f"Newton solver did not converge after {max_iter} iterations."
-        except _Fallback:
-            w, b, costs, status, iteration, message = _finish_with_lbfgs(
+        except Fallback:
+            w, b, costs, status, iteration, message = finish_with_lbfgs(
                 objective, coordinates, theta, fit_intercept, max_iter, iteration, tol, callback,
                 costs)
         else:
@@ -219,7 +219,8 @@ def _not_finite(theta, n_x, point, costs, iteration):
     return theta[:n_x].copy(), point(theta), np.asarray(costs), NOT_FINITE, iteration, "not finite"
 
 
-def _line_search(value_and_gradient, theta, cost, g, step, slope, tiny, iteration):
+def line_search(value_and_gradient, theta, cost, g, step, slope, tiny, iteration,
+                solver="Newton solver NewtonCholeskySolver"):
     """Backtracking from ``t = 1`` (module docstring, point 3): the accepted ``(theta, cost, g)``."""
     armijo = _SIGMA * slope
     g_norm1 = -1.0
@@ -238,13 +239,13 @@ def _line_search(value_and_gradient, theta, cost, g, step, slope, tiny, iteratio
                     return trial, trial_cost, trial_g
         t *= _BETA
     warnings.warn(
-        f"Line search of Newton solver NewtonCholeskySolver at iteration #{iteration} did not "
+        f"Line search of {solver} at iteration #{iteration} did not "
         f"converge after {_LINE_SEARCH_TRIALS} line search refinement iterations. It will now "
         "resort to lbfgs instead.", convergence_warning(), stacklevel=5)
-    raise _Fallback
+    raise Fallback
 
 
-def _finish_with_lbfgs(objective: Objective, coordinates: Coordinates, theta, fit_intercept,
+def finish_with_lbfgs(objective: Objective, coordinates: Coordinates, theta, fit_intercept,
                        max_iter, iteration, tol, callback, costs):
     """L-BFGS from ``theta`` with the iterations left; its iterations add to the Newton steps."""
     start = dataclasses.replace(objective, w=theta[:objective.n_x].astype(objective.dtype),

@@ -33,7 +33,13 @@ driver of ``fastlr._lbfgs`` see only this:
   sum(s))``, the softmax probabilities ``(K, m)`` and the weights;
 - ``feature_rows(index)``: the rows of X for those features, ``(len(index),
   m)``: a float64 array, or a CSR matrix for sparse X (its rows come from a
-  CSR copy made on the first call, once per fit).
+  CSR copy made on the first call, once per fit);
+- ``hessian_operator(w, b)``: the Hessian at ``(w, b)`` as products ``H v``
+  and its diagonal (``fastlr._hessian_product``), over ``w`` flat and every
+  intercept (``solver="newton-cg"``); for Dask, each product one map over
+  the chunks (:func:`operator_sums` on each) and one tree reduction.
+  ``None`` for the binary problem unless a kernel for the Gram product op
+  was given.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ import numpy as np
 import scipy.sparse
 from scipy.special import expit, softmax
 
+from ._hessian_product import HessianOperator, binary_operator, multinomial_operator, squared_entries
 from ._finish import (binary_hessian_means, multinomial_hessian_means, multinomial_means,
                       weight_total)
 from ._registry import Kernel
@@ -54,7 +61,7 @@ from ._sparse import is_sparse
 from ._validation import MultinomialProblem, Problem, raise_for_non_finite
 
 __all__ = ["Coordinates", "Objective", "alpha_from_C", "curvature_image", "in_memory", "in_memory_multinomial",
-           "multinomial_means", "weight_total"]
+           "multinomial_means", "operator_sums", "weight_total"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Objective:
     l1: float = 0.0
     curvature_weights: Callable[[np.ndarray, Any], Any] | None = None
     feature_rows: Callable[[np.ndarray], Any] | None = None
+    hessian_operator: Callable[[np.ndarray, Any], HessianOperator] | None = None
 
     @property
     def n_x(self) -> int:
@@ -208,6 +216,33 @@ def _multinomial_curvature_weights(X, s, total, shape, w, b):
     return A, weights
 
 
+def _binary_operator(X, s, total, alpha, squared, gram_product, w, b) -> HessianOperator:
+    """``Objective.hessian_operator`` of the binary problem at ``(w, b)``."""
+    return binary_operator(X, squared(), _binary_curvature_weights(X, s, total, w, b), alpha,
+                           gram_product)
+
+
+def _multinomial_operator(X, s, total, shape, alpha, squared, w, b) -> HessianOperator:
+    """``Objective.hessian_operator`` of the multinomial problem at ``(W flat, b)``."""
+    A, weights = _multinomial_curvature_weights(X, s, total, shape, w, b)
+    return multinomial_operator(X, squared(), A, weights, alpha)
+
+
+def operator_sums(X: Any, s: np.ndarray | None, shape: tuple[int, int] | None,
+                  gram_product: Callable[..., np.ndarray], w: np.ndarray, b: Any) -> HessianOperator:
+    """The Hessian over X's examples at ``(w, b)`` as sums: not divided by ``sum(s)``, no penalty.
+
+    One chunk's part of a Dask objective's ``hessian_operator``; ``shape``
+    is ``W``'s for the multinomial problem, ``None`` for the binary one.
+    """
+    squared = squared_entries(X)()
+    if shape is None:
+        return binary_operator(X, squared, _binary_curvature_weights(X, s, 1.0, w, b), 0.0,
+                               gram_product)
+    A, weights = _multinomial_curvature_weights(X, s, 1.0, shape, w, b)
+    return multinomial_operator(X, squared, A, weights, 0.0)
+
+
 def _row_reader(X: Any) -> Callable[[np.ndarray], Any]:
     """``feature_rows`` for X (see the module docstring): float64 rows, or CSR rows of a copy made once."""
     if not is_sparse(X):
@@ -228,11 +263,13 @@ def _finished_hessian(hessian_sums, X, y, s, alpha, total, w, b):
 
 
 def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = None,
-              l1: float = 0.0) -> Objective:
+              l1: float = 0.0, product_kernel: Kernel | None = None) -> Objective:
     """The objective of a problem held in memory, evaluated by ``kernel`` (not ``auto``).
 
     With ``hessian_kernel`` (one that offers the Hessian op, not ``auto``),
     the objective has a ``hessian``, and its ``kernel`` is that kernel's name.
+    With ``product_kernel`` (one that offers the Gram product op), it has a
+    ``hessian_operator``.
     """
     X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
     gradient = kernel.gradient
@@ -259,6 +296,8 @@ def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = 
         kernel=kernel.name if hessian_kernel is None else hessian_kernel.name, hessian=hessian,
         l1=l1, curvature_weights=partial(_binary_curvature_weights, X, s, total),
         feature_rows=_row_reader(X),
+        hessian_operator=None if product_kernel is None else partial(
+            _binary_operator, X, s, total, alpha, squared_entries(X), product_kernel.gram_product),
     )
 
 
@@ -296,4 +335,6 @@ def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
         kernel=kernel.name if hessian_kernel is None else hessian_kernel.name,
         l1=l1, curvature_weights=partial(_multinomial_curvature_weights, X, s, total, shape),
         feature_rows=_row_reader(X),
+        hessian_operator=partial(_multinomial_operator, X, s, total, shape, alpha,
+                                 squared_entries(X)),
     )

@@ -4,7 +4,8 @@ Every kernel fastlr ships is a row of ``_TABLE``: its public name, the module
 under ``fastlr.kernels`` that implements it, what it needs installed, the
 ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`, and both on a sparse
 X, :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`; the Hessians,
-:data:`BINARY_HESSIAN`, :data:`MULTINOMIAL_HESSIAN` and their sparse ops; ``fastlr.kernels``
+:data:`BINARY_HESSIAN`, :data:`MULTINOMIAL_HESSIAN` and their sparse ops; the
+weighted Gram product :data:`GRAM_PRODUCT` and its sparse op; ``fastlr.kernels``
 states each op's contract and the module-level function behind it), and a
 line for humans. Names are normalised once (case, ``_`` for ``-``,
 surrounding blanks) and resolved to a :class:`Kernel` whose module is
@@ -35,10 +36,12 @@ __all__ = [
     "compiled_kernels",
     "BINARY",
     "BINARY_HESSIAN",
+    "GRAM_PRODUCT",
     "MULTINOMIAL",
     "MULTINOMIAL_HESSIAN",
     "SPARSE_BINARY",
     "SPARSE_BINARY_HESSIAN",
+    "SPARSE_GRAM_PRODUCT",
     "SPARSE_MULTINOMIAL",
     "SPARSE_MULTINOMIAL_HESSIAN",
     "get_kernel",
@@ -61,17 +64,24 @@ SPARSE_BINARY_HESSIAN = "sparse-binary-hessian"
 #: The multinomial problem's sums with its block Hessian (``K (n_x + 1)`` square).
 MULTINOMIAL_HESSIAN = "multinomial-hessian"
 SPARSE_MULTINOMIAL_HESSIAN = "sparse-multinomial-hessian"
+#: ``[X; 1] diag(c) [X; 1]ᵀ v`` in one pass: the binary Hessian-vector product (``solver="newton-cg"``).
+GRAM_PRODUCT = "gram-product"
+SPARSE_GRAM_PRODUCT = "sparse-gram-product"
 #: The module-level function behind each op.
 _OP_FUNCTIONS = {BINARY: "binary_sums", MULTINOMIAL: "multinomial_sums",
                  SPARSE_BINARY: "sparse_binary_sums", SPARSE_MULTINOMIAL: "sparse_multinomial_sums",
                  BINARY_HESSIAN: "binary_hessian_sums",
                  SPARSE_BINARY_HESSIAN: "sparse_binary_hessian_sums",
                  MULTINOMIAL_HESSIAN: "multinomial_hessian_sums",
-                 SPARSE_MULTINOMIAL_HESSIAN: "sparse_multinomial_hessian_sums"}
+                 SPARSE_MULTINOMIAL_HESSIAN: "sparse_multinomial_hessian_sums",
+                 GRAM_PRODUCT: "gram_product", SPARSE_GRAM_PRODUCT: "sparse_gram_product"}
 #: The op a problem needs when its X is sparse.
 _SPARSE_OP = {BINARY: SPARSE_BINARY, MULTINOMIAL: SPARSE_MULTINOMIAL,
-              BINARY_HESSIAN: SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN: SPARSE_MULTINOMIAL_HESSIAN}
-_GRADIENT_OPS = (BINARY, MULTINOMIAL, SPARSE_BINARY, SPARSE_MULTINOMIAL)
+              BINARY_HESSIAN: SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN: SPARSE_MULTINOMIAL_HESSIAN,
+              GRAM_PRODUCT: SPARSE_GRAM_PRODUCT}
+#: The ops every kernel fastlr ships offers.
+_GRADIENT_OPS = (BINARY, MULTINOMIAL, SPARSE_BINARY, SPARSE_MULTINOMIAL, GRAM_PRODUCT,
+                 SPARSE_GRAM_PRODUCT)
 _ALL_OPS = (*_GRADIENT_OPS, BINARY_HESSIAN, SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN,
             SPARSE_MULTINOMIAL_HESSIAN)
 
@@ -146,6 +156,10 @@ class Kernel:
         ``multinomial_hessian_sums(W, b, X, labels, Y, sample_weight) -> (H,
         dW, db, cost)``, ``H`` of side ``K (n_x + 1)`` (``W`` flat by class,
         then the K intercepts), or ``None``.
+    gram_product, sparse_gram_product : callable or None
+        The weighted Gram product on a dense or a sparse X, ``gram_product(X,
+        c, v) -> [X; 1] diag(c) [X; 1]ᵀ v`` (float64, ``n_x + 1``; see
+        :mod:`fastlr.kernels`), or ``None`` when the kernel lacks it.
     """
 
     name: str
@@ -165,24 +179,28 @@ class Kernel:
         default=None, repr=False)
     sparse_multinomial_hessian: Callable[..., tuple[Any, Any, Any, float]] | None = field(
         default=None, repr=False)
+    gram_product: Callable[..., Any] | None = field(default=None, repr=False)
+    sparse_gram_product: Callable[..., Any] | None = field(default=None, repr=False)
 
     def offers(self, op: str) -> bool:
         """Whether this kernel implements ``op`` (one of :data:`BINARY`, :data:`MULTINOMIAL`,
         :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`, :data:`BINARY_HESSIAN`,
         :data:`SPARSE_BINARY_HESSIAN`, :data:`MULTINOMIAL_HESSIAN`,
-        :data:`SPARSE_MULTINOMIAL_HESSIAN`)."""
+        :data:`SPARSE_MULTINOMIAL_HESSIAN`, :data:`GRAM_PRODUCT`, :data:`SPARSE_GRAM_PRODUCT`)."""
         function = {BINARY: self.gradient, MULTINOMIAL: self.multinomial,
                     SPARSE_BINARY: self.sparse_binary,
                     SPARSE_MULTINOMIAL: self.sparse_multinomial,
                     BINARY_HESSIAN: self.binary_hessian,
                     SPARSE_BINARY_HESSIAN: self.sparse_binary_hessian,
                     MULTINOMIAL_HESSIAN: self.multinomial_hessian,
-                    SPARSE_MULTINOMIAL_HESSIAN: self.sparse_multinomial_hessian}[op]
+                    SPARSE_MULTINOMIAL_HESSIAN: self.sparse_multinomial_hessian,
+                    GRAM_PRODUCT: self.gram_product,
+                    SPARSE_GRAM_PRODUCT: self.sparse_gram_product}[op]
         return function is not None
 
     def sparse_face(self) -> Kernel:
         """This kernel for a sparse X: a :class:`Kernel` of the same name whose ``gradient``,
-        ``binary``, ``multinomial`` and the two Hessians are its sparse ops, without a compiled loop.
+        ``binary``, ``multinomial``, the two Hessians and the Gram product are its sparse ops, without a compiled loop.
 
         Everything that runs a kernel (``fastlr.gradient``, the training
         objectives) then runs the sparse ops unchanged.
@@ -198,6 +216,7 @@ class Kernel:
                 binary=self.sparse_binary,
                 binary_hessian=self.sparse_binary_hessian,
                 multinomial_hessian=self.sparse_multinomial_hessian,
+                gram_product=self.sparse_gram_product,
             )
             if shipped:
                 _faces[self.name] = face
@@ -248,6 +267,8 @@ def _load(row: _Row) -> Kernel:
             sparse_binary_hessian=ops.get(SPARSE_BINARY_HESSIAN),
             multinomial_hessian=ops.get(MULTINOMIAL_HESSIAN),
             sparse_multinomial_hessian=ops.get(SPARSE_MULTINOMIAL_HESSIAN),
+            gram_product=ops.get(GRAM_PRODUCT),
+            sparse_gram_product=ops.get(SPARSE_GRAM_PRODUCT),
         )
         _loaded[row.name] = kernel
     return kernel
@@ -348,6 +369,10 @@ def _auto_multinomial_hessian(W, b, X, labels, Y, sample_weight):
         W, b, X, labels, Y, sample_weight)
 
 
+def _auto_gram_product(X, c, v):
+    return resolve(AUTO_KERNEL, GRAM_PRODUCT, X).gram_product(X, c, v)
+
+
 #: What ``get_kernel("auto")`` returns: it chooses per call, from X.
 AUTO_KERNEL = Kernel(
     name=AUTO,
@@ -359,6 +384,8 @@ AUTO_KERNEL = Kernel(
     sparse_binary_hessian=_auto_binary_hessian,
     multinomial_hessian=_auto_multinomial_hessian,
     sparse_multinomial_hessian=_auto_multinomial_hessian,
+    gram_product=_auto_gram_product,
+    sparse_gram_product=_auto_gram_product,
     description="the fastest kernel available here for the shape, dtype and layout of X",
 )
 
@@ -402,8 +429,8 @@ def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel
         The ``kernel=`` argument of the public API (a name, ``"auto"`` or a
         :class:`Kernel`).
     op : str
-        :data:`BINARY`, :data:`MULTINOMIAL`, :data:`BINARY_HESSIAN` or
-        :data:`MULTINOMIAL_HESSIAN` (the problem; X says whether sparse).
+        :data:`BINARY`, :data:`MULTINOMIAL`, :data:`BINARY_HESSIAN`,
+        :data:`MULTINOMIAL_HESSIAN` or :data:`GRAM_PRODUCT` (the problem; X says whether sparse).
     X : ndarray or scipy.sparse matrix
         The validated X, from which ``auto`` chooses.
     n_classes : int

@@ -2,7 +2,8 @@
 
 A row is a solver's name, what it is (one line, for help texts), whether it
 needs the Hessian op (and so X in memory), whether it takes a Dask X, whether
-it takes an L1 term (``l1_ratio > 0``), and how
+it takes an L1 term (``l1_ratio > 0``), whether it needs the Gram product op
+(Hessian-vector products), and how
 it minimises an :class:`~fastlr._objective.Objective`: a second-order or
 quasi-Newton ``minimize(objective, max_iter, tol, fit_intercept, callback)``
 (``fastlr._lbfgs``, ``fastlr._newton``), or ``None`` for gradient descent,
@@ -42,6 +43,7 @@ class Solver:
     dask: bool  # takes a Dask X
     minimizer: str | None  # "module:function" in this package; None: gradient descent
     l1: bool = False  # takes an L1 term (l1_ratio > 0)
+    products: bool = False  # needs the Gram product op (Hessian-vector products), so X in memory
 
     def minimize(self) -> Callable:
         """The minimiser (imported on first use: scipy is imported only by a fit that needs it)."""
@@ -56,6 +58,9 @@ SOLVERS: tuple[Solver, ...] = (
            "runs it", hessian=False, dask=True, minimizer="._lbfgs:minimize"),
     Solver("newton-cholesky", "Newton steps on the Hessian of one fused pass, solved by Cholesky "
            "(few features, X in memory)", hessian=True, dask=False, minimizer="._newton:minimize"),
+    Solver("newton-cg", "truncated Newton: conjugate gradients on Hessian-vector products, never "
+           "forming the Hessian (many features; Dask: one map-reduce per product)",
+           hessian=False, dask=True, minimizer="._newton_cg:minimize", products=True),
     Solver("gd", "the course notes' gradient descent (learning_rate applies)", hessian=False,
            dask=True, minimizer=None),
     Solver("prox-newton", "proximal Newton steps on a working set, for L1 and elastic net "
@@ -80,11 +85,12 @@ def get_solver(name: object) -> Solver:
 
 
 #: The largest Hessian side (``K (n_x + 1)``) for which a name that means Newton steps runs
-#: ``newton-cholesky``; above it L-BFGS is faster (forming the Hessian costs ``m`` times its
-#: size per step): measured on 20,000 examples, Newton-Cholesky beat scikit-learn's
-#: newton-cg up to a side of about 100 and lost from about 200.
-NEWTON_SIDE_LIMIT = 101
-NEWTON = "newton"  # in SklearnName.l2: newton-cholesky for a small Hessian, else lbfgs
+#: ``newton-cholesky``; above it ``newton-cg`` is faster (forming the Hessian costs ``m`` times
+#: its size per step, a product with it two passes over X): measured, Newton-Cholesky was
+#: faster at sides 31 (breast cancer, 1.3 ms against 1.7 ms) and 65 (digits, 4.3 against
+#: 5.1 ms), slower at 101 (20,000 x 100, 38 against 20 ms).
+NEWTON_SIDE_LIMIT = 80
+NEWTON = "newton"  # in SklearnName.l2: newton-cholesky for a small Hessian, else newton-cg
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ class SklearnName:
     """A name the estimator's ``solver=`` takes, and what fastlr runs for it.
 
     ``l2`` is the fastlr solver for an L2 penalty or none (:data:`NEWTON`:
-    ``newton-cholesky`` while the Hessian is small, else ``lbfgs``), ``l1``
+    ``newton-cholesky`` while the Hessian is small, else ``newton-cg``), ``l1``
     the one for a problem with an L1 term (``None``: the name refuses L1, as
     scikit-learn's solver of that name does). ``elastic_net``: takes ``0 <
     l1_ratio < 1``; ``unpenalised``: takes ``C=np.inf`` / ``penalty=None``;
@@ -118,15 +124,13 @@ class SklearnName:
         if self.l2 != NEWTON:
             return self.l2
         side = (n_classes if n_classes > 2 else 1) * (n_x + 1)
-        return "newton-cholesky" if in_memory and side <= NEWTON_SIDE_LIMIT else "lbfgs"
+        return "newton-cholesky" if in_memory and side <= NEWTON_SIDE_LIMIT else "newton-cg"
 
 
 #: Every name the estimator takes: fastlr's own solvers, then scikit-learn's others.
 SKLEARN_NAMES: tuple[SklearnName, ...] = (
     *(SklearnName(solver.name, solver.name, solver.name if solver.l1 else None,
                   elastic_net=solver.l1) for solver in SOLVERS),
-    # lbfgs's objective; Newton steps as the name says while the Hessian is small
-    SklearnName("newton-cg", NEWTON),
     # lbfgs's objective; scikit-learn's stochastic average gradient has no edge in memory
     SklearnName("sag", "lbfgs"),
     SklearnName("saga", "prox-newton", "prox-newton", elastic_net=True),

@@ -39,8 +39,8 @@ from numpy.typing import ArrayLike
 
 from ._dask.input import is_dask_array
 from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
-from ._registry import (BINARY, BINARY_HESSIAN, MULTINOMIAL, MULTINOMIAL_HESSIAN, Kernel,
-                        lookup_kernel, resolve)
+from ._registry import (AUTO_KERNEL, BINARY, BINARY_HESSIAN, GRAM_PRODUCT, MULTINOMIAL, MULTINOMIAL_HESSIAN,
+                        Kernel, lookup_kernel, resolve)
 from ._solvers import Solver, get_solver, solver_names
 from ._sparse import by_example, is_sparse
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
@@ -317,6 +317,8 @@ def train(
     if is_dask_array(X):
         from ._dask.objective import dask_objective
 
+        if row.products and named is not AUTO_KERNEL and n_classes is None:
+            resolve(named, GRAM_PRODUCT, None)  # the error that names the kernels offering it
         objective = dask_objective(named, X, Y, alpha=alpha, sample_weight=sample_weight,
                                    w0=w0, b0=b0, n_classes=n_classes)
     elif n_classes is not None:
@@ -332,7 +334,9 @@ def train(
             w0 = np.zeros(X.shape[0])
         problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
         hessian = resolve(named, BINARY_HESSIAN, problem.X) if newton else None
-        objective = in_memory(resolve(named, BINARY, problem.X), problem, hessian, l1=l1)
+        product = resolve(named, GRAM_PRODUCT, problem.X) if row.products else None
+        objective = in_memory(resolve(named, BINARY, problem.X), problem, hessian, l1=l1,
+                              product_kernel=product)
     if row.minimizer is not None:
         return _train_second_order(objective, row, max_iter, tol, fit_intercept, callback)
     step = _learning_rate(learning_rate, objective)

@@ -96,6 +96,8 @@ def _compare(args: argparse.Namespace) -> int:
         return _compare_fits(args)
     if args.l1_ratio:
         raise UsageError("--l1-ratio applies to fits: add --fit")
+    if args.C != 1.0:
+        raise UsageError("--C applies to fits: add --fit")
     try:
         sizes = parse_sizes(args.sizes) if args.sizes else (QUICK_SIZES if _quick(args) else DEFAULT_SIZES)
     except ValueError as exc:
@@ -159,11 +161,12 @@ def _compare_fits(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     results = measure_fits(sizes, tol=args.tol, repeat=repeat,
                            on_step=lambda note, weight: progress.advance(1, note, weight),
-                           classes=args.classes, density=args.density, l1_ratio=args.l1_ratio)
+                           classes=args.classes, density=args.density, l1_ratio=args.l1_ratio,
+                           C=args.C)
     progress.close()
     info = environment()
     what = "" if args.classes is None else f", {args.classes} classes (multinomial)"
-    penalty = "C = 1"
+    penalty = f"C = {args.C:g}"
     if args.l1_ratio:
         penalty = (f"l1_ratio = {args.l1_ratio:g}, L1 strength lambda_max / 10 (C set per "
                    "problem)")
@@ -185,7 +188,7 @@ def _compare_fits(args: argparse.Namespace) -> int:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump({"environment": info, "repeat": repeat, "tol": args.tol, "classes": args.classes,
-                       "density": args.density, "l1_ratio": args.l1_ratio,
+                       "density": args.density, "l1_ratio": args.l1_ratio, "C": args.C,
                        "fits": [asdict(result) for result in results]}, file, indent=1)
             file.write("\n")
     return 0
@@ -493,6 +496,13 @@ def _positive_C(text: str) -> float:
     return value
 
 
+def _positive_finite(text: str) -> float:
+    value = _positive_C(text)
+    if math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, not {text!r}")
+    return value
+
+
 def _separator(text: str) -> str:
     text = "\t" if text in ("\\t", "tab") else text
     if len(text) != 1:
@@ -577,9 +587,12 @@ def _parser() -> argparse.ArgumentParser:
                          help="with --density: CSC (n_x, m), each example's entries together "
                               "(default; what LogisticRegression passes for CSR X), or CSR")
     compare.add_argument("--fit", action="store_true",
-                         help="time fitting to convergence instead (fastlr lbfgs, newton-cholesky "
-                              "and gd against scikit-learn's lbfgs, newton-cholesky and liblinear); "
-                              "--sizes are N_FEATURESxN_SAMPLES or the datasets breast-cancer, digits")
+                         help="time fitting to convergence instead (fastlr lbfgs, newton-cholesky, "
+                              "newton-cg and gd against scikit-learn's lbfgs, newton-cholesky, "
+                              "newton-cg and liblinear); --sizes are N_FEATURESxN_SAMPLES or the "
+                              "datasets breast-cancer, digits, tfidf (50,000 x 100,000 sparse)")
+    compare.add_argument("--C", type=_positive_finite, default=1.0,
+                         help="with --fit: scikit-learn's C of every fit (default 1)")
     compare.add_argument("--tol", type=_non_negative, default=1e-6,
                          help="with --fit: the tolerance every method stops at (default 1e-6)")
     compare.add_argument("--l1-ratio", type=_ratio, default=0.0,

@@ -104,12 +104,29 @@ pass over X where the kernel can. ``H`` is float64, symmetric to the bit::
 but the intercepts'. Every kernel offers the binary one on a dense X;
 ``numpy`` alone offers the sparse and the multinomial ones.
 
+The Gram product op (``solver="newton-cg"``)
+--------------------------------------------
+
+::
+
+    gram_product(X, c, v) -> [X; 1] diag(c) [X; 1]ᵀ v
+    sparse_gram_product(X, c, v)                      (X scipy.sparse, CSC or CSR)
+
+with ``c`` ``(m,)`` float64 weights and ``v`` ``(n_x + 1,)`` float64 (the
+intercept's coordinate last); a new ``(n_x + 1,)`` float64 array. At the
+curvature weights ``c = s a (1 - a) / sum(s)`` it is the binary Hessian
+times ``v`` (``fastlr._hessian_product`` adds the L2 term), without forming
+the Hessian: ``n_x`` multiply-adds twice per example, where the Hessian op
+does ``(n_x + 1)^2 / 2``. The compiled kernels make one pass over X per
+product (``_product_loops``); ``numpy`` two BLAS or scipy.sparse products.
+Every kernel offers both.
+
 Kernel modules know nothing of each other. What they share lives in private
 modules: ``_stable`` (the per-example math on Python floats),
 ``_vector_math`` (the same math, vectorisable, for compiled loops),
 ``_loops`` (the compiled loops of ``numba`` and ``numba-parallel``),
 ``_softmax_loops`` (their multinomial passes), ``_sparse_loops`` (their
-sparse passes),
+sparse passes), ``_product_loops`` (their Gram products),
 ``_threads`` (the thread setting of the multi-threaded kernels),
 ``_threading_layer`` (numba's TBB layer made loadable),
 ``_interruptible`` (compiled calls that Ctrl-C can stop) and ``_ieee``

@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _hessian_loops, _loops, _softmax_loops, _sparse_loops
+from . import _hessian_loops, _loops, _product_loops, _softmax_loops, _sparse_loops
 from ._interruptible import call, run_in_slices
 from ._loops import weights
 
-__all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "sparse_binary_sums",
-           "sparse_multinomial_sums", "train"]
+__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums",
+           "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_sums", "train"]
 
 
 def binary_sums(w, b, X, y, sample_weight):
@@ -110,3 +110,22 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
         dWT, db, cost = call(_sparse_loops.multinomial_by_feature, WT, b, X.data, X.indices,
                              X.indptr, labels, Y, weights(sample_weight, X), X.shape[1])
     return np.ascontiguousarray(dWT.T), db, cost
+
+
+def gram_product(X, c, v):
+    """The weighted Gram product ``[X; 1] diag(c) [X; 1]ᵀ v``, one compiled pass over X
+    (``kernels._product_loops``).
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    return call(_product_loops.dense_one_thread, X, c, v)
+
+
+def sparse_gram_product(X, c, v):
+    """The weighted Gram product on a sparse X: one pass by example (CSC), two by feature (CSR).
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    if X.format == "csc":
+        return call(_product_loops.sparse_by_example, X.data, X.indices, X.indptr, c, v)
+    return call(_product_loops.sparse_by_feature, X.data, X.indices, X.indptr, c, v, X.shape[1])

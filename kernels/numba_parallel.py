@@ -30,14 +30,15 @@ import threading
 import numba
 import numpy as np
 
-from . import _hessian_loops, _loops, _softmax_loops, _sparse_loops, _threading_layer
+from . import _hessian_loops, _loops, _product_loops, _softmax_loops, _sparse_loops, _threading_layer
 from ._interruptible import call, run_in_slices
 from ._loops import weights
 from ._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, hessian_chunk_count,
                        sparse_chunk_count)
 
-__all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "plan", "sparse_binary_sums",
-           "sparse_bounds", "sparse_multinomial_sums", "train"]
+__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums", "plan",
+           "sparse_binary_sums", "sparse_bounds", "sparse_gram_product", "sparse_multinomial_sums",
+           "train"]
 
 _threading_layer.prepare()
 
@@ -187,3 +188,24 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
                              X.indices, X.indptr, labels, Y, weights(sample_weight, X), m,
                              sparse_bounds(X.indptr, m))
     return np.ascontiguousarray(dWT.T), db, cost
+
+
+def gram_product(X, c, v):
+    """The weighted Gram product ``[X; 1] diag(c) [X; 1]ᵀ v``: one fused pass, chunks of examples
+    on every core, the partial results added in chunk order (``kernels._product_loops``).
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    return _run(_product_loops.dense_parallel, X, c, v, plan(*X.shape))
+
+
+def sparse_gram_product(X, c, v):
+    """The weighted Gram product on a sparse X: by example (CSC) one pass in chunks of examples on
+    every core; by feature (CSR) the one-thread passes of the ``numba`` kernel.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    if X.format == "csc":
+        return _run(_product_loops.sparse_by_example_parallel, X.data, X.indices, X.indptr, c, v,
+                    sparse_bounds(X.indptr, v.shape[0]))
+    return call(_product_loops.sparse_by_feature, X.data, X.indices, X.indptr, c, v, X.shape[1])

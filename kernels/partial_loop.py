@@ -26,8 +26,8 @@ import numpy as np
 from ._ieee import ieee_quiet
 from ._stable import sigmoid_and_loss, sigmoid_slope
 
-__all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "sparse_binary_sums",
-           "sparse_multinomial_sums"]
+__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums",
+           "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_sums"]
 
 
 @ieee_quiet
@@ -198,3 +198,38 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
         db += dz
         cost += loss * s_i
     return np.ascontiguousarray(dWT.T), db, cost
+
+
+def gram_product(X, c, v):
+    """The weighted Gram product ``[X; 1] diag(c) [X; 1]ᵀ v``, a loop over examples, NumPy over
+    their features.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    n_x, m = X.shape
+    v_w = v[:n_x]
+    out = np.zeros(n_x + 1, dtype=np.float64)
+    for i in range(m):
+        x_i = X[:, i].astype(np.float64)
+        t = float(c[i]) * (float(v_w @ x_i) + float(v[n_x]))
+        out[:n_x] += t * x_i
+        out[n_x] += t
+    return out
+
+
+def sparse_gram_product(X, c, v):
+    """The weighted Gram product on a sparse X, a loop over examples, NumPy over their stored entries.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    values, features, starts = _entries_by_example(X)
+    n_x = X.shape[0]
+    v_w = v[:n_x]
+    out = np.zeros(n_x + 1, dtype=np.float64)
+    for i in range(X.shape[1]):
+        at = features[starts[i]:starts[i + 1]]
+        x_i = values[starts[i]:starts[i + 1]]
+        t = float(c[i]) * (float(v_w[at] @ x_i) + float(v[n_x]))
+        out[:n_x][at] += t * x_i
+        out[n_x] += t
+    return out

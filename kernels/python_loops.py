@@ -18,8 +18,8 @@ import numpy as np
 
 from ._stable import sigmoid_and_loss, sigmoid_slope, softmax_and_loss
 
-__all__ = ["binary_hessian_sums", "binary_sums", "multinomial_sums", "sparse_binary_sums",
-           "sparse_multinomial_sums"]
+__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums",
+           "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_sums"]
 
 
 def binary_sums(w, b, X, y, sample_weight):
@@ -217,3 +217,46 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
             db[c] += dz
         cost += loss * s_i
     return np.array(dW, dtype=np.float64).reshape(n_classes, n_x), np.array(db), cost
+
+
+def gram_product(X, c, v):
+    """The weighted Gram product ``[X; 1] diag(c) [X; 1]ᵀ v``, two explicit loops per example.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    n_x, m = X.shape
+    rows = X.tolist()
+    v_list = v.tolist()
+    weights = c.tolist()
+    out = [0.0] * (n_x + 1)
+    for i in range(m):
+        z = v_list[n_x]
+        for j in range(n_x):
+            z += v_list[j] * rows[j][i]
+        t = weights[i] * z
+        for j in range(n_x):
+            out[j] += t * rows[j][i]
+        out[n_x] += t
+    return np.array(out, dtype=np.float64)
+
+
+def sparse_gram_product(X, c, v):
+    """The weighted Gram product over a sparse X's stored entries, one explicit loop per example.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    values, features, starts = _stored_entries(X)
+    n_x = X.shape[0]
+    v_list = v.tolist()
+    weights = c.tolist()
+    out = [0.0] * (n_x + 1)
+    for i in range(X.shape[1]):
+        first, last = starts[i], starts[i + 1]
+        z = v_list[n_x]
+        for p in range(first, last):
+            z += v_list[features[p]] * values[p]
+        t = weights[i] * z
+        for p in range(first, last):
+            out[features[p]] += t * values[p]
+        out[n_x] += t
+    return np.array(out, dtype=np.float64)

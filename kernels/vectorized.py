@@ -30,9 +30,10 @@ import numpy as np
 
 from ._ieee import ieee_quiet
 
-__all__ = ["FLOAT32_BLOCK", "GRAM_BLOCK_ELEMENTS", "binary_hessian_sums", "binary_sums",
+__all__ = ["FLOAT32_BLOCK", "GRAM_BLOCK_ELEMENTS", "binary_hessian_sums", "binary_sums", "gram_product",
            "multinomial_hessian_sums", "multinomial_sums", "sparse_binary_hessian_sums",
-           "sparse_binary_sums", "sparse_multinomial_hessian_sums", "sparse_multinomial_sums"]
+           "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_hessian_sums",
+           "sparse_multinomial_sums"]
 
 #: Examples per float32 BLAS product in ``dw`` (the blocks are summed in float64).
 FLOAT32_BLOCK = 1 << 12
@@ -368,3 +369,33 @@ def sparse_multinomial_hessian_sums(W, b, X, labels, Y, sample_weight):
     dZ = dZ.astype(np.float64, copy=False)
     dW = np.ascontiguousarray((X @ dZ.T).T)
     return _block_hessian(X, P, sample_weight), dW, dZ.sum(axis=1), float(loss.sum())
+
+
+def gram_product(X, c, v):
+    """The weighted Gram product ``[X; 1] diag(c) [X; 1]ᵀ v``: two BLAS products, X read twice.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    n_x = X.shape[0]
+    t = (v[:n_x].astype(X.dtype) @ X).astype(np.float64)
+    t += v[n_x]
+    t *= c
+    out = np.empty(n_x + 1)
+    out[:n_x] = _examples_product(X, t.astype(X.dtype, copy=False))
+    out[n_x] = t.sum()
+    return out
+
+
+def sparse_gram_product(X, c, v):
+    """The weighted Gram product on a sparse X: two scipy.sparse products, X read twice.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    n_x = X.shape[0]
+    t = np.asarray(X.T @ v[:n_x].astype(X.dtype), dtype=np.float64)
+    t += v[n_x]
+    t *= c
+    out = np.empty(n_x + 1)
+    out[:n_x] = X @ t.astype(X.dtype, copy=False)
+    out[n_x] = t.sum()
+    return out

@@ -65,7 +65,7 @@ def test_compare_fit_multinomial(capsys):
     table = capsys.readouterr().out
     assert "3 classes (multinomial)" in table
     rows = [line for line in table.splitlines() if line.strip().startswith("synthetic")]
-    assert len(rows) == 4  # every multinomial method fitted (newton-cholesky and liblinear: binary)
+    assert len(rows) == 6  # every multinomial method fitted (fastlr newton-cholesky, liblinear: binary)
     lbfgs = next(line for line in rows if "fastlr lbfgs" in line)
     assert float(lbfgs.split()[-2]) < 1e-5  # the same coefficients as scikit-learn's lbfgs
 
@@ -421,10 +421,11 @@ def test_compare_fit_against_sklearn(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "time to fit" in table and "vs sklearn lbfgs" in table
     fits = {r["method"]: r for r in json.loads(out.read_text())["fits"]}
-    assert set(fits) == {"fastlr lbfgs", "fastlr newton-cholesky", "fastlr gd", "sklearn lbfgs",
-                         "sklearn newton-cholesky", "sklearn liblinear"}
+    assert set(fits) == {"fastlr lbfgs", "fastlr newton-cholesky", "fastlr newton-cg", "fastlr gd",
+                         "sklearn lbfgs", "sklearn newton-cholesky", "sklearn newton-cg",
+                         "sklearn liblinear"}
     assert fits["sklearn lbfgs"]["coef_difference"] == 0.0
-    for solver in ("fastlr lbfgs", "fastlr newton-cholesky"):
+    for solver in ("fastlr lbfgs", "fastlr newton-cholesky", "fastlr newton-cg"):
         assert fits[solver]["converged"] and fits[solver]["coef_difference"] < 1e-6
         assert abs(fits[solver]["objective_excess"]) < 1e-9  # the optimum: scikit-learn at tol 1e-10
     assert all(r["seconds"] > 0 and r["n_features"] == 5 and r["n_samples"] == 400 for r in fits.values())
@@ -442,10 +443,33 @@ def test_compare_fit_datasets(tmp_path):
     assert abs(newton["objective_excess"]) < 1e-9
 
 
+def test_compare_fit_at_another_C(tmp_path):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "fit.json"
+    assert main(["compare", "--fit", "--sizes", "5x400", "--repeat", "1", "--tol", "1e-8", "--C",
+                 "0.01", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["C"] == 0.01
+    fits = {r["method"]: r for r in report["fits"]}
+    assert abs(fits["fastlr newton-cg"]["objective_excess"]) < 1e-9  # the optimum at C = 0.01
+
+
+def test_tfidf_problem_is_text_like():
+    from fastlr._compare_fit import tfidf_problem
+
+    X, y = tfidf_problem(n_samples=2_000, n_features=5_000, words=40)
+    assert X.format == "csr" and X.indices.dtype == np.int32
+    np.testing.assert_allclose(np.sqrt((X.multiply(X)).sum(axis=1)), 1.0)  # unit rows
+    assert (X.data > 0).all() and 30 <= np.diff(X.indptr).mean() <= 40  # repeated words merge
+    assert 0.45 <= y.mean() <= 0.55
+    again, _ = tfidf_problem(n_samples=2_000, n_features=5_000, words=40)
+    assert (X != again).nnz == 0  # seeded
+
+
 def test_compare_fit_bad_problem(capsys):
     assert main(["compare", "--fit", "--sizes", "iris"]) == 2
     assert ("'iris' is neither N_FEATURESxN_SAMPLES (for example 20x20000) nor a dataset "
-            "(breast-cancer, digits)") in capsys.readouterr().err
+            "(breast-cancer, digits, tfidf)") in capsys.readouterr().err
 
 
 def test_compare_sparse(tmp_path, capsys):

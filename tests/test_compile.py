@@ -35,6 +35,8 @@ needs_numba = pytest.mark.skipif(not COMPILED, reason="numba is not installed")
 #: The op behind each variant (dense or sparse X).
 _VARIANT_OP = {("gradient", False): _registry.BINARY, ("multinomial", False): _registry.MULTINOMIAL,
                ("hessian", False): _registry.BINARY_HESSIAN,
+               ("gram-product", False): _registry.GRAM_PRODUCT,
+               ("gram-product", True): _registry.SPARSE_GRAM_PRODUCT,
                ("gradient", True): _registry.SPARSE_BINARY,
                ("multinomial", True): _registry.SPARSE_MULTINOMIAL}
 

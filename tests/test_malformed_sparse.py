@@ -73,12 +73,12 @@ _WORKER = textwrap.dedent("""
                lambda k=k: fastlr.softmax_gradient(np.zeros((3, 2)), 0., X, classes, kernel=k))
               for k in fastlr.available_kernels()]
     calls += [(f"train solver={s}", lambda s=s: fastlr.train(X, y, solver=s))
-              for s in ("gd", "lbfgs", "newton-cholesky")]
+              for s in ("gd", "lbfgs", "newton-cholesky", "newton-cg")]
     calls += [(f"train n_classes=3 solver={s}", lambda s=s: fastlr.train(X, classes, n_classes=3, solver=s))
-              for s in ("gd", "lbfgs", "newton-cholesky")]
+              for s in ("gd", "lbfgs", "newton-cholesky", "newton-cg")]
     calls += [(f"LogisticRegression(solver={s!r}).fit",
                lambda s=s: fastlr.LogisticRegression(solver=s).fit(XT, [0, 1, 1]))
-              for s in ("gd", "lbfgs", "newton-cholesky")]
+              for s in ("gd", "lbfgs", "newton-cholesky", "newton-cg")]
     calls += [("LogisticRegression().fit 3 classes", lambda: fastlr.LogisticRegression().fit(XT, classes))]
     calls += [(f"fitted.{method}", lambda method=method: getattr(fitted, method)(XT))
               for method in ("decision_function", "predict", "predict_proba", "predict_log_proba")]

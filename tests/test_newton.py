@@ -90,7 +90,7 @@ def test_newton_refuses_dask_and_unknown_solvers(rng):
                "array use solver='lbfgs'")
     with pytest.raises(ValueError, match=re.escape(message)):
         fastlr.train(da.from_array(X, chunks=(6, 100)), y, solver="newton-cholesky")
-    with pytest.raises(ValueError, match="solver must be one of 'lbfgs', 'newton-cholesky', 'gd'"):
+    with pytest.raises(ValueError, match="solver must be one of 'lbfgs', 'newton-cholesky', 'newton-cg', 'gd'"):
         fastlr.train(X, y, solver="newton")
 
 

@@ -64,7 +64,7 @@ def test_a_solver_that_needs_x_in_memory_refuses_dask():
 
 @pytest.mark.parametrize("name", ["sgd", None, ["lbfgs"], 3])
 def test_an_unknown_solver_lists_the_table(name):
-    with pytest.raises(ValueError, match="solver must be one of 'lbfgs', 'newton-cholesky', 'gd', 'prox-newton'; got"):
+    with pytest.raises(ValueError, match="solver must be one of 'lbfgs', 'newton-cholesky', 'newton-cg', 'gd', 'prox-newton'; got"):
         get_solver(name)
     with pytest.raises(ValueError, match="solver must be one of"):
         fastlr.train(np.eye(2), np.array([0.0, 1.0]), solver=name)

@@ -13,7 +13,10 @@ evaluation at ``(w, b)`` is a small graph:
 
 Only ``w`` travels to the chunks and only those vectors travel back; no
 chunk of X moves. The same map-reduce applies the curvature matrix of
-``learning_rate="auto"`` (:func:`chunk_curvature`).
+``learning_rate="auto"`` (:func:`chunk_curvature`) and, for
+``solver="newton-cg"``, the Hessian to a vector and its diagonal
+(:func:`chunk_hessian`: each chunk's weights recomputed from ``(w, b)``
+on the chunk, so nothing but vectors travels).
 
 ``fastlr.train`` persists X, y and the weights once (``dask.persist``),
 then evaluates on the persisted chunks every iteration; the data is
@@ -45,9 +48,11 @@ from .input import (
 )
 from .._auto import choose_task_kernel_name
 from .._finish import multinomial_means, weight_total
-from .._objective import Objective, curvature_image
+from .._hessian_product import HessianOperator
+from .._objective import Objective, curvature_image, operator_sums
 from .._registry import (
     AUTO_KERNEL,
+    GRAM_PRODUCT,
     KERNELS,
     MULTINOMIAL,
     Kernel,
@@ -56,7 +61,7 @@ from .._registry import (
 )
 from .._validation import check_result_finite, multinomial_start, raise_for_non_finite
 
-__all__ = ["SPLIT_EVERY", "chunk_curvature", "chunk_multinomial_sums", "chunk_sums", "dask_gradient",
+__all__ = ["SPLIT_EVERY", "chunk_curvature", "chunk_hessian", "chunk_multinomial_sums", "chunk_sums", "dask_gradient",
            "dask_objective", "dask_softmax_gradient"]
 
 #: Parts summed per node of the reduction tree.
@@ -147,6 +152,19 @@ def chunk_curvature(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarr
     return curvature_image(X, sample_weight, v)
 
 
+def chunk_hessian(X: np.ndarray, sample_weight: np.ndarray | None, w: np.ndarray, b: Any,
+                  v: np.ndarray | None, shape: tuple[int, int] | None, size: int,
+                  kernel: str | Kernel) -> np.ndarray:
+    """One chunk's part of the Hessian's sums at ``(w, b)``: ``H v``, or for ``v=None`` the
+    diagonal (``size`` numbers: ``w`` flat and every intercept)."""
+    if X.shape[1] == 0:
+        return np.zeros(size)
+    kernel = lookup_kernel(kernel) if isinstance(kernel, str) else kernel
+    gram_product = None if shape is not None else resolve(kernel, GRAM_PRODUCT, X).gram_product
+    operator = operator_sums(X, sample_weight, shape, gram_product, w, b)
+    return operator.diagonal if v is None else operator.product(v)
+
+
 def _add(*parts: np.ndarray) -> np.ndarray:
     """The sum of the parts, left to right."""
     total = parts[0].copy()
@@ -184,6 +202,30 @@ class _Chunks:
     def curvature(self, v: np.ndarray) -> np.ndarray:
         """``[X; 1] diag(s) [X; 1]ᵀ v``, reduced from :func:`chunk_curvature`."""
         return self._map_sum(chunk_curvature, self._unlabelled, (v,), ())
+
+    def hessian_operator(self, total: float, alpha: float, shape: tuple[int, int] | None,
+                         w: np.ndarray, b: Any) -> HessianOperator:
+        """``Objective.hessian_operator`` at ``(w, b)``: the diagonal now (one map-reduce), each
+        product later (one map-reduce each), divided by ``sum(s)``, plus the L2 term on ``w``."""
+        w = w.copy()  # the solver reuses its buffer; the products need this point
+        b = b.copy() if isinstance(b, np.ndarray) else b
+        n = w.shape[0]
+        size = n + (1 if shape is None else shape[0])
+        fixed = (w, b)
+
+        def reduced(v):
+            return self._map_sum(chunk_hessian, self._unlabelled, (*fixed, v, shape, size,
+                                                                   self.kernel), ()) / total
+
+        diagonal = reduced(None)
+        diagonal[:n] += alpha
+
+        def product(v: np.ndarray) -> np.ndarray:
+            out = reduced(v)
+            out[:n] += alpha * v[:n]
+            return out
+
+        return HessianOperator(product, diagonal)
 
     def _map_sum(self, function, blocks, arguments, computed_with):
         """The sum over chunks of ``function(*block, *arguments)``: one graph, one compute."""
@@ -233,6 +275,7 @@ def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight:
         w=problem.w, b=problem.b, w_shape=problem.w_shape, dtype=problem.X.dtype,
         alpha=problem.alpha, total_weight=total_weight,
         kernel=chunks.kernel if isinstance(chunks.kernel, str) else chunks.kernel.name,
+        hessian_operator=partial(chunks.hessian_operator, total_weight, alpha, None),
     )
 
 
@@ -291,6 +334,7 @@ def _dask_multinomial_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, s
         w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=dtype, alpha=alpha,
         total_weight=total_weight, n_classes=n_classes,
         kernel=chunks.kernel if isinstance(chunks.kernel, str) else chunks.kernel.name,
+        hessian_operator=partial(chunks.hessian_operator, total_weight, alpha, shape),
     )
 
 
