@@ -65,13 +65,14 @@ class TrainResult:
     b : float, or ndarray of float64, shape (K,) for the multinomial problem
     costs : ndarray of float64, shape (n_iter,)
         The cost before each update.
-        For ``solver="lbfgs"``, ``"newton-cholesky"`` and ``"prox-newton"``:
+        For ``solver="lbfgs"``, ``"newton-cholesky"``, ``"newton-cg"`` and ``"prox-newton"``:
         the cost at the start and after each iteration (``n_iter + 1``
         values); with ``l1_ratio > 0`` it includes the L1 term.
     n_iter : int
         Gradient steps (``"gd"``), L-BFGS iterations (``"lbfgs"``),
-        Newton steps (``"newton-cholesky"``, plus L-BFGS's iterations when
-        it finished the fit), or proximal Newton steps (``"prox-newton"``).
+        Newton steps (``"newton-cholesky"``, ``"newton-cg"``, plus L-BFGS's
+        iterations when it finished the fit), or proximal Newton steps
+        (``"prox-newton"``).
     converged : bool
         Whether ``max(|dw|, |db|) <= tol`` was reached (with an L1 term: the
         largest violation of the optimality conditions).
@@ -230,7 +231,7 @@ def train(
         ``callback(iteration, w, b, cost)`` after each gradient (1-based
         iteration, the weights that gradient was taken at). Runs the loop in
         Python, for every kernel. With ``"lbfgs"``: after each iteration.
-    solver : {"gd", "lbfgs", "newton-cholesky", "prox-newton"}, default "gd"
+    solver : {"gd", "lbfgs", "newton-cholesky", "newton-cg", "prox-newton"}, default "gd"
         ``"gd"``: the notes' gradient descent (``learning_rate`` applies).
         ``"lbfgs"``: scipy's L-BFGS-B, one fused kernel call (cost and
         gradient) per evaluation, stopping as scikit-learn's ``lbfgs`` does
@@ -247,6 +248,15 @@ def train(
         newton-cholesky (the last class's intercept, and without penalty
         its weights, held at 0 during the fit; classes summing to 0 in the
         result). Needs scipy.
+        ``"newton-cg"``: scikit-learn's truncated Newton of that name
+        (``fastlr._newton_cg``): per step, conjugate gradients on
+        Hessian-vector products (the kernel's Gram product op: one pass
+        over X per product for the compiled kernels), preconditioned by the
+        Hessian's diagonal, never forming the Hessian; a backtracking line
+        search; stops when the largest gradient component is ``<= tol``.
+        Few passes on ill-conditioned problems with many features (sparse
+        text), where L-BFGS needs hundreds; binary or ``n_classes``, X in
+        memory or Dask (each product one map-reduce).
         ``"prox-newton"``: the one solver for ``l1_ratio > 0`` (L1 and
         elastic net; ``fastlr._prox_newton``): proximal Newton steps on a
         working set of features, each a coordinate-descent solve of the

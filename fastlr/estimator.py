@@ -5,12 +5,13 @@ defaults and meaning), plus ``kernel`` and, for ``solver="gd"``,
 ``learning_rate``; changing the import is meant to be the only change a
 scikit-learn user makes. ``solver=`` takes every name scikit-learn takes;
 a name selects the problem scikit-learn's solver of that name solves, not
-the algorithm (``fastlr._solvers.SKLEARN_NAMES``): ``"newton-cg"`` and
-``"sag"`` lbfgs's objective (Newton-Cholesky while the Hessian is small,
-else L-BFGS), ``"saga"`` also L1 and elastic net (proximal Newton:
+the algorithm (``fastlr._solvers.SKLEARN_NAMES``): ``"newton-cg"`` is
+fastlr's truncated Newton (``fastlr._newton_cg``), ``"sag"`` lbfgs's
+objective by L-BFGS, ``"saga"`` also L1 and elastic net (proximal Newton:
 ``fastlr._prox_newton``), ``"liblinear"`` its own objective, the intercept
 a penalised coefficient of a constant feature ``intercept_scaling`` (a copy
-of X with that column), binary only, L2 or L1, stopped by liblinear's rule.
+of X with that column), binary only, L2 (Newton-Cholesky while the Hessian
+is small, else truncated Newton) or L1, stopped by liblinear's rule.
 Penalties a name refuses raise scikit-learn's messages.
 Two classes (of any label type, mapped to 0/1 in the order of ``classes_``)
 are fitted with the binomial loss, more with the multinomial (softmax) loss,
@@ -190,8 +191,8 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
         weights classes inversely to their (sample-weighted) totals, as
         scikit-learn 1.9 does.
     random_state : int, RandomState or None, default None
-        Unused (both solvers are deterministic), as for scikit-learn's lbfgs.
-    solver : {"lbfgs", "newton-cholesky", "gd", "prox-newton", "newton-cg", "sag", "saga", \
+        Unused (fastlr's solvers are deterministic), as for scikit-learn's lbfgs.
+    solver : {"lbfgs", "newton-cholesky", "newton-cg", "gd", "prox-newton", "sag", "saga", \
 "liblinear"}, default "lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B, one fused kernel call (cost and
         gradient) per evaluation, run as scikit-learn runs it.
@@ -207,7 +208,13 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
         quadratic model, then a line search), the solver for L1 and elastic
         net, any penalty; ``"saga"`` names it too (scikit-learn's saga
         minimises the same objective). ``n_iter_`` then counts its outer
-        steps, not saga's epochs.
+        steps, not saga's epochs. ``"newton-cg"``: scikit-learn's truncated
+        Newton, each step conjugate gradients on Hessian-vector products
+        (one fused pass over X per product, never the Hessian itself),
+        preconditioned by the Hessian's diagonal; the fastest on
+        ill-conditioned problems with many features (sparse text), where
+        L-BFGS needs hundreds of iterations. ``"sag"``: L-BFGS (the same
+        objective). ``"liblinear"``: liblinear's objective (see above).
     max_iter : int, default 100
         Most iterations, ``>= 0`` (0 returns the start, with a warning).
     verbose : int, default 0

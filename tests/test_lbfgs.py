@@ -132,7 +132,7 @@ def test_max_iter_warns_and_reports_not_converged(rng):
 
 def test_unknown_solver():
     with pytest.raises(ValueError, match=re.escape(
-            "solver must be one of 'lbfgs', 'newton-cholesky', 'gd', 'prox-newton'; got 'sgd'")):
+            "solver must be one of 'lbfgs', 'newton-cholesky', 'newton-cg', 'gd', 'prox-newton'; got 'sgd'")):
         fastlr.train(np.eye(2), np.array([0.0, 1.0]), solver="sgd")
 
 
