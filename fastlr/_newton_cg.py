@@ -3,8 +3,9 @@ Hessian-vector products (``fastlr._hessian_product``), never forming the Hessian
 
 scikit-learn's ``newton-cg`` (``sklearn/utils/optimize.py``: ``_newton_cg``,
 ``_cg``), on fastlr's objective (``fastlr._objective``, the binary or
-multinomial problem held in memory, dense or sparse), with two changes
-measured to pay (the user guide's solvers page):
+multinomial problem, dense or sparse X in memory, or a Dask X whose every
+product is one map-reduce), with two changes (the user guide's solvers page
+has the measurements):
 
 1. At the current point: the gradient (from the last line-search trial, one
    fused kernel pass) and the Hessian operator (the curvature weights, one
@@ -92,7 +93,8 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     n_x, dtype, evaluate = objective.n_x, objective.dtype, objective.evaluate
     operator_at = objective.hessian_operator
     if operator_at is None:
-        raise ValueError("solver='newton-cg' fits X in memory (NumPy or scipy.sparse)")
+        raise ValueError("solver='newton-cg' needs an objective with a Hessian operator "
+                         "(a kernel offering the gram-product op)")
     coordinates = Coordinates.of(objective, fit_intercept)
     size = coordinates.size
     full = n_x + max(1, objective.n_classes)  # the operator's coordinates: every intercept
