@@ -58,7 +58,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _lbfgs
-from ._objective import Coordinates, Objective
+from ._objective import Coordinates, Objective, evaluators
 from ._validation import is_finite_result
 from ._warnings import convergence_warning
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
@@ -136,30 +136,20 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
              callback: Callable[..., Any] | None):
     """Fit by Newton-Cholesky; returns ``(w float64, b, costs, status, n_iter, message)``."""
     _scipy_linalg()  # before any pass over X: the error that says what to install
-    n_x, dtype, evaluate, hessian = objective.n_x, objective.dtype, objective.evaluate, objective.hessian
+    n_x, dtype, hessian = objective.n_x, objective.dtype, objective.hessian
     multinomial = objective.n_classes > 0
     coordinates = Coordinates.of(objective, fit_intercept)
     size = coordinates.size
-    w_k = np.empty(n_x, dtype=dtype)
+    w_k, point, value_and_gradient = evaluators(objective, coordinates)
     tiny = 16 * np.finfo(dtype).eps
     fixed = _fixed_coordinates(objective, fit_intercept)
     free = None if fixed is None else np.setdiff1d(np.arange(size), fixed)
-
-    def point(theta):
-        w_k[:] = theta[:n_x]
-        return coordinates.intercept(theta)
 
     def with_hessian(theta):
         H, dw, db, cost = hessian(w_k, point(theta))
         if not is_finite_result(dw, db, cost) or not np.isfinite(H).all():
             return np.inf, None, None
         return cost, coordinates.gradient(dw, db), H[:size, :size]
-
-    def value_and_gradient(theta):
-        dw, db, cost = evaluate(w_k, point(theta))
-        if not is_finite_result(dw, db, cost):
-            return np.inf, None
-        return cost, coordinates.gradient(dw, db)
 
     theta = coordinates.vector(objective.w, objective.b)
     if multinomial:  # move the fixed coordinates to 0; the objective does not change

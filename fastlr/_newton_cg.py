@@ -43,8 +43,7 @@ import numpy as np
 
 from . import _lbfgs
 from ._newton import Fallback, finish_with_lbfgs, line_search
-from ._objective import Coordinates, Objective
-from ._validation import is_finite_result
+from ._objective import Coordinates, Objective, evaluators
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 
 __all__ = ["MAX_INNER", "conjugate_gradients", "minimize"]
@@ -90,7 +89,7 @@ def conjugate_gradients(product: Callable[[np.ndarray], np.ndarray], diagonal: n
 def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
              callback: Callable[..., Any] | None):
     """Fit by truncated Newton; returns ``(w float64, b, costs, status, n_iter, message)``."""
-    n_x, dtype, evaluate = objective.n_x, objective.dtype, objective.evaluate
+    n_x, dtype = objective.n_x, objective.dtype
     operator_at = objective.hessian_operator
     if operator_at is None:
         raise ValueError("solver='newton-cg' needs an objective with a Hessian operator "
@@ -98,18 +97,8 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     coordinates = Coordinates.of(objective, fit_intercept)
     size = coordinates.size
     full = n_x + max(1, objective.n_classes)  # the operator's coordinates: every intercept
-    w_k = np.empty(n_x, dtype=dtype)
+    w_k, point, value_and_gradient = evaluators(objective, coordinates)
     tiny = 16 * np.finfo(dtype).eps
-
-    def point(theta):
-        w_k[:] = theta[:n_x]
-        return coordinates.intercept(theta)
-
-    def value_and_gradient(theta):
-        dw, db, cost = evaluate(w_k, point(theta))
-        if not is_finite_result(dw, db, cost):
-            return np.inf, None
-        return cost, coordinates.gradient(dw, db)
 
     def newton_system(theta):
         """The product and the diagonal over ``theta``'s coordinates (held intercepts left out)."""

@@ -58,9 +58,9 @@ from ._finish import (binary_hessian_means, multinomial_hessian_means, multinomi
                       weight_total)
 from ._registry import Kernel
 from ._sparse import is_sparse
-from ._validation import MultinomialProblem, Problem, raise_for_non_finite
+from ._validation import MultinomialProblem, Problem, is_finite_result, raise_for_non_finite
 
-__all__ = ["Coordinates", "Objective", "alpha_from_C", "curvature_image", "in_memory", "in_memory_multinomial",
+__all__ = ["Coordinates", "Objective", "alpha_from_C", "curvature_image", "evaluators", "in_memory", "in_memory_multinomial",
            "multinomial_means", "operator_sums", "weight_total"]
 
 
@@ -170,6 +170,31 @@ class Coordinates:
         if self.n_b:
             g[self.n_x:] = db
         return g
+
+
+def evaluators(objective: Objective, coordinates: Coordinates):
+    """``(w_k, point, value_and_gradient)`` over ``theta``, for the solvers that move it themselves.
+
+    ``point(theta)`` writes ``theta``'s ``w`` into ``w_k``, one buffer in X's
+    dtype (what the kernels read: float32 X is never copied), and returns the
+    intercept; ``value_and_gradient(theta)`` is ``objective.evaluate`` there:
+    ``(cost, gradient in theta's coordinates)``, or ``(inf, None)`` when the
+    result is not finite.
+    """
+    n_x, evaluate = objective.n_x, objective.evaluate
+    w_k = np.empty(n_x, dtype=objective.dtype)
+
+    def point(theta: np.ndarray) -> Any:
+        w_k[:] = theta[:n_x]
+        return coordinates.intercept(theta)
+
+    def value_and_gradient(theta: np.ndarray):
+        dw, db, cost = evaluate(w_k, point(theta))
+        if not is_finite_result(dw, db, cost):
+            return np.inf, None
+        return cost, coordinates.gradient(dw, db)
+
+    return w_k, point, value_and_gradient
 
 
 def alpha_from_C(C: float, total: float) -> float:

@@ -56,8 +56,7 @@ import numpy as np
 import scipy.sparse
 
 from . import _lbfgs
-from ._objective import Coordinates, Objective
-from ._validation import is_finite_result
+from ._objective import Coordinates, Objective, evaluators
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from .kernels._coordinate_descent import (solve_binary, solve_binary_sparse, solve_gram,
                                           solve_multinomial, solve_multinomial_sparse)
@@ -200,23 +199,19 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     """Fit by proximal Newton; returns ``(w float64, b, costs, status, n_iter, message)``."""
     if objective.curvature_weights is None or objective.feature_rows is None:
         raise ValueError("solver='prox-newton' fits X in memory (NumPy or scipy.sparse)")
-    n_w, dtype, evaluate, l1 = objective.n_x, objective.dtype, objective.evaluate, objective.l1
+    n_w, dtype, l1 = objective.n_x, objective.dtype, objective.l1
     K = objective.n_classes
     rows, n_features = (K, objective.features) if K else (1, n_w)
     coordinates = Coordinates.of(objective, fit_intercept)
     n_b = coordinates.n_b
     tiny = 16 * np.finfo(dtype).eps
-    w_k = np.empty(n_w, dtype=dtype)
-
-    def point(theta):
-        w_k[:] = theta[:n_w]
-        return coordinates.intercept(theta)
+    w_k, point, smooth = evaluators(objective, coordinates)
 
     def value_and_gradient(theta):
-        dw, db, cost = evaluate(w_k, point(theta))
-        if not is_finite_result(dw, db, cost):
-            return np.inf, None
-        return cost + l1 * float(np.abs(theta[:n_w]).sum()), coordinates.gradient(dw, db)
+        cost, g = smooth(theta)
+        if g is None:
+            return cost, g
+        return cost + l1 * float(np.abs(theta[:n_w]).sum()), g
 
     theta = coordinates.vector(objective.w, objective.b)
     cost, g = value_and_gradient(theta)
