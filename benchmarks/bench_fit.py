@@ -93,6 +93,14 @@ def _fit(model, X, y):
         return model.fit(X, y)
 
 
+def _fraction(ours, theirs, X, y):
+    """Our fit's time over theirs, side by side, each best of 2 after a pause."""
+    time.sleep(0.2)
+    ours_seconds = best_seconds(lambda: _fit(ours, X, y), repeat=2)
+    time.sleep(0.2)
+    return ours_seconds / best_seconds(lambda: _fit(theirs, X, y), repeat=2)
+
+
 class TimeFit:
     params = (METHODS, SIZES)
     param_names = ("method", "size")
@@ -123,11 +131,7 @@ class TrackFitFractionOfSklearn:
         _fit(_model(f"fastlr-{solver}", n_samples).set_params(max_iter=2), self.X, self.y)
 
     def track_fit_fraction_of_sklearn(self, solver, size):
-        time.sleep(0.2)
-        ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
-        time.sleep(0.2)
-        theirs = best_seconds(lambda: _fit(self.theirs, self.X, self.y), repeat=2)
-        return ours / theirs
+        return _fraction(self.ours, self.theirs, self.X, self.y)
 
 
 TEXT_METHODS = ("fastlr-lbfgs", "fastlr-newton-cg", "sklearn-lbfgs", "sklearn-newton-cg")
@@ -173,11 +177,7 @@ class TrackTextFitFractionOfSklearn:
         _fit(_model(f"fastlr-{solver}", n_samples, C).set_params(max_iter=1), self.X, self.y)
 
     def track_fit_fraction_of_sklearn(self, solver, C):
-        time.sleep(0.2)
-        ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
-        time.sleep(0.2)
-        theirs = best_seconds(lambda: _fit(self.theirs, self.X, self.y), repeat=2)
-        return ours / theirs
+        return _fraction(self.ours, self.theirs, self.X, self.y)
 
 
 L1_SIZES = ("breast-cancer", "digits", "100x100000")
@@ -238,8 +238,4 @@ class TrackL1FitFractionOfSaga:
         _fit(_l1_model("fastlr-prox-newton", C).set_params(max_iter=2), self.X, self.y)
 
     def track_l1_fit_fraction_of_saga(self, size):
-        time.sleep(0.2)
-        ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
-        time.sleep(0.2)
-        theirs = best_seconds(lambda: _fit(self.theirs, self.X, self.y), repeat=2)
-        return ours / theirs
+        return _fraction(self.ours, self.theirs, self.X, self.y)
