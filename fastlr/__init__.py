@@ -9,13 +9,13 @@ different speeds, from the textbook's two Python loops to compiled code:
 ('python', 'partial', 'numpy', 'numba', 'numba-parallel')
 
 Public API: :func:`gradient`, :func:`softmax_gradient` (K classes), :func:`train` (:class:`TrainResult`),
-:class:`LogisticRegression` (needs scikit-learn), :data:`KERNELS`,
+:class:`LogisticRegression` and :class:`LogisticRegressionCV` (need scikit-learn), :data:`KERNELS`,
 :func:`available_kernels`, :func:`get_kernel`, :class:`Kernel`,
 :func:`set_num_threads`, :func:`get_num_threads`,
 :class:`UnknownKernelError`, :class:`KernelUnavailableError`,
 :class:`ConvergenceWarning`.
 
-``LogisticRegression`` and ``ConvergenceWarning`` are imported on first use,
+The estimators and ``ConvergenceWarning`` are imported on first use,
 so that ``import fastlr`` never pays for scikit-learn. ``gradient``,
 ``train`` and ``LogisticRegression`` also take Dask arrays chunked along the
 examples (the ``dask`` extra: ``pip install 'fastlr-kernels[dask]'``); Dask
@@ -24,6 +24,7 @@ is imported only when one is passed.
 
 from __future__ import annotations
 
+import importlib as _importlib
 import os as _os
 
 # In a source checkout the kernels live in ``kernels/`` beside this folder
@@ -52,6 +53,7 @@ __all__ = [
     "KERNELS",
     "ConvergenceWarning",
     "LogisticRegression",
+    "LogisticRegressionCV",
     "TrainResult",
     "Kernel",
     "KernelUnavailableError",
@@ -66,16 +68,20 @@ __all__ = [
 ]
 
 
+#: The scikit-learn estimators, by name: the module each is imported from on first use.
+_ESTIMATORS = {"LogisticRegression": ".estimator", "LogisticRegressionCV": ".estimator_cv"}
+
+
 def __getattr__(name: str):
-    if name == "LogisticRegression":
+    if name in _ESTIMATORS:
         try:
-            from .estimator import LogisticRegression
+            module = _importlib.import_module(_ESTIMATORS[name], __name__)
         except ImportError as exc:
             raise ImportError(
-                "fastlr.LogisticRegression needs scikit-learn, a dependency of fastlr-kernels "
+                f"fastlr.{name} needs scikit-learn, a dependency of fastlr-kernels "
                 "that cannot be imported here; install it with `pip install scikit-learn`"
             ) from exc
-        return LogisticRegression
+        return getattr(module, name)
     if name == "ConvergenceWarning":
         from ._warnings import convergence_warning
 

@@ -48,7 +48,7 @@ import math
 import os
 import warnings
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -66,7 +66,7 @@ from ._model_file import check_model, model_dict, model_params, read_model, writ
 from ._objective import alpha_from_C, weight_total
 from ._solvers import SKLEARN_NAMES, SklearnName, sklearn_solver
 from ._sparse import checked_kernel_format, is_sparse
-from ._training import train
+from ._training import TrainResult, train
 from ._warnings import convergence_warning, solver_words
 
 __all__ = ["LogisticRegression"]
@@ -124,6 +124,19 @@ def _liblinear_tol(X_t, y01, weights, tol: float, l1: float) -> float:
     if l1 > 0:  # the minimum-norm subgradient at 0: soft-thresholded by the L1 strength
         return tol * share * float(np.maximum(start - l1, 0.0).sum()) / start.size
     return tol * share * float(np.sqrt((start ** 2).sum())) / math.sqrt(start.size)
+
+
+class _Problem(NamedTuple):
+    """What one fit solves: ``X.T`` (liblinear's: with its constant feature), the labels
+    (0/1 in X's dtype, or class indices), the weights (sample times class; ``None``: all 1),
+    the classes, whether a separate intercept is fitted, and the ``solver=`` name's row."""
+
+    X_t: Any
+    labels: Any
+    weights: Any
+    classes: np.ndarray
+    fit_intercept: bool
+    name: SklearnName
 
 
 def _penalty(penalty: Any, l1_ratio: Any, C: float) -> str | None:
@@ -344,14 +357,8 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
         else:
             X_t, y01, weights, classes = self._in_memory_fit_input(X, y, sample_weight)
         self.classes_ = classes
-        alpha = alpha_from_C(C, weight_total(weights, X_t.shape[1]))  # a Dask sum is computed here
-        fit_intercept, tol = self.fit_intercept, self.tol
-        if name.penalised_intercept:
-            X_t, y01, fit_intercept = self._liblinear_problem(X_t, y01, classes)
-            tol = _liblinear_tol(X_t, y01, weights, self.tol, l1_ratio * alpha)
-
-        n_features = X_t.shape[0]
-        solver = name.solver(l1_ratio > 0, n_features, classes.size, not is_dask_array(X_t))
+        problem = self._problem(X_t, y01, weights, classes, name)
+        n_features = problem.X_t.shape[0]
         multinomial = classes.size > 2
         rows = classes.size if multinomial else 1
         w0, b0 = np.zeros((rows, n_features)), np.zeros(rows)
@@ -365,29 +372,50 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
         tasks = FitTasks(self, X if is_dask_array(X) else X_t.T, y, sample_weight, self.max_iter)
         tasks.begin(w0, b0)
         if self.max_iter == 0:
-            self._set_fitted(w0.astype(X_t.dtype), b0, X_t.dtype, 0, np.array([]), name)
+            dtype = problem.X_t.dtype
+            self._set_fitted(w0.astype(dtype), b0, dtype, 0, np.array([]), name)
             tasks.end(0, w0, b0)
             warnings.warn(f"{self.solver} failed to converge after 0 iteration(s): max_iter=0 "
                           "returns the starting point", convergence_warning(), stacklevel=2)
             return self
-        callback = self._iteration_callback(tasks)
-        words = solver_words.set(self.solver)  # ConvergenceWarnings in the words of the name given
-        try:
-            result = train(
-                X_t, y01, kernel=self.kernel, alpha=alpha,
-                learning_rate=self.learning_rate, max_iter=self.max_iter, tol=tol,
-                sample_weight=weights, w0=w0, b0=b0, callback=callback, solver=solver,
-                fit_intercept=fit_intercept, n_classes=classes.size if multinomial else None,
-                l1_ratio=l1_ratio,
-            )
-        finally:
-            solver_words.reset(words)
+        result = self._solve(problem, C, l1_ratio, w0, b0, self._iteration_callback(tasks))
         self._set_fitted(result.w, result.b, result.w.dtype, result.n_iter, result.costs, name)
         tasks.end(result.n_iter, result.w, result.b)
         if self.verbose:
             print(f"fastlr: {result.n_iter} {result.solver} iterations with kernel {result.kernel!r}, "
                   f"final cost {result.costs[-1]:.6g}, converged={result.converged}")
         return self
+
+    def _problem(self, X_t, labels, weights, classes, name: SklearnName) -> _Problem:
+        """The problem this ``solver=`` name solves on the validated ``(X.T, labels, weights)``:
+        liblinear's gains its constant feature here (one copy of X), once for every ``C``."""
+        fit_intercept = self.fit_intercept
+        if name.penalised_intercept:
+            X_t, labels, fit_intercept = self._liblinear_problem(X_t, labels, classes)
+        return _Problem(X_t, labels, weights, classes, fit_intercept, name)
+
+    def _solve(self, problem: _Problem, C: float, l1_ratio: float, w0, b0,
+               callback=None) -> TrainResult:
+        """One fit of ``problem`` at ``C`` and ``l1_ratio`` from ``(w0, b0)``, by
+        :func:`fastlr.train` (ConvergenceWarnings in the words of this ``solver=`` name)."""
+        X_t, name = problem.X_t, problem.name
+        alpha = alpha_from_C(C, weight_total(problem.weights, X_t.shape[1]))  # a Dask sum is computed here
+        tol = self.tol
+        if name.penalised_intercept:
+            tol = _liblinear_tol(X_t, problem.labels, problem.weights, self.tol, l1_ratio * alpha)
+        n_classes = problem.classes.size
+        solver = name.solver(l1_ratio > 0, X_t.shape[0], n_classes, not is_dask_array(X_t))
+        words = solver_words.set(self.solver)
+        try:
+            return train(
+                X_t, problem.labels, kernel=self.kernel, alpha=alpha,
+                learning_rate=getattr(self, "learning_rate", "auto"), max_iter=self.max_iter,
+                tol=tol, sample_weight=problem.weights, w0=w0, b0=b0, callback=callback,
+                solver=solver, fit_intercept=problem.fit_intercept,
+                n_classes=n_classes if n_classes > 2 else None, l1_ratio=l1_ratio,
+            )
+        finally:
+            solver_words.reset(words)
 
     def _liblinear_problem(self, X_t, y01, classes):
         """``(X.T, labels, fit_intercept)`` of liblinear's problem, as scikit-learn's ``solver="liblinear"``.
@@ -410,13 +438,18 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
             return X_t.astype(np.float64, copy=False), y01, False
         return _with_constant_row(X_t, float(self.intercept_scaling)), y01, False  # one copy
 
-    def _set_fitted(self, w, b, dtype, n_iter, costs, name: SklearnName) -> None:
+    def _coefficients(self, w, b, dtype, name: SklearnName) -> tuple[np.ndarray, np.ndarray]:
+        """``(coef, intercept)`` of shapes (1 or K, n_features) and (1 or K,) from a fit's
+        ``(w, b)`` (liblinear's: the constant feature's coefficient is the intercept)."""
         w = np.asarray(w, dtype=dtype)
         if name.penalised_intercept and self.fit_intercept:  # the constant feature's coefficient
             w, b = w[:-1], self.intercept_scaling * float(w[-1])
-        self.coef_ = w.reshape(w.shape[0] if w.ndim == 2 else 1, -1)
         intercept = np.array(b, dtype=dtype).reshape(-1)
-        self.intercept_ = intercept if self.fit_intercept else np.zeros_like(intercept)
+        coef = w.reshape(w.shape[0] if w.ndim == 2 else 1, -1)
+        return coef, (intercept if self.fit_intercept else np.zeros_like(intercept))
+
+    def _set_fitted(self, w, b, dtype, n_iter, costs, name: SklearnName) -> None:
+        self.coef_, self.intercept_ = self._coefficients(w, b, dtype, name)
         self.n_iter_ = np.array([n_iter], dtype=np.int32)
         self.loss_curve_ = costs
 
