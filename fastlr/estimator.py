@@ -103,7 +103,20 @@ def _with_constant_row(X_t, value: float):
     return np.hstack([X_t.T, np.full((m, 1), value, dtype=np.float64)]).T
 
 
-def _liblinear_tol(X_t, y01, weights, tol: float, l1: float) -> float:
+def _liblinear_start(X_t, y01, weights) -> tuple[float, np.ndarray]:
+    """What liblinear's stopping rule scales by: ``max(min(n_pos, n_neg), 1) / m`` and
+    the absolute gradient of the mean loss at ``w = 0`` (one product with X; neither
+    depends on ``C``, so a path over ``C`` computes them once)."""
+    m = X_t.shape[1]
+    n_pos = float((y01 > 0.5).sum())
+    residual = 0.5 - y01 if weights is None else (0.5 - y01) * weights
+    start = X_t @ residual / (m if weights is None else weights.sum())
+    if is_dask_array(start):
+        start = start.compute()
+    return max(min(n_pos, m - n_pos), 1.0) / m, np.abs(np.asarray(start, dtype=np.float64))
+
+
+def _liblinear_tol(start: tuple[float, np.ndarray], tol: float, l1: float) -> float:
     """fastlr's ``tol`` for liblinear's stopping rule at scikit-learn's ``tol``.
 
     liblinear's primal solvers stop when the norm of the (minimum-norm sub)gradient
@@ -111,25 +124,20 @@ def _liblinear_tol(X_t, y01, weights, tol: float, l1: float) -> float:
     (``w = 0``): the 2-norm for L2 (trust-region Newton), the 1-norm for L1
     (newGLMNET). fastlr's solvers stop on the largest entry; it is bounded
     here so that the norm meets liblinear's bound (the norms of ``n`` entries
-    are at most ``sqrt(n)``, ``n`` times the largest).
+    are at most ``sqrt(n)``, ``n`` times the largest). ``start`` is
+    :func:`_liblinear_start`'s ``(share, |gradient at 0|)``.
     """
-    m = X_t.shape[1]
-    n_pos = float((y01 > 0.5).sum())
-    share = max(min(n_pos, m - n_pos), 1.0) / m
-    residual = 0.5 - y01 if weights is None else (0.5 - y01) * weights
-    start = X_t @ residual / (m if weights is None else weights.sum())  # the gradient at w = 0
-    if is_dask_array(start):
-        start = start.compute()
-    start = np.abs(np.asarray(start, dtype=np.float64))
+    share, gradient = start
     if l1 > 0:  # the minimum-norm subgradient at 0: soft-thresholded by the L1 strength
-        return tol * share * float(np.maximum(start - l1, 0.0).sum()) / start.size
-    return tol * share * float(np.sqrt((start ** 2).sum())) / math.sqrt(start.size)
+        return tol * share * float(np.maximum(gradient - l1, 0.0).sum()) / gradient.size
+    return tol * share * float(np.sqrt((gradient ** 2).sum())) / math.sqrt(gradient.size)
 
 
 class _Problem(NamedTuple):
     """What one fit solves: ``X.T`` (liblinear's: with its constant feature), the labels
     (0/1 in X's dtype, or class indices), the weights (sample times class; ``None``: all 1),
-    the classes, whether a separate intercept is fitted, and the ``solver=`` name's row."""
+    the classes, whether a separate intercept is fitted, the ``solver=`` name's row, and
+    liblinear's :func:`_liblinear_start` (``None`` for the other names)."""
 
     X_t: Any
     labels: Any
@@ -137,6 +145,21 @@ class _Problem(NamedTuple):
     classes: np.ndarray
     fit_intercept: bool
     name: SklearnName
+    liblinear_start: tuple[float, np.ndarray] | None = None
+
+    def zero_start(self) -> tuple[Any, Any]:
+        """``(w0, b0)`` at zero: ``(n_dof,)`` and a float for two classes, ``(K, n_dof)`` and
+        ``(K,)`` for K."""
+        n_dof = self.X_t.shape[0]
+        if self.classes.size > 2:
+            return np.zeros((self.classes.size, n_dof)), np.zeros(self.classes.size)
+        return np.zeros(n_dof), 0.0
+
+
+def warn_max_iter_zero(solver: str, stacklevel: int) -> None:
+    """The ConvergenceWarning of a fit asked for no iterations (it returns its start)."""
+    warnings.warn(f"{solver} failed to converge after 0 iteration(s): max_iter=0 returns the starting "
+                  "point", convergence_warning(), stacklevel=stacklevel + 1)
 
 
 def _penalty(penalty: Any, l1_ratio: Any, C: float) -> str | None:
@@ -358,25 +381,21 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
             X_t, y01, weights, classes = self._in_memory_fit_input(X, y, sample_weight)
         self.classes_ = classes
         problem = self._problem(X_t, y01, weights, classes, name)
-        n_features = problem.X_t.shape[0]
-        multinomial = classes.size > 2
-        rows = classes.size if multinomial else 1
-        w0, b0 = np.zeros((rows, n_features)), np.zeros(rows)
+        w0, b0 = problem.zero_start()
+        rows = classes.size if classes.size > 2 else 1
         if (self.warm_start and not name.penalised_intercept and hasattr(self, "coef_")
-                and self.coef_.shape == (rows, n_features)):
+                and self.coef_.shape == (rows, problem.X_t.shape[0])):
             w0 = np.asarray(self._dense_coef(), dtype=np.float64)
-            if self.fit_intercept:
-                b0 = np.asarray(self.intercept_, dtype=np.float64)
-        if not multinomial:
-            w0, b0 = w0[0], float(b0[0])
+            b0 = np.asarray(self.intercept_ if self.fit_intercept else np.zeros(rows), dtype=np.float64)
+            if rows == 1:
+                w0, b0 = w0[0], float(b0[0])
         tasks = FitTasks(self, X if is_dask_array(X) else X_t.T, y, sample_weight, self.max_iter)
         tasks.begin(w0, b0)
         if self.max_iter == 0:
             dtype = problem.X_t.dtype
             self._set_fitted(w0.astype(dtype), b0, dtype, 0, np.array([]), name)
             tasks.end(0, w0, b0)
-            warnings.warn(f"{self.solver} failed to converge after 0 iteration(s): max_iter=0 "
-                          "returns the starting point", convergence_warning(), stacklevel=2)
+            warn_max_iter_zero(self.solver, stacklevel=2)
             return self
         result = self._solve(problem, C, l1_ratio, w0, b0, self._iteration_callback(tasks))
         self._set_fitted(result.w, result.b, result.w.dtype, result.n_iter, result.costs, name)
@@ -392,6 +411,8 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
         fit_intercept = self.fit_intercept
         if name.penalised_intercept:
             X_t, labels, fit_intercept = self._liblinear_problem(X_t, labels, classes)
+            return _Problem(X_t, labels, weights, classes, fit_intercept, name,
+                            _liblinear_start(X_t, labels, weights))
         return _Problem(X_t, labels, weights, classes, fit_intercept, name)
 
     def _solve(self, problem: _Problem, C: float, l1_ratio: float, w0, b0,
@@ -402,7 +423,7 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
         alpha = alpha_from_C(C, weight_total(problem.weights, X_t.shape[1]))  # a Dask sum is computed here
         tol = self.tol
         if name.penalised_intercept:
-            tol = _liblinear_tol(X_t, problem.labels, problem.weights, self.tol, l1_ratio * alpha)
+            tol = _liblinear_tol(problem.liblinear_start, self.tol, l1_ratio * alpha)
         n_classes = problem.classes.size
         solver = name.solver(l1_ratio > 0, X_t.shape[0], n_classes, not is_dask_array(X_t))
         words = solver_words.set(self.solver)

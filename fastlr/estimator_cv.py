@@ -57,8 +57,7 @@ from sklearn.utils.validation import _check_method_params, _check_sample_weight
 
 from ._dask.estimator import is_dask_array
 from ._solvers import SklearnName, sklearn_solver
-from ._warnings import convergence_warning
-from .estimator import LogisticRegression, _Problem
+from .estimator import LogisticRegression, _Problem, warn_max_iter_zero
 
 __all__ = ["LogisticRegressionCV"]
 
@@ -448,8 +447,7 @@ def _fit(model: LogisticRegression, problem: _Problem, C: float, l1_ratio: float
     """``(w, b, n_iter, costs)`` of one fit; ``max_iter=0`` returns the start, with the
     estimator's warning."""
     if model.max_iter == 0:
-        warnings.warn(f"{model.solver} failed to converge after 0 iteration(s): max_iter=0 "
-                      "returns the starting point", convergence_warning(), stacklevel=3)
+        warn_max_iter_zero(model.solver, stacklevel=3)
         return np.asarray(w0, dtype=problem.X_t.dtype), b0, 0, np.array([])
     result = model._solve(problem, C, l1_ratio, w0, b0)
     return result.w, result.b, result.n_iter, result.costs
@@ -464,10 +462,7 @@ def _fold_path(model: LogisticRegressionCV, X, y, labels, weights, sample_weight
     """
     problem = model._problem(X[train].T, labels[train], None if weights is None else weights[train],
                              classes, name)
-    rows = classes.size if classes.size > 2 else 1
-    w, b = np.zeros((rows, problem.X_t.shape[0])), np.zeros(rows)
-    if rows == 1:
-        w, b = w[0], 0.0
+    w, b = problem.zero_start()
     coefs, n_iter = [], []
     for C in Cs:
         w, b, iterations, _ = _fit(model, problem, float(C), l1_ratio, w, b)
