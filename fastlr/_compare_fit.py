@@ -16,7 +16,10 @@ same optimum and the same ``tol`` by:
   solver=...)``;
 
 fastlr's estimator takes scikit-learn's ``C``, so these fit one objective,
-but for liblinear, which penalises the intercept too (its optimum differs).
+but for liblinear, which penalises the intercept too: a liblinear row's
+objective excess and coefficients are measured against liblinear's own
+optimum (``fastlr.LogisticRegression(solver="liblinear", tol=1e-10)``,
+untimed), its objective counting the intercept as a coefficient.
 With ``classes=K > 2`` the labels come from a softmax model of K classes and
 every method fits the multinomial loss. With ``density=d`` X is a sparse CSR
 ``(n_samples, n_features)`` matrix with ``d n_features`` entries per sample
@@ -46,6 +49,14 @@ intercept: its optimum differs); where they are installed, the peers
 ``l1_ratio = 1``, no intercept: its optimum differs). The optimum and the
 coefficients compared are fastlr's ``prox-newton`` at ``tol=1e-10``
 (untimed); the table adds each fit's count of non-zero coefficients.
+
+With ``solvers`` (``--solver``, names in :data:`SKLEARN_SOLVERS`) the methods
+are pairs instead: ``fastlr NAME`` (``fastlr.LogisticRegression(solver=NAME)``,
+which fits the problem scikit-learn's solver of that name fits, by fastlr's
+fastest method for it) and ``sklearn NAME``, with or without an L1 term
+(saga, and liblinear at ``l1_ratio = 1``); each row's speed-up is over
+scikit-learn's solver of its name, its coefficients compared with the
+optimum of the problem that name solves.
 """
 
 from __future__ import annotations
@@ -60,8 +71,8 @@ import numpy as np
 from ._compare import text_table
 
 __all__ = ["DATASETS", "FIT_PROBLEMS", "tfidf_problem", "FIT_SIZES", "NEWTON_MAX_FEATURES", "QUICK_FIT_PROBLEMS",
-           "QUICK_FIT_SIZES", "FitMeasurement", "fit_steps", "fit_table", "measure_fits",
-           "parse_problems"]
+           "QUICK_FIT_SIZES", "SKLEARN_SOLVERS", "FitMeasurement", "check_solvers", "fit_steps",
+           "fit_table", "measure_fits", "parse_problems"]
 
 #: ``(n_features, n_samples)``: the synthetic problems (the default with classes or density).
 FIT_SIZES = ((20, 20_000), (200, 200_000))
@@ -150,20 +161,22 @@ def _dataset(name: str):
     return StandardScaler().fit_transform(X), y
 
 
-def parse_problems(text: str) -> list:
-    """``--sizes`` with --fit: ``N_FEATURESxN_SAMPLES`` sizes and dataset names, comma-separated."""
+def parse_problems(text: str, cv: bool = False) -> list:
+    """``--sizes`` with --fit: ``N_FEATURESxN_SAMPLES`` sizes and dataset names, comma-separated
+    (with ``cv``, --cv's: ``digits-10`` too)."""
     from ._compare import parse_sizes
 
+    datasets = (*DATASETS, "digits-10") if cv else DATASETS
     problems: list = []
     for token in (part.strip() for part in text.split(",")):
-        if token in DATASETS:
+        if token in datasets:
             problems.append(token)
             continue
         try:
             problems.extend(parse_sizes(token))
         except ValueError:
             raise ValueError(f"{token!r} is neither N_FEATURESxN_SAMPLES (for example 20x20000) nor "
-                             f"a dataset ({', '.join(DATASETS)})") from None
+                             f"a dataset ({', '.join(datasets)})") from None
     return problems
 
 
@@ -179,12 +192,20 @@ def _coefficients(model) -> np.ndarray:
     return model.coef_.toarray() if hasattr(model.coef_, "toarray") else np.asarray(model.coef_)
 
 
-def _objective(model, X, y, penalty: _Penalty = _Penalty()) -> float:
+def _solves_liblinear(method: str) -> bool:
+    """Whether a method fits liblinear's problem (the intercept penalised)."""
+    return method.endswith(" liblinear")
+
+
+def _objective(model, X, y, penalty: _Penalty = _Penalty(), liblinear: bool = False) -> float:
     """scikit-learn's objective at a fitted model: mean log-loss + (l1_ratio ||coef||_1 + (1 -
-    l1_ratio)/2 ||coef||^2) / (C n)."""
+    l1_ratio)/2 ||coef||^2) / (C n); ``liblinear``: the intercept counted as a coefficient
+    (``intercept_scaling = 1``)."""
     index = np.searchsorted(model.classes_, y)
     log_p = model.predict_log_proba(X)[np.arange(len(y)), index]
     coef = _coefficients(model)
+    if liblinear:
+        coef = np.append(coef, model.intercept_)
     l1_ratio = penalty.l1_ratio
     term = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * np.sum(coef ** 2)
     return float(-log_p.mean() + term / (penalty.C * len(y)))
@@ -283,8 +304,48 @@ class _Skglm:
         return self
 
 
+#: The solver names scikit-learn's ``LogisticRegression`` takes (``--solver``).
+SKLEARN_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+
+
+def check_solvers(solvers: Iterable[str], l1_ratio: float = 0.0, classes: int | None = None) -> tuple[str, ...]:
+    """``--solver``'s names, checked against the problem they will fit (scikit-learn's refusals)."""
+    solvers = tuple(solvers)
+    for name in solvers:
+        if name not in SKLEARN_SOLVERS:
+            raise ValueError(f"--solver {name!r} is not one of scikit-learn's solver names "
+                             f"({', '.join(SKLEARN_SOLVERS)})")
+        if l1_ratio > 0 and not (name == "saga" or (name == "liblinear" and l1_ratio == 1)):
+            raise ValueError(f"--solver {name} does not fit an L1 term in scikit-learn: with "
+                             "--l1-ratio, saga (or liblinear with --l1-ratio 1)")
+        if name == "liblinear" and (classes or 2) > 2:
+            raise ValueError("--solver liblinear fits two classes only (scikit-learn refuses more)")
+    return solvers
+
+
+def _pair_methods(solvers: Iterable[str], tol: float, penalty: _Penalty) -> dict[str, Callable[[], object]]:
+    """``fastlr NAME`` and ``sklearn NAME`` for each scikit-learn solver name: the same problem
+    (liblinear's penalises the intercept), each library's own way to its optimum."""
+    from sklearn.linear_model import LogisticRegression as Sklearn
+
+    from .estimator import LogisticRegression
+
+    l1 = {"l1_ratio": penalty.l1_ratio} if penalty.l1_ratio > 0 else {}
+    methods: dict[str, Callable[[], object]] = {}
+    for name in solvers:
+        max_iter = _SAGA_MAX_ITER if name in ("sag", "saga") else 10_000
+        methods[f"fastlr {name}"] = (lambda name=name: LogisticRegression(
+            C=penalty.C, tol=tol, solver=name, max_iter=10_000, **l1))
+        methods[f"sklearn {name}"] = (lambda name=name, max_iter=max_iter: Sklearn(
+            C=penalty.C, tol=tol, solver=name, max_iter=max_iter, **l1))
+    return methods
+
+
 def _methods(tol: float, binary: bool, newton_sklearn: bool = True,
-             penalty: _Penalty = _Penalty(), gd: bool = True) -> dict[str, Callable[[], object]]:
+             penalty: _Penalty = _Penalty(), gd: bool = True,
+             solvers: tuple[str, ...] | None = None) -> dict[str, Callable[[], object]]:
+    if solvers:
+        return _pair_methods(solvers, tol, penalty)
     if penalty.l1_ratio > 0:
         return _l1_methods(tol, binary, penalty)
     from sklearn.linear_model import LogisticRegression as Sklearn
@@ -314,7 +375,7 @@ def _methods(tol: float, binary: bool, newton_sklearn: bool = True,
 
 
 def _problem_methods(problem, tol: float, classes: int | None, density: float | None,
-                     penalty: _Penalty = _Penalty()):
+                     penalty: _Penalty = _Penalty(), solvers: tuple[str, ...] | None = None):
     """The methods fitted on ``problem``, and the problem's ``(n_samples, n_features)``."""
     if isinstance(problem, str):
         shape, binary = _DATASET_SHAPES[problem], True
@@ -324,18 +385,19 @@ def _problem_methods(problem, tol: float, classes: int | None, density: float | 
         sparse = density is not None
     newton_sklearn = not sparse or shape[1] <= NEWTON_MAX_FEATURES
     gd = not (isinstance(problem, str) and problem in _SPARSE_DATASETS)
-    return _methods(tol, binary, newton_sklearn, penalty, gd), shape
+    return _methods(tol, binary, newton_sklearn, penalty, gd, solvers), shape
 
 
 def fit_steps(sizes: Iterable, repeat: int = 3, classes: int | None = None,
-              density: float | None = None, l1_ratio: float = 0.0) -> tuple[int, float]:
+              density: float | None = None, l1_ratio: float = 0.0,
+              solvers: tuple[str, ...] | None = None) -> tuple[int, float]:
     """How many times :func:`measure_fits` calls ``on_step`` for these arguments, and the
     work they add up to (each step weighs its problem's stored entries)."""
     steps, work = 0, 0.0
     for problem in sizes:
         methods, (n_samples, n_features) = _problem_methods(problem, 1.0, classes, density,
-                                                            _Penalty(l1_ratio=l1_ratio))
-        count = 1 + repeat * len(methods)
+                                                            _Penalty(l1_ratio=l1_ratio), solvers)
+        count = 1 + repeat * len(methods) + any(_solves_liblinear(name) for name in methods)
         steps += count
         stored = _DATASET_STORED.get(problem) if isinstance(problem, str) else None
         work += count * (stored or n_samples * n_features * (1.0 if density is None else density))
@@ -355,15 +417,19 @@ def _fit(make, X, y):
 def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
                  on_step: Callable[[str, float], None] | None = None,
                  classes: int | None = None, density: float | None = None,
-                 l1_ratio: float = 0.0, C: float = _C) -> list[FitMeasurement]:
+                 l1_ratio: float = 0.0, C: float = _C,
+                 solvers: tuple[str, ...] | None = None) -> list[FitMeasurement]:
     """Fit every method on every problem (a size or a name in :data:`DATASETS`; K =
     ``classes``, default 2; sparse X with ``density``; scikit-learn's ``C`` for the L2
-    penalty; an elastic-net penalty with ``l1_ratio > 0``); see the module docstring.
+    penalty; an elastic-net penalty with ``l1_ratio > 0``; with ``solvers``, the pairs
+    of those scikit-learn names only); see the module docstring.
 
     ``on_step(note, work)`` is called once the reference optimum of a problem
-    is found and after every timed fit (:func:`fit_steps` counts them), with
-    the problem's stored entries as ``work``.
+    is found (liblinear's too, when a method solves it) and after every timed
+    fit (:func:`fit_steps` counts them), with the problem's stored entries as ``work``.
     """
+    from .estimator import LogisticRegression
+
     from sklearn.linear_model import LogisticRegression as Sklearn
 
     results = []
@@ -375,27 +441,33 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
         n_samples, n_features = X.shape
         label = problem if isinstance(problem, str) else "synthetic"
         penalty = _l1_penalty(X, y, l1_ratio) if l1_ratio > 0 else _Penalty(C=C)
-        methods, _ = _problem_methods(problem, tol, classes, density, penalty)
+        methods, _ = _problem_methods(problem, tol, classes, density, penalty, solvers)
         work = (X.nnz if hasattr(X, "nnz") else
                 n_samples * n_features * (1.0 if density is None else density))
 
         def step(note: str) -> None:
             if on_step is not None:
                 on_step(f"{label} {n_features}x{n_samples}: {note}", work)
-        for warm_up in ("fastlr lbfgs", "fastlr newton-cholesky", "fastlr newton-cg",
-                        "fastlr prox-newton"):
-            if warm_up in methods:  # compile or load numba's cache
+        for warm_up in methods:
+            if warm_up.startswith("fastlr"):  # compile or load numba's cache
                 _fit(lambda: methods[warm_up]().set_params(max_iter=2), X, y)
         sample = slice(None, None, max(1, n_samples // 200))
         for peer in ("skglm", "celer (no intercept)"):  # numba-compiled too: their first fit compiles
             if peer in methods:
                 _fit(methods[peer], X[sample], y[sample])
         if penalty.l1_ratio > 0:
-            exact = _fit(lambda: methods["fastlr prox-newton"]().set_params(tol=1e-10), X, y)[0]
+            exact = _fit(lambda: LogisticRegression(C=penalty.C, l1_ratio=penalty.l1_ratio, tol=1e-10,
+                                                    solver="prox-newton", max_iter=1_000), X, y)[0]
         else:
             exact = _fit(lambda: Sklearn(C=C, tol=1e-10, max_iter=100_000), X, y)[0]
         optimum = _objective(exact, X, y, penalty)
         step("the optimum")
+        if any(_solves_liblinear(name) for name in methods):  # its own problem's optimum
+            l1 = {"l1_ratio": penalty.l1_ratio} if penalty.l1_ratio > 0 else {}
+            exact_liblinear = _fit(lambda: LogisticRegression(C=penalty.C, tol=1e-10, solver="liblinear",
+                                                              max_iter=100_000, **l1), X, y)[0]
+            optimum_liblinear = _objective(exact_liblinear, X, y, penalty, liblinear=True)
+            step("liblinear's optimum")
         best = dict.fromkeys(methods, float("inf"))
         fitted = {}
         for _ in range(repeat):
@@ -405,23 +477,32 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
                 fitted[name] = _fit(make, X, y)
                 best[name] = min(best[name], time.perf_counter() - start)
                 step(name)
-        reference = _coefficients(exact if penalty.l1_ratio > 0 else fitted["sklearn lbfgs"][0])
-        scale = float(np.abs(reference).max()) or 1.0
+        reference = _coefficients(fitted["sklearn lbfgs"][0] if "sklearn lbfgs" in fitted and
+                                  penalty.l1_ratio == 0 else exact)
         for name, (model, n_iter, converged) in fitted.items():
+            liblinear = _solves_liblinear(name)
             coef = _coefficients(model)
-            difference = float(np.abs(coef - reference).max()) / scale
-            excess = (_objective(model, X, y, penalty) - optimum) / optimum
+            reference_here = _coefficients(exact_liblinear) if liblinear else reference
+            scale = float(np.abs(reference_here).max()) or 1.0
+            difference = float(np.abs(coef - reference_here).max()) / scale
+            best_here = optimum_liblinear if liblinear else optimum
+            excess = (_objective(model, X, y, penalty, liblinear) - best_here) / best_here
             results.append(FitMeasurement(n_features, n_samples, name, best[name], n_iter, converged,
                                           difference, label, excess, int(np.count_nonzero(coef))))
     return results
 
 
-def fit_table(results: list[FitMeasurement]) -> str:
-    """The fits as a text table, with the speed-up over scikit-learn's lbfgs (saga with an L1 term)."""
-    l1 = any(result.method == "sklearn saga" for result in results)
+def fit_table(results: list[FitMeasurement], pairs: bool = False, l1: bool | None = None) -> str:
+    """The fits as a text table, with the speed-up over scikit-learn's lbfgs (saga with an L1
+    term); ``pairs`` (``--solver``): over scikit-learn's solver of the same name. ``l1``
+    (whether the fits had an L1 term; by default, whether saga was the base) adds the
+    count of non-zero coefficients."""
+    if l1 is None:
+        l1 = any(result.method == "sklearn saga" for result in results) and not pairs
     base_name = "sklearn saga" if l1 else "sklearn lbfgs"
-    header = ("problem", "features", "samples", "method", "time to fit", f"vs {base_name}",
-              "iterations", "converged", "coef vs optimum" if l1 else "coef vs sklearn",
+    header = ("problem", "features", "samples", "method", "time to fit",
+              "vs sklearn, same name" if pairs else f"vs {base_name}",
+              "iterations", "converged", "coef vs optimum" if l1 or pairs else "coef vs sklearn",
               "objective excess") + (("non-zero",) if l1 else ())
     rows = [header]
     by_size: dict[tuple[str, int, int], dict[str, FitMeasurement]] = {}
@@ -429,8 +510,8 @@ def fit_table(results: list[FitMeasurement]) -> str:
         key = (result.problem, result.n_features, result.n_samples)
         by_size.setdefault(key, {})[result.method] = result
     for (problem, n_features, n_samples), row in by_size.items():
-        base = row[base_name].seconds
         for name, result in row.items():
+            base = row["sklearn " + name.split(" ", 1)[1] if pairs else base_name].seconds
             rows.append((problem, str(n_features), str(n_samples), name, _duration(result.seconds),
                          f"{base / result.seconds:.2f}x", str(result.n_iter),
                          "yes" if result.converged else "no", f"{result.coef_difference:.1e}",

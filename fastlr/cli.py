@@ -92,12 +92,17 @@ def _quick(args: argparse.Namespace) -> bool:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    if args.cv:
+        return _compare_searches(args)
     if args.fit:
         return _compare_fits(args)
     if args.l1_ratio:
         raise UsageError("--l1-ratio applies to fits: add --fit")
     if args.C != 1.0:
         raise UsageError("--C applies to fits: add --fit")
+    for flag, value in (("--solver", args.solver), ("--tol", args.tol)):
+        if value is not None:
+            raise UsageError(f"{flag} applies to fits: add --fit")
     try:
         sizes = parse_sizes(args.sizes) if args.sizes else (QUICK_SIZES if _quick(args) else DEFAULT_SIZES)
     except ValueError as exc:
@@ -139,12 +144,14 @@ def _compare(args: argparse.Namespace) -> int:
 def _compare_fits(args: argparse.Namespace) -> int:
     try:
         from ._compare_fit import (FIT_PROBLEMS, FIT_SIZES, QUICK_FIT_PROBLEMS, QUICK_FIT_SIZES,
-                                   fit_steps, fit_table, measure_fits, parse_problems)
+                                   check_solvers, fit_steps, fit_table, measure_fits, parse_problems)
     except ImportError as exc:  # pragma: no cover - sklearn missing
         raise UsageError(f"fastlr compare --fit needs scikit-learn ({exc}); "
                          "install it with `pip install scikit-learn` (a dependency of "
                          "fastlr-kernels)") from None
     try:
+        solvers = (check_solvers(_names(args.solver), args.l1_ratio, args.classes)
+                   if args.solver else None)
         plain = args.classes is None and args.density is None
         if args.sizes:
             sizes = parse_problems(args.sizes)
@@ -155,14 +162,15 @@ def _compare_fits(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     repeat = args.repeat if args.repeat is not None else 3
+    tol = 1e-6 if args.tol is None else args.tol
     steps, work = fit_steps(sizes, repeat, classes=args.classes, density=args.density,
-                            l1_ratio=args.l1_ratio)
+                            l1_ratio=args.l1_ratio, solvers=solvers)
     progress = Progress(steps, "fitting", work=work)
     started = time.perf_counter()
-    results = measure_fits(sizes, tol=args.tol, repeat=repeat,
+    results = measure_fits(sizes, tol=tol, repeat=repeat,
                            on_step=lambda note, weight: progress.advance(1, note, weight),
                            classes=args.classes, density=args.density, l1_ratio=args.l1_ratio,
-                           C=args.C)
+                           C=args.C, solvers=solvers)
     progress.close()
     info = environment()
     what = "" if args.classes is None else f", {args.classes} classes (multinomial)"
@@ -172,24 +180,82 @@ def _compare_fits(args: argparse.Namespace) -> int:
                    "problem)")
     if args.density is not None:
         what += f", sparse CSR X of density {args.density:g}"
-    print(f"fastlr {__version__}: time to fit (float64, {penalty}, tol = {args.tol:g}{what}, best of {repeat}), "
+    print(f"fastlr {__version__}: time to fit (float64, {penalty}, tol = {tol:g}{what}, best of {repeat}), "
           f"measured side by side in {time.perf_counter() - started:.1f} s")
     print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
     print()
-    print(fit_table(results))
+    print(fit_table(results, pairs=bool(solvers), l1=bool(args.l1_ratio)))
     print()
     if args.l1_ratio:
         print("coef vs optimum: largest coefficient difference from fastlr prox-newton at tol=1e-10, "
-              "over its largest coefficient; liblinear penalises the intercept and celer fits none, "
-              "so their optimum differs.")
+              "over its largest coefficient; celer fits no intercept, so its optimum differs.")
+    elif solvers:
+        print("coef vs optimum: largest coefficient difference from sklearn lbfgs at tol=1e-10, over "
+              "its largest coefficient; each row's speed-up is over scikit-learn's solver of its name.")
     else:
         print("coef vs sklearn: largest coefficient difference from sklearn lbfgs, over its largest "
               "coefficient.")
+    if any(result.method.endswith(" liblinear") for result in results):
+        print("liblinear penalises the intercept: its rows are measured against its own optimum "
+              "(fastlr liblinear at tol=1e-10, the intercept counted in the penalty).")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"environment": info, "repeat": repeat, "tol": args.tol, "classes": args.classes,
+            json.dump({"environment": info, "repeat": repeat, "tol": tol, "classes": args.classes,
                        "density": args.density, "l1_ratio": args.l1_ratio, "C": args.C,
-                       "fits": [asdict(result) for result in results]}, file, indent=1)
+                       "solvers": solvers, "fits": [asdict(result) for result in results]}, file, indent=1)
+            file.write("\n")
+    return 0
+
+
+def _compare_searches(args: argparse.Namespace) -> int:
+    """``fastlr compare --cv``: scikit-learn's LogisticRegressionCV against fastlr's."""
+    try:
+        from ._compare_cv import (CV_PROBLEMS, QUICK_CV_PROBLEMS, cv_steps, cv_table,
+                                  measure_searches)
+        from ._compare_fit import check_solvers, parse_problems
+    except ImportError as exc:  # pragma: no cover - sklearn missing
+        raise UsageError(f"fastlr compare --cv needs scikit-learn ({exc}); "
+                         "install it with `pip install scikit-learn` (a dependency of "
+                         "fastlr-kernels)") from None
+    for flag, used in (("--l1-ratio", args.l1_ratio), ("--C", args.C != 1.0),
+                       ("--classes", args.classes is not None)):
+        if used:
+            raise UsageError(f"{flag} does not apply to --cv (the search is over C = logspace(-4, 4, 10), "
+                             "L2; digits-10 is a ten-class problem)")
+    try:
+        solvers = check_solvers(_names(args.solver) if args.solver else ("lbfgs",))
+        if args.sizes:
+            problems = [problem if isinstance(problem, str) else (*problem, args.density)
+                        for problem in parse_problems(args.sizes, cv=True)]
+        else:
+            problems = list(QUICK_CV_PROBLEMS if _quick(args) else CV_PROBLEMS)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if "liblinear" in solvers and "digits-10" in problems:
+        raise UsageError("--solver liblinear fits two classes only: leave digits-10 out (--sizes)")
+    repeat = args.repeat if args.repeat is not None else 3
+    tol = 1e-4 if args.tol is None else args.tol
+    steps, work = cv_steps(problems, solvers, repeat)
+    progress = Progress(steps, "searching", work=work)
+    started = time.perf_counter()
+    results = measure_searches(problems, solvers, tol=tol, repeat=repeat,
+                               on_step=lambda note, weight: progress.advance(1, note, weight))
+    progress.close()
+    info = environment()
+    print(f"fastlr {__version__}: a search over C = logspace(-4, 4, 10), StratifiedKFold(5), accuracy "
+          f"(float64, tol = {tol:g}, max_iter = 1000, best of {repeat}), measured side by side in "
+          f"{time.perf_counter() - started:.1f} s")
+    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
+    print()
+    print(cv_table(results))
+    print()
+    print("vs sklearn: over scikit-learn's LogisticRegressionCV of the same solver. same C_: the C "
+          "chosen is scikit-learn's. max score diff: the largest difference of the per-fold, per-C "
+          "accuracies from scikit-learn's (one test example is 1 / its fold's size).")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump({"environment": info, "repeat": repeat, "tol": tol, "solvers": solvers,
+                       "searches": [asdict(result) for result in results]}, file, indent=1)
             file.write("\n")
     return 0
 
@@ -284,7 +350,7 @@ def _read_csv(path: str, target: str, sep: str = ",", drop: Sequence[str] = ()):
 
 
 def _names(text: str | None) -> list[str]:
-    """A comma-separated list of column names (``--drop``)."""
+    """A comma-separated list of names (``--drop``'s columns, ``--solver``'s solvers)."""
     return [] if not text else [name.strip() for name in text.split(",") if name.strip()]
 
 
@@ -591,10 +657,20 @@ def _parser() -> argparse.ArgumentParser:
                               "newton-cg and gd against scikit-learn's lbfgs, newton-cholesky, "
                               "newton-cg and liblinear); --sizes are N_FEATURESxN_SAMPLES or the "
                               "datasets breast-cancer, digits, tfidf (50,000 x 100,000 sparse)")
+    compare.add_argument("--cv", action="store_true",
+                         help="time a cross-validated search over C instead: scikit-learn's "
+                              "LogisticRegressionCV against fastlr's and GridSearchCV over fastlr's "
+                              "estimator; --sizes as with --fit, plus digits-10 (ten classes)")
+    compare.add_argument("--solver", metavar="NAMES",
+                         help="with --fit: fit only these scikit-learn solver names (comma-separated: "
+                              "lbfgs, liblinear, newton-cg, newton-cholesky, sag, saga), fastlr's "
+                              "against scikit-learn's of the same name; with --cv: the searches' "
+                              "solvers (default lbfgs)")
     compare.add_argument("--C", type=_positive_finite, default=1.0,
                          help="with --fit: scikit-learn's C of every fit (default 1)")
-    compare.add_argument("--tol", type=_non_negative, default=1e-6,
-                         help="with --fit: the tolerance every method stops at (default 1e-6)")
+    compare.add_argument("--tol", type=_non_negative, default=None,
+                         help="with --fit: the tolerance every method stops at (default 1e-6; with "
+                              "--cv, scikit-learn's default 1e-4)")
     compare.add_argument("--l1-ratio", type=_ratio, default=0.0,
                          help="with --fit: fit scikit-learn's elastic net with this l1_ratio, its L1 "
                               "strength a tenth of the smallest that zeroes every coefficient: "

@@ -454,6 +454,84 @@ def test_compare_fit_at_another_C(tmp_path):
     assert abs(fits["fastlr newton-cg"]["objective_excess"]) < 1e-9  # the optimum at C = 0.01
 
 
+def test_compare_fit_solver_pairs(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "pairs.json"
+    assert main(["compare", "--fit", "--solver", "liblinear, sag", "--sizes", "5x400", "--repeat", "1",
+                 "--tol", "1e-8", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "vs sklearn, same name" in table and "its own optimum" in table
+    report = json.loads(out.read_text())
+    assert report["solvers"] == ["liblinear", "sag"]
+    fits = {r["method"]: r for r in report["fits"]}
+    assert set(fits) == {"fastlr liblinear", "sklearn liblinear", "fastlr sag", "sklearn sag"}
+    # each against the optimum of the problem its name solves (liblinear's penalises the intercept)
+    assert abs(fits["fastlr liblinear"]["objective_excess"]) < 1e-9
+    assert abs(fits["sklearn liblinear"]["objective_excess"]) < 1e-6
+    assert abs(fits["fastlr sag"]["objective_excess"]) < 1e-9
+    rows = [line.split() for line in table.splitlines() if line.lstrip().startswith("synthetic")]
+    assert len(rows) == 4
+    for row in rows:
+        if row[3] == "sklearn":
+            assert row[7] == "1.00x"  # the base of its own name's ratio
+
+
+def test_compare_fit_solver_pairs_with_l1(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "pairs.json"
+    assert main(["compare", "--fit", "--solver", "saga,liblinear", "--l1-ratio", "1", "--sizes", "6x500",
+                 "--repeat", "1", "--tol", "1e-8", "--json", str(out)]) == 0
+    assert "non-zero" in capsys.readouterr().out
+    fits = {r["method"]: r for r in json.loads(out.read_text())["fits"]}
+    assert set(fits) == {"fastlr saga", "sklearn saga", "fastlr liblinear", "sklearn liblinear"}
+    assert abs(fits["fastlr saga"]["objective_excess"]) < 1e-9
+    assert abs(fits["fastlr liblinear"]["objective_excess"]) < 1e-9
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--fit", "--solver", "adam"], "--solver 'adam' is not one of scikit-learn's solver names (lbfgs, "
+                                    "liblinear, newton-cg, newton-cholesky, sag, saga)"),
+    (["--fit", "--solver", "lbfgs", "--l1-ratio", "1"], "--solver lbfgs does not fit an L1 term"),
+    (["--fit", "--solver", "liblinear", "--l1-ratio", "0.5"], "--solver liblinear does not fit an L1 term"),
+    (["--fit", "--solver", "liblinear", "--classes", "3"], "--solver liblinear fits two classes only"),
+    (["--solver", "lbfgs"], "--solver applies to fits: add --fit"),
+    (["--tol", "1e-3"], "--tol applies to fits: add --fit"),
+    (["--cv", "--C", "2"], "--C does not apply to --cv"),
+    (["--cv", "--classes", "3"], "--classes does not apply to --cv"),
+    (["--cv", "--solver", "liblinear"], "--solver liblinear fits two classes only: leave digits-10 out"),
+    (["--cv", "--sizes", "iris"], "'iris' is neither N_FEATURESxN_SAMPLES (for example 20x20000) nor a "
+                                  "dataset (breast-cancer, digits, tfidf, digits-10)"),
+])
+def test_compare_solver_and_cv_refusals(arguments, message, capsys):
+    assert main(["compare", *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_compare_cv_against_sklearn(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "cv.json"
+    assert main(["compare", "--cv", "--solver", "newton-cholesky", "--sizes", "breast-cancer,6x300",
+                 "--repeat", "1", "--tol", "1e-8", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "StratifiedKFold(5)" in table and "vs sklearn" in table
+    report = json.loads(out.read_text())
+    assert report["tol"] == 1e-8 and report["solvers"] == ["newton-cholesky"]
+    searches = report["searches"]
+    assert [(r["problem"], r["method"]) for r in searches] == [
+        (problem, method) for problem in ("breast-cancer", "synthetic")
+        for method in ("sklearn LogisticRegressionCV newton-cholesky",
+                       "fastlr LogisticRegressionCV newton-cholesky",
+                       "GridSearchCV(fastlr newton-cholesky)")]
+    for search in searches:
+        assert search["seconds"] > 0 and search["converged"]
+        if search["method"].startswith("fastlr LogisticRegressionCV"):
+            # both fitted tightly: the same accuracies, so the same C
+            assert search["same_C"] and search["score_difference"] == 0.0
+            assert search["n_iter"] > 0
+        if search["method"].startswith("GridSearchCV"):
+            assert search["n_iter"] == -1  # GridSearchCV keeps no iterations
+
+
 def test_tfidf_problem_is_text_like():
     from fastlr._compare_fit import tfidf_problem
 
