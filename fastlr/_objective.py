@@ -56,7 +56,8 @@ from scipy.special import expit, softmax
 from ._hessian_product import HessianOperator, binary_operator, multinomial_operator, squared_entries
 from ._finish import (binary_hessian_means, multinomial_hessian_means, multinomial_means,
                       weight_total)
-from ._registry import Kernel
+from ._path_memo import remembering
+from ._registry import Kernel, finished
 from ._sparse import is_sparse
 from ._validation import MultinomialProblem, Problem, is_finite_result, raise_for_non_finite
 
@@ -297,7 +298,8 @@ def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = 
     ``hessian_operator``.
     """
     X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
-    gradient = kernel.gradient
+    # the op's sums finished here, as kernel.gradient finishes them: a path's fits share the last
+    gradient = kernel.gradient if kernel.binary is None else finished(remembering(kernel.binary))
     total = weight_total(s, X.shape[1])
     hessian = None if hessian_kernel is None else partial(
         _finished_hessian, hessian_kernel.binary_hessian, X, y, s, alpha, total)
@@ -343,7 +345,7 @@ def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
     X, labels, Y, s, alpha = problem.X, problem.labels, problem.Y, problem.sample_weight, problem.alpha
     shape = problem.W.shape
     total = weight_total(s, X.shape[1])
-    sums = kernel.multinomial
+    sums = remembering(kernel.multinomial)
     hessian = None if hessian_kernel is None else partial(
         _finished_multinomial_hessian, hessian_kernel.multinomial_hessian, X, labels, Y, s, alpha,
         total, shape)

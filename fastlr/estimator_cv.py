@@ -56,6 +56,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, _check_sample_weight
 
 from ._dask.estimator import is_dask_array
+from ._path_memo import shared_evaluations
 from ._solvers import SklearnName, sklearn_solver
 from .estimator import LogisticRegression, _Problem, warn_max_iter_zero
 
@@ -464,11 +465,12 @@ def _fold_path(model: LogisticRegressionCV, X, y, labels, weights, sample_weight
                              classes, name)
     w, b = problem.zero_start()
     coefs, n_iter = [], []
-    for C in Cs:
-        w, b, iterations, _ = _fit(model, problem, float(C), l1_ratio, w, b)
-        coef, intercept = model._coefficients(w, b, np.float64, name)
-        coefs.append(np.hstack([coef, intercept[:, None]]) if model.fit_intercept else coef)
-        n_iter.append(iterations)
+    with shared_evaluations():  # each fit's first evaluation is the previous one's last
+        for C in Cs:
+            w, b, iterations, _ = _fit(model, problem, float(C), l1_ratio, w, b)
+            coef, intercept = model._coefficients(w, b, np.float64, name)
+            coefs.append(np.hstack([coef, intercept[:, None]]) if model.fit_intercept else coef)
+            n_iter.append(iterations)
     coefs = np.asarray(coefs)
     return coefs, _fold_scores(X, y, labels, sample_weight, classes, test, scoring, score_params,
                                model, Cs, coefs), np.asarray(n_iter)

@@ -1,0 +1,135 @@
+"""A path's fits share their last evaluation (``fastlr._path_memo``): fewer passes, the same bits."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+from fastlr._path_memo import remembering, shared_evaluations, sharing
+
+
+class _Counting:
+    """Sums that count their calls and return fresh arrays, as the kernels' ops do."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, w, b, X, y, s):
+        self.calls += 1
+        return X @ (w - y[: w.size]), float(b) + 1.0, float(w @ w)
+
+
+def _arguments(rng):
+    X = rng.standard_normal((4, 4))
+    return rng.standard_normal(4), 0.5, X, rng.standard_normal(6), None
+
+
+def test_outside_a_path_nothing_is_remembered(rng):
+    sums = _Counting()
+    assert not sharing()
+    assert remembering(sums) is sums
+
+
+def test_the_same_point_is_one_pass_and_the_same_result(rng):
+    sums = _Counting()
+    w, b, X, y, s = _arguments(rng)
+    with shared_evaluations():
+        assert sharing()
+        remembered = remembering(sums)
+        first = remembered(w, b, X, y, s)
+        expected = first[0].copy()
+        first[0][:] = np.nan  # the caller finishes the sums in place: the memo kept a copy
+        again = remembered(w.copy(), b, X, y.copy(), s)  # equal point and labels, new objects
+        np.testing.assert_array_equal(again[0], expected)
+        assert again[1:] == first[1:]
+        assert sums.calls == 1
+    assert not sharing()
+
+
+@pytest.mark.parametrize("change", ["w", "b", "X", "y", "w dtype"])
+def test_anything_else_is_a_new_pass(rng, change):
+    sums = _Counting()
+    w, b, X, y, s = _arguments(rng)
+    with shared_evaluations():
+        remembered = remembering(sums)
+        remembered(w, b, X, y, s)
+        w2, b2, X2, y2 = w.copy(), b, X, y
+        if change == "w":
+            w2[1] = np.nextafter(w2[1], np.inf)
+        elif change == "b":
+            b2 = np.nextafter(b, np.inf)
+        elif change == "X":
+            X2 = X.copy()  # equal values, another object: X is never compared by value
+        elif change == "y":
+            y2 = y.copy()
+            y2[0] += 1.0
+        else:
+            w2 = w.astype(np.float32)
+        remembered(w2, b2, X2, y2, s)
+    assert sums.calls == 2
+
+
+def test_each_thread_has_its_own_memo():
+    seen = []
+    with shared_evaluations():
+        thread = threading.Thread(target=lambda: seen.append(sharing()))
+        thread.start()
+        thread.join()
+        assert sharing()
+    assert seen == [False]
+
+
+def _search(X, y, **params):
+    from fastlr import LogisticRegressionCV
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return LogisticRegressionCV(Cs=6, cv=3, l1_ratios=(0,), use_legacy_attributes=False,
+                                    scoring="neg_log_loss", tol=1e-8, max_iter=1000, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("problem", ["binary", "sparse", "3 classes", "weighted"])
+def test_a_search_gives_the_same_bits_with_fewer_passes(kernel, problem, monkeypatch):
+    pytest.importorskip("sklearn")
+    import scipy.sparse
+    from sklearn.datasets import make_classification
+
+    from fastlr import estimator_cv
+
+    X, y = make_classification(n_samples=150, n_features=6, n_informative=4,
+                               n_classes=3 if problem == "3 classes" else 2, random_state=3)
+    params = {"kernel": kernel}
+    if problem == "sparse":
+        X = scipy.sparse.csr_array(np.where(np.abs(X) > 0.7, X, 0.0))
+    if problem == "weighted":
+        params["class_weight"] = {0: 1.0, 1: 2.5}
+    passes = []
+    for memo in (estimator_cv.shared_evaluations, contextlib.nullcontext):
+        monkeypatch.setattr(estimator_cv, "shared_evaluations", memo)
+        counted = _count_passes(monkeypatch)
+        passes.append((_search(X, y, **params), counted))
+    (with_memo, saved), (without, spent) = passes
+    for attribute in ("coefs_paths_", "scores_", "n_iter_", "coef_", "intercept_", "C_"):
+        np.testing.assert_array_equal(getattr(with_memo, attribute), getattr(without, attribute))
+    assert saved["passes"] < spent["passes"]
+
+
+def _count_passes(monkeypatch):
+    """Count the calls of every kernel op's sums the objectives make (a dict, filled as they run)."""
+    from fastlr import _objective
+
+    counter = {"passes": 0}
+
+    def counting(sums):
+        def counted(*args):
+            counter["passes"] += 1
+            return sums(*args)
+
+        return remembering(counted)
+
+    monkeypatch.setattr(_objective, "remembering", counting)
+    return counter
