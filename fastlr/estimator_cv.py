@@ -17,9 +17,11 @@ by fastlr's solvers):
   10)``, strong to weak penalty), each fit warm-started from the previous
   one's coefficients; each fit is the one ``LogisticRegression(C=...)``
   with the same ``solver=`` name makes (``liblinear``'s problem gains its
-  constant feature once per fold). The test rows are scored at each ``C``
-  by the ``scoring`` scorer on a ``LogisticRegression`` holding those
-  coefficients.
+  constant feature once per fold). Each fit's first evaluation is the
+  previous fit's last (``fastlr._path_memo``: the kernels' sums do not
+  depend on ``C``), not a new pass over X. The test rows are scored at each
+  ``C`` by the ``scoring`` scorer on a ``LogisticRegression`` holding those
+  coefficients (accuracy: for every ``C`` from one product).
 - The fold paths run in this process one after another (the parallel
   kernels use the cores within each fit), or with ``n_jobs`` in joblib's
   processes, as scikit-learn's do.

@@ -83,13 +83,17 @@ def test_each_thread_has_its_own_memo():
     assert seen == [False]
 
 
-def _search(X, y, **params):
+def _search_model(**params):
     from fastlr import LogisticRegressionCV
 
+    return LogisticRegressionCV(Cs=6, cv=3, l1_ratios=(0,), use_legacy_attributes=False,
+                                scoring="neg_log_loss", tol=1e-8, max_iter=1000, **params)
+
+
+def _search(X, y, **params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return LogisticRegressionCV(Cs=6, cv=3, l1_ratios=(0,), use_legacy_attributes=False,
-                                    scoring="neg_log_loss", tol=1e-8, max_iter=1000, **params).fit(X, y)
+        return _search_model(**params).fit(X, y)
 
 
 @pytest.mark.parametrize("problem", ["binary", "sparse", "3 classes", "weighted"])
@@ -133,3 +137,18 @@ def _count_passes(monkeypatch):
 
     monkeypatch.setattr(_objective, "remembering", counting)
     return counter
+
+
+def test_searches_in_threads_side_by_side_give_the_same_bits():
+    pytest.importorskip("sklearn")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.datasets import make_classification
+
+    problems = [make_classification(n_samples=200, n_features=5, random_state=seed) for seed in range(4)]
+    alone = [_search_model().fit(X, y) for X, y in problems]
+    with ThreadPoolExecutor(4) as pool:  # (no warnings filters changed in threads: they are global)
+        together = list(pool.map(lambda problem: _search_model().fit(*problem), problems))
+    for one, other in zip(alone, together):
+        np.testing.assert_array_equal(one.coefs_paths_, other.coefs_paths_)
+        np.testing.assert_array_equal(one.coef_, other.coef_)
