@@ -428,9 +428,9 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
     is found (liblinear's too, when a method solves it) and after every timed
     fit (:func:`fit_steps` counts them), with the problem's stored entries as ``work``.
     """
-    from .estimator import LogisticRegression
-
     from sklearn.linear_model import LogisticRegression as Sklearn
+
+    from .estimator import LogisticRegression
 
     results = []
     for problem in sizes:
@@ -477,8 +477,7 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
                 fitted[name] = _fit(make, X, y)
                 best[name] = min(best[name], time.perf_counter() - start)
                 step(name)
-        reference = _coefficients(fitted["sklearn lbfgs"][0] if "sklearn lbfgs" in fitted and
-                                  penalty.l1_ratio == 0 else exact)
+        reference = _coefficients(exact if solvers or penalty.l1_ratio > 0 else fitted["sklearn lbfgs"][0])
         for name, (model, n_iter, converged) in fitted.items():
             liblinear = _solves_liblinear(name)
             coef = _coefficients(model)

@@ -91,6 +91,21 @@ def _quick(args: argparse.Namespace) -> bool:
     return bool(args.quick) or os.environ.get(QUICK_VARIABLE, "") == "1"
 
 
+def _print_heading(title: str, info: dict) -> None:
+    """A comparison's first lines: what was measured, then the versions and the machine."""
+    print(title)
+    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
+    print()
+
+
+def _write_json(path: str | None, report: dict) -> None:
+    """``--json FILE``: a comparison's settings and measurements as one JSON object."""
+    if path:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(report, file, indent=1)
+            file.write("\n")
+
+
 def _compare(args: argparse.Namespace) -> int:
     if args.cv:
         return _compare_searches(args)
@@ -122,22 +137,17 @@ def _compare(args: argparse.Namespace) -> int:
         layout = (f"sparse {args.format.upper()} (n_x, m), density {args.density:g}, values and "
                   "int32 indices")
     what = "gradient" if args.classes is None else f"multinomial gradient of {args.classes} classes"
-    print(f"fastlr {__version__}: time per {what} ({args.dtype}, X {layout}, best of {repeat}), "
-          f"measured side by side in {time.perf_counter() - started:.1f} s")
-    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
-    print()
+    _print_heading(f"fastlr {__version__}: time per {what} ({args.dtype}, X {layout}, best of {repeat}), "
+                   f"measured side by side in {time.perf_counter() - started:.1f} s", info)
     print(speedup_table(results))
     print()
     print(f"{READ}: the fastest pass over X measured at that size (a parallel read, a one-thread "
           "X.sum(), or a kernel if one was faster); 'of read' is its time over the kernel's.")
     print("first call: the first gradient at that size, including numba's compile or cache load.")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"environment": info, "repeat": repeat, "budget_seconds": budget,
-                       "dtype": args.dtype, "order": args.order, "classes": args.classes,
-                       "density": args.density, "format": args.format,
-                       "results": as_records(results)}, file, indent=1)
-            file.write("\n")
+    _write_json(args.json, {"environment": info, "repeat": repeat, "budget_seconds": budget,
+                            "dtype": args.dtype, "order": args.order, "classes": args.classes,
+                            "density": args.density, "format": args.format,
+                            "results": as_records(results)})
     return 0
 
 
@@ -180,10 +190,8 @@ def _compare_fits(args: argparse.Namespace) -> int:
                    "problem)")
     if args.density is not None:
         what += f", sparse CSR X of density {args.density:g}"
-    print(f"fastlr {__version__}: time to fit (float64, {penalty}, tol = {tol:g}{what}, best of {repeat}), "
-          f"measured side by side in {time.perf_counter() - started:.1f} s")
-    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
-    print()
+    _print_heading(f"fastlr {__version__}: time to fit (float64, {penalty}, tol = {tol:g}{what}, best of "
+                   f"{repeat}), measured side by side in {time.perf_counter() - started:.1f} s", info)
     print(fit_table(results, pairs=bool(solvers), l1=bool(args.l1_ratio)))
     print()
     if args.l1_ratio:
@@ -198,12 +206,9 @@ def _compare_fits(args: argparse.Namespace) -> int:
     if any(result.method.endswith(" liblinear") for result in results):
         print("liblinear penalises the intercept: its rows are measured against its own optimum "
               "(fastlr liblinear at tol=1e-10, the intercept counted in the penalty).")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"environment": info, "repeat": repeat, "tol": tol, "classes": args.classes,
-                       "density": args.density, "l1_ratio": args.l1_ratio, "C": args.C,
-                       "solvers": solvers, "fits": [asdict(result) for result in results]}, file, indent=1)
-            file.write("\n")
+    _write_json(args.json, {"environment": info, "repeat": repeat, "tol": tol, "classes": args.classes,
+                            "density": args.density, "l1_ratio": args.l1_ratio, "C": args.C,
+                            "solvers": solvers, "fits": [asdict(result) for result in results]})
     return 0
 
 
@@ -242,21 +247,16 @@ def _compare_searches(args: argparse.Namespace) -> int:
                                on_step=lambda note, weight: progress.advance(1, note, weight))
     progress.close()
     info = environment()
-    print(f"fastlr {__version__}: a search over C = logspace(-4, 4, 10), StratifiedKFold(5), accuracy "
-          f"(float64, tol = {tol:g}, max_iter = 1000, best of {repeat}), measured side by side in "
-          f"{time.perf_counter() - started:.1f} s")
-    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
-    print()
+    _print_heading(f"fastlr {__version__}: a search over C = logspace(-4, 4, 10), StratifiedKFold(5), "
+                   f"accuracy (float64, tol = {tol:g}, max_iter = 1000, best of {repeat}), measured side "
+                   f"by side in {time.perf_counter() - started:.1f} s", info)
     print(cv_table(results))
     print()
     print("vs sklearn: over scikit-learn's LogisticRegressionCV of the same solver. same C_: the C "
           "chosen is scikit-learn's. max score diff: the largest difference of the per-fold, per-C "
           "accuracies from scikit-learn's (one test example is 1 / its fold's size).")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump({"environment": info, "repeat": repeat, "tol": tol, "solvers": solvers,
-                       "searches": [asdict(result) for result in results]}, file, indent=1)
-            file.write("\n")
+    _write_json(args.json, {"environment": info, "repeat": repeat, "tol": tol, "solvers": solvers,
+                            "searches": [asdict(result) for result in results]})
     return 0
 
 
