@@ -37,7 +37,8 @@ import numpy as np
 FORMAT = "fastlr.LogisticRegression"
 VERSION = 1
 
-__all__ = ["FORMAT", "VERSION", "check_model", "model_dict", "model_params", "read_model", "write_model"]
+__all__ = ["FORMAT", "SEARCH_OUTCOME", "VERSION", "check_model", "model_dict", "model_params", "read_model",
+           "search_outcome", "write_model"]
 
 
 #: How an infinite parameter (``C=np.inf``: no penalty) is written: JSON has no infinity.
@@ -51,7 +52,8 @@ def model_dict(*, params: dict, classes: list, coef: list, intercept: float | li
     NumPy scalars become the Python numbers they hold; an infinite parameter
     is written as ``"inf"``; a dict whose keys are not all strings
     (``class_weight={0: 2.0}``) as ``{"__items__": [[key, value], ...]}``,
-    so that its keys come back as they were. Anything else that JSON cannot
+    so that its keys come back as they were; a 1-D array of numbers
+    (``Cs=np.logspace(...)``) as a list. Anything else that JSON cannot
     hold (a ``RandomState``, a kernel of the user's own, datetime labels) is
     refused before anything is written.
     """
@@ -97,6 +99,8 @@ def _saved(value: Any, what: str, infinity: str | None = None) -> Any:
             return number
     elif isinstance(value, (list, tuple)):
         return [_saved(item, what, infinity) for item in value]
+    elif isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "biuf":
+        return [_saved(item, what, infinity) for item in value.tolist()]  # as a list (Cs, l1_ratios)
     elif isinstance(value, dict):
         if all(isinstance(key, str) for key in value):
             return {key: _saved(item, what, infinity) for key, item in value.items()}
@@ -210,6 +214,29 @@ def _finite_numbers(name: str, values: Any, dtype: np.dtype) -> None:
                              "the file was not written for this dtype")
 
 
+#: The fitted attributes a saved ``LogisticRegressionCV`` keeps besides its model (``"search"``).
+SEARCH_OUTCOME = ("C_", "l1_ratio_")
+
+
+def search_outcome(search: Any) -> dict[str, Any]:
+    """A file's ``"search"`` back as attributes: numbers (scikit-learn's new layout) or
+    arrays (the legacy one, ``None`` where ``l1_ratio_`` has no value); ``ValueError``
+    naming a bad entry."""
+    if not isinstance(search, dict) or set(search) != set(SEARCH_OUTCOME):
+        raise ValueError(f"'search' must be an object with the keys {', '.join(map(repr, SEARCH_OUTCOME))}; "
+                         f"got {search!r:.80}")
+    outcome = {}
+    for name, value in search.items():
+        items = value if isinstance(value, list) else [value]
+        allowed = (None,) if name == "l1_ratio_" else ()
+        if not items or not all(item in allowed or (_real(item) and _finite(item) and item >= 0)
+                                for item in items):
+            raise ValueError(f"'search' {name!r} must hold finite numbers >= 0"
+                             f"{' or null' if allowed else ''}; got {value!r:.80}")
+        outcome[name] = np.asarray(value) if isinstance(value, list) else value
+    return outcome
+
+
 def check_model(data: Any) -> None:
     """Raise ``ValueError`` naming the first key of ``data`` that is missing or wrong."""
     if not isinstance(data, dict):
@@ -217,6 +244,8 @@ def check_model(data: Any) -> None:
     missing = [key for key in _KEYS if key not in data]
     if missing:
         raise ValueError(f"missing key{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}")
+    if "search" in data:  # a LogisticRegressionCV's
+        search_outcome(data["search"])
     if not isinstance(data["params"], dict):
         raise ValueError(f"'params' must be an object; got {data['params']!r:.80}")
     try:

@@ -58,6 +58,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, _check_sample_weight
 
 from ._dask.estimator import is_dask_array
+from ._model_file import SEARCH_OUTCOME, search_outcome
 from ._path_memo import shared_evaluations
 from ._solvers import SklearnName, sklearn_solver
 from .estimator import LogisticRegression, _Problem, warn_max_iter_zero
@@ -378,6 +379,27 @@ class LogisticRegressionCV(LogisticRegression):
         self.n_iter_ = n_iter
         self.C_ = np.repeat(np.asarray([C]), n_classes)
         self.l1_ratio_ = np.repeat(np.asarray([l1_ratio]), n_classes)
+
+    def to_dict(self) -> dict:
+        """The fitted model as JSON-ready data: the chosen model (what :meth:`predict` uses)
+        and the search's outcome, ``C_`` and ``l1_ratio_``. The folds' paths, scores and
+        iterations are not saved. Array parameters (``Cs``, ``l1_ratios``) are saved as
+        lists; a splitter or a scorer object as ``cv`` or ``scoring`` cannot be: set them
+        to a number or a name before saving."""
+        data = super().to_dict()
+        data["search"] = {name: np.asarray(getattr(self, name)).tolist() for name in SEARCH_OUTCOME}
+        return data
+
+    @classmethod
+    def _from_checked(cls, data: dict) -> LogisticRegressionCV:
+        """The saved model with its ``C_`` and ``l1_ratio_`` (a file without them, as
+        ``LogisticRegression.save`` writes, loads without them)."""
+        model = super()._from_checked(data)
+        search = data.get("search")
+        if search is not None:
+            for name, value in search_outcome(search).items():
+                setattr(model, name, value)
+        return model
 
     def score(self, X, y, sample_weight=None, **score_params) -> float:
         """The ``scoring`` score (accuracy when ``None``) of the fitted model on ``(X, y)``.

@@ -201,3 +201,68 @@ def test_a_loaded_model_with_infinite_classes_is_refused(tmp_path, saved):
     path.write_text(json.dumps(data))  # json writes Infinity, which json reads back
     with pytest.raises(ValueError, match="'classes' must be a list of two or more distinct labels"):
         LogisticRegression.load(path)
+
+
+@pytest.mark.parametrize("params", [
+    {"Cs": np.logspace(-2, 2, 4), "l1_ratios": (0,), "use_legacy_attributes": False},  # numbers
+    {"Cs": 3, "l1_ratios": (0,)},  # the legacy layout: arrays
+    {"Cs": 3},  # legacy, no l1_ratios: l1_ratio_ holds None
+    {"Cs": [0.1, 1.0], "l1_ratios": np.array([0.0, 0.5]), "solver": "saga", "refit": False},
+])
+def test_a_search_saves_its_chosen_model_and_outcome(tmp_path, data, params):
+    import warnings
+
+    from fastlr import LogisticRegressionCV
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy defaults' FutureWarnings
+        search = LogisticRegressionCV(cv=3, kernel="numpy", **params).fit(*data)
+    path = tmp_path / "search.json"
+    search.save(path)
+    loaded = LogisticRegressionCV.load(path)
+    assert type(loaded) is LogisticRegressionCV
+    np.testing.assert_array_equal(loaded.predict_proba(data[0]), search.predict_proba(data[0]))
+    for name in ("C_", "l1_ratio_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(search, name))
+        assert np.asarray(getattr(loaded, name)).dtype == np.asarray(getattr(search, name)).dtype
+    assert np.asarray(loaded.Cs).tolist() == np.asarray(search.Cs).tolist()  # an array comes back a list
+    # the chosen model alone, as a plain estimator
+    alone = LogisticRegression.load(path)
+    np.testing.assert_array_equal(alone.predict_proba(data[0]), search.predict_proba(data[0]))
+
+
+def test_a_search_with_a_splitter_is_refused_before_anything_is_written(saved, data):
+    from sklearn.model_selection import StratifiedKFold
+
+    from fastlr import LogisticRegressionCV
+
+    path, before = saved
+    search = LogisticRegressionCV(Cs=2, cv=StratifiedKFold(3), l1_ratios=(0,), use_legacy_attributes=False,
+                                  scoring="accuracy", kernel="numpy").fit(*data)
+    with pytest.raises(TypeError, match="cannot save the model: parameter cv=StratifiedKFold"):
+        search.save(path)
+    assert path.read_bytes() == before
+    _only_the_model(path)
+    search.set_params(cv=3).save(path)  # what the message says to do
+    assert LogisticRegression.load(path).coef_.shape == search.coef_.shape
+
+
+@pytest.mark.parametrize(("search", "message"), [
+    ({"C_": 1.0}, "'search' must be an object with the keys 'C_', 'l1_ratio_'"),
+    ({"C_": -1.0, "l1_ratio_": 0.0}, "'search' 'C_' must hold finite numbers >= 0; got -1.0"),
+    ({"C_": [1.0, None], "l1_ratio_": 0.0}, "'search' 'C_' must hold finite numbers >= 0; got"),
+    ({"C_": 1.0, "l1_ratio_": "x"}, "'search' 'l1_ratio_' must hold finite numbers >= 0 or null"),
+    ({"C_": [], "l1_ratio_": 0.0}, "'search' 'C_' must hold finite numbers"),
+])
+def test_a_damaged_search_outcome_is_a_value_error_naming_it(tmp_path, data, search, message):
+    from fastlr import LogisticRegressionCV
+
+    model = LogisticRegressionCV(Cs=2, cv=3, l1_ratios=(0,), use_legacy_attributes=False,
+                                 scoring="accuracy", kernel="numpy").fit(*data)
+    saved = model.to_dict()
+    saved["search"] = search
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")) as error:
+        LogisticRegressionCV.load(path)
+    assert f"{str(path)!r} is not a valid fastlr model file" in str(error.value)
