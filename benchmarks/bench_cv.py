@@ -20,15 +20,12 @@ rise). Skipped where scikit-learn, or this version of fastlr's
 from __future__ import annotations
 
 import inspect
-import time
-import warnings
 
 import numpy as np
 
 import fastlr
 
-from .bench_fit import _problem
-from .common import best_seconds
+from .bench_fit import _fit, _fraction, _problem
 
 PROBLEMS = ("breast-cancer", "digits-10", "100x50000")
 METHODS = ("sklearn-LogisticRegressionCV", "fastlr-LogisticRegressionCV", "GridSearchCV-fastlr")
@@ -71,12 +68,6 @@ def _search(method):
     return cls(**{key: value for key, value in params.items() if key in taken})
 
 
-def _fit(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return model.fit(X, y)
-
-
 class TimeSearch:
     params = (METHODS, PROBLEMS)
     param_names = ("method", "problem")
@@ -107,7 +98,4 @@ class TrackSearchFractionOfSklearn:
         _fit(_search(METHODS[1]).set_params(max_iter=2), self.X, self.y)
 
     def track_search_fraction_of_sklearn(self, problem):
-        time.sleep(0.2)
-        ours = best_seconds(lambda: _fit(self.ours, self.X, self.y), repeat=2)
-        time.sleep(0.2)
-        return ours / best_seconds(lambda: _fit(self.theirs, self.X, self.y), repeat=2)
+        return _fraction(self.ours, self.theirs, self.X, self.y)

@@ -28,7 +28,6 @@ converged. Needs scikit-learn.
 from __future__ import annotations
 
 import inspect
-import time
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -36,7 +35,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ._compare import text_table
-from ._compare_fit import _DATASET_SHAPES, _DATASET_STORED, _duration
+from ._compare_fit import _DATASET_SHAPES, _DATASET_STORED, _duration, interleaved_best
 
 __all__ = ["CV_PROBLEMS", "QUICK_CV_PROBLEMS", "CvMeasurement", "cv_steps", "cv_table",
            "measure_searches"]
@@ -49,7 +48,6 @@ QUICK_CV_PROBLEMS = ("breast-cancer", "digits-10")
 #: The grid of ``C`` and the folds.
 CS = np.logspace(-4, 4, 10)
 N_FOLDS = 5
-_SETTLE_SECONDS = 0.2
 _SHAPES = {**_DATASET_SHAPES, "digits-10": (1797, 64)}
 
 
@@ -174,16 +172,11 @@ def measure_searches(problems: Iterable = CV_PROBLEMS, solvers: Iterable[str] = 
         for name, make in methods.items():  # compile or load numba's cache
             if name.startswith("fastlr"):
                 _search(lambda: make().set_params(max_iter=2), X, y)
-        best = dict.fromkeys(methods, float("inf"))
-        fitted = {}
-        for _ in range(repeat):
-            for name, make in methods.items():
-                time.sleep(_SETTLE_SECONDS)
-                start = time.perf_counter()
-                fitted[name] = _search(make, X, y)
-                best[name] = min(best[name], time.perf_counter() - start)
-                if on_step is not None:
-                    on_step(f"{label} {n_features}x{n_samples}: {name}", work)
+
+        def step(name: str) -> None:
+            if on_step is not None:
+                on_step(f"{label} {n_features}x{n_samples}: {name}", work)
+        best, fitted = interleaved_best(methods, lambda make: _search(make, X, y), repeat, step)
         for solver in solvers:
             base_C, base_scores, _ = _search_result(fitted[f"sklearn LogisticRegressionCV {solver}"][0])
             for name in (f"sklearn LogisticRegressionCV {solver}", f"fastlr LogisticRegressionCV {solver}",

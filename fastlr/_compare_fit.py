@@ -64,7 +64,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -414,6 +414,23 @@ def _fit(make, X, y):
     return model, n_iter, converged
 
 
+def interleaved_best(methods: dict[str, Callable[[], Any]], run: Callable[[Callable[[], Any]], Any],
+                     repeat: int, step: Callable[[str], None]) -> tuple[dict[str, float], dict[str, Any]]:
+    """Time ``run(make)`` for every ``(name, make)`` of ``methods`` in ``repeat`` interleaved
+    rounds (each round runs every method once, after a pause of ``_SETTLE_SECONDS``), calling
+    ``step(name)`` after each; return the best seconds and the last result, by name."""
+    best = dict.fromkeys(methods, float("inf"))
+    results = {}
+    for _ in range(repeat):
+        for name, make in methods.items():
+            time.sleep(_SETTLE_SECONDS)
+            start = time.perf_counter()
+            results[name] = run(make)
+            best[name] = min(best[name], time.perf_counter() - start)
+            step(name)
+    return best, results
+
+
 def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3,
                  on_step: Callable[[str, float], None] | None = None,
                  classes: int | None = None, density: float | None = None,
@@ -468,15 +485,7 @@ def measure_fits(sizes: Iterable = FIT_SIZES, tol: float = 1e-6, repeat: int = 3
                                                               max_iter=100_000, **l1), X, y)[0]
             optimum_liblinear = _objective(exact_liblinear, X, y, penalty, liblinear=True)
             step("liblinear's optimum")
-        best = dict.fromkeys(methods, float("inf"))
-        fitted = {}
-        for _ in range(repeat):
-            for name, make in methods.items():
-                time.sleep(_SETTLE_SECONDS)
-                start = time.perf_counter()
-                fitted[name] = _fit(make, X, y)
-                best[name] = min(best[name], time.perf_counter() - start)
-                step(name)
+        best, fitted = interleaved_best(methods, lambda make: _fit(make, X, y), repeat, step)
         reference = _coefficients(exact if solvers or penalty.l1_ratio > 0 else fitted["sklearn lbfgs"][0])
         for name, (model, n_iter, converged) in fitted.items():
             liblinear = _solves_liblinear(name)

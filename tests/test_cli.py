@@ -496,13 +496,16 @@ def test_compare_fit_solver_pairs_with_l1(tmp_path, capsys):
     (["--fit", "--solver", "liblinear", "--classes", "3"], "--solver liblinear fits two classes only"),
     (["--solver", "lbfgs"], "--solver applies to fits: add --fit"),
     (["--tol", "1e-3"], "--tol applies to fits: add --fit"),
+    (["--l1-ratio", "1"], "--l1-ratio applies to fits: add --fit"),
+    (["--fit", "--sizes", "iris"], "'iris' is neither N_FEATURESxN_SAMPLES (for example 20x20000) nor a "
+                                   "dataset (breast-cancer, digits, tfidf)"),
     (["--cv", "--C", "2"], "--C does not apply to --cv"),
     (["--cv", "--classes", "3"], "--classes does not apply to --cv"),
     (["--cv", "--solver", "liblinear"], "--solver liblinear fits two classes only: leave digits-10 out"),
     (["--cv", "--sizes", "iris"], "'iris' is neither N_FEATURESxN_SAMPLES (for example 20x20000) nor a "
                                   "dataset (breast-cancer, digits, tfidf, digits-10)"),
 ])
-def test_compare_solver_and_cv_refusals(arguments, message, capsys):
+def test_compare_refusals(arguments, message, capsys):
     assert main(["compare", *arguments]) == 2
     assert message in capsys.readouterr().err
 
@@ -542,12 +545,6 @@ def test_tfidf_problem_is_text_like():
     assert 0.45 <= y.mean() <= 0.55
     again, _ = tfidf_problem(n_samples=2_000, n_features=5_000, words=40)
     assert (X != again).nnz == 0  # seeded
-
-
-def test_compare_fit_bad_problem(capsys):
-    assert main(["compare", "--fit", "--sizes", "iris"]) == 2
-    assert ("'iris' is neither N_FEATURESxN_SAMPLES (for example 20x20000) nor a dataset "
-            "(breast-cancer, digits, tfidf)") in capsys.readouterr().err
 
 
 def test_compare_sparse(tmp_path, capsys):
@@ -624,11 +621,6 @@ def test_compare_fit_l1(tmp_path, capsys):
     assert ours["converged"] and abs(ours["objective_excess"]) < 1e-9
     assert 0 < ours["non_zero"] < 8  # lambda_max / 10: a sparse solution
     assert fits["sklearn saga"]["objective_excess"] < 1e-5  # the same objective, to saga's precision
-
-
-def test_compare_l1_ratio_needs_fit(capsys):
-    assert main(["compare", "--l1-ratio", "1"]) == 2
-    assert "--l1-ratio applies to fits: add --fit" in capsys.readouterr().err
 
 
 def test_train_l1_is_the_estimators_fit(tmp_path, csv_file, capsys):
