@@ -35,6 +35,15 @@ whose cache is empty, and a caller's compile re-optimises every helper it
 calls, so each nested level and each unused branch is paid again. The
 measured breakdown is in the user guide's "The first call" page
 (``docs/guide/first-call.md``).
+
+One rule keeps the one-thread and the parallel kernel on the same compiled
+loops: a loop is called with the same argument types from both. numba
+types a constant argument as a literal (``range_sums(..., 0, m)`` compiles
+a version for ``Literal[int](0)``) and a ``prange`` index as unsigned, each
+a separate compile of the loop and of everything it calls; so a loop's
+first example is passed as ``np.int64(0)``, and a ``prange`` index as
+``np.int64(c)`` (``tests/test_compile.py`` checks that no loop is compiled
+twice for one X).
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ def hessian_one_thread(w, b, X, y, s):
     dw = np.zeros(n_x, dtype=np.float64)
     H = np.zeros((n_x + 1, n_x + 1), dtype=np.float64)
     G, HG, buf = _buffers(n_x)
-    db, cost = range_hessian(w, b, X, y, s, dw, H, G, HG, buf, 0, m)
+    db, cost = range_hessian(w, b, X, y, s, dw, H, G, HG, buf, np.int64(0), m)
     _mirror(H)
     return H, dw, db, cost
 

@@ -384,7 +384,7 @@ def sums_one_thread(w, b, X, y, s):
     """The binary op's sums ``(X (s dz), sum(s dz), sum(s loss))`` on one thread, float64."""
     n_x, m = X.shape
     dw = np.zeros(n_x, dtype=np.float64)
-    db, cost = range_sums(w, b, X, y, s, dw, tile_buffer(X), 0, m)
+    db, cost = range_sums(w, b, X, y, s, dw, tile_buffer(X), np.int64(0), m)
     return dw, db, cost
 
 
@@ -457,7 +457,7 @@ def descend_one_thread(w, b, X, y, s, alpha, learning_rate, tol, fit_intercept, 
     for iteration in range(first, last):
         _to_dtype(w_k, w)
         dw[:] = 0.0
-        db, cost = range_sums(w_k, b, X, y, s, dw, z, 0, m)
+        db, cost = range_sums(w_k, b, X, y, s, dw, z, np.int64(0), m)
         db, cost = _to_means(w_k, alpha, total, dw, db, cost)
         b, status = _step(w, b, dw, db, cost, costs, iteration, learning_rate, tol,
                           fit_intercept)

@@ -158,7 +158,7 @@ def dense_one_thread(X, c, v):
     """The gram product of a dense X on one thread."""
     n_x, m = X.shape
     out = np.zeros(n_x + 1, dtype=np.float64)
-    out[n_x] = _dense(X, c, v, out, _tile(X), 0, m)
+    out[n_x] = _dense(X, c, v, out, _tile(X), np.int64(0), m)
     return out
 
 
@@ -207,7 +207,7 @@ def _sparse_examples(data, indices, indptr, c, v, out, start, stop):
 def sparse_by_example(data, indices, indptr, c, v):
     """The gram product of a sparse X by example (CSC ``(n_x, m)``), on one thread."""
     out = np.zeros(v.shape[0], dtype=np.float64)
-    out[-1] = _sparse_examples(data, indices, indptr, c, v, out, 0, indptr.shape[0] - 1)
+    out[-1] = _sparse_examples(data, indices, indptr, c, v, out, np.int64(0), indptr.shape[0] - 1)
     return out
 
 
@@ -224,7 +224,7 @@ def sparse_by_example_parallel(data, indices, indptr, c, v, bounds):
                                          bounds[p + 1])
     out = np.empty(size, dtype=np.float64)
     for block in numba.prange((size + _BLOCK - 1) // _BLOCK):
-        _add_rows(rows, out, block)
+        _add_rows(rows, out, np.int64(block))
     return out
 
 

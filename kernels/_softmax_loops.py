@@ -295,7 +295,7 @@ def sums_one_thread(W, b, X, labels, Y, s):
     dW = np.zeros((n_classes, n_x), dtype=np.float64)
     db = np.zeros(n_classes, dtype=np.float64)
     zt, work, top = _buffers(X, n_classes)
-    cost = range_sums(W, b, X, labels, Y, s, dW, db, zt, work, top, 0, X.shape[1])
+    cost = range_sums(W, b, X, labels, Y, s, dW, db, zt, work, top, np.int64(0), X.shape[1])
     return dW, db, cost
 
 

@@ -236,7 +236,7 @@ def _binary_examples(w, b, data, indices, indptr, y, s, dw, buffer, start, stop)
 def binary_by_example(w, b, data, indices, indptr, y, s):
     """The binary op's ``(dw, db, cost)`` sums, X by example, on one thread."""
     dw = np.zeros(w.shape[0], dtype=np.float64)
-    db, cost = _binary_examples(w, b, data, indices, indptr, y, s, dw, _binary_buffer(), 0,
+    db, cost = _binary_examples(w, b, data, indices, indptr, y, s, dw, _binary_buffer(), np.int64(0),
                                 indptr.shape[0] - 1)
     return dw, db, cost
 
@@ -256,7 +256,7 @@ def binary_by_example_parallel(w, b, data, indices, indptr, y, s, bounds):
                                                       _binary_buffer(), bounds[c], bounds[c + 1])
     dw = np.empty(n_x, dtype=np.float64)
     for block in numba.prange((n_x + _BLOCK - 1) // _BLOCK):
-        _add_rows(rows, dw, block)
+        _add_rows(rows, dw, np.int64(block))
     return dw, _sum_parts(db_parts), _sum_parts(cost_parts)
 
 
@@ -302,7 +302,7 @@ def multinomial_by_example(WT, b, data, indices, indptr, labels, Y, s):
     n_x, n_classes = WT.shape
     dWT = np.zeros((n_x, n_classes), dtype=np.float64)
     db = np.zeros(n_classes, dtype=np.float64)
-    cost = _multinomial_examples(WT, b, data, indices, indptr, labels, Y, s, dWT, db, 0,
+    cost = _multinomial_examples(WT, b, data, indices, indptr, labels, Y, s, dWT, db, np.int64(0),
                                  indptr.shape[0] - 1)
     return dWT, db, cost
 
@@ -323,9 +323,9 @@ def multinomial_by_example_parallel(WT, b, data, indices, indptr, labels, Y, s, 
                                               bounds[c], bounds[c + 1])
     total = np.empty(n_x * n_classes, dtype=np.float64)
     for block in numba.prange((total.shape[0] + _BLOCK - 1) // _BLOCK):
-        _add_rows(rows, total, block)
+        _add_rows(rows, total, np.int64(block))
     db = np.empty(n_classes, dtype=np.float64)
-    _add_rows(db_rows, db, 0)
+    _add_rows(db_rows, db, np.int64(0))
     return total.reshape((n_x, n_classes)), db, _sum_parts(cost_parts)
 
 
@@ -373,10 +373,10 @@ def binary_by_feature(w, b, data, indices, indptr, y, s, m):
     """The binary op's ``(dw, db, cost)`` sums, X by feature, on one thread."""
     n_x = w.shape[0]
     z = np.zeros(m, dtype=np.float64)
-    _scatter_z(w, data, indices, indptr, z, 0, n_x)
-    db, cost = _finish_z(z, b, y, s, 0, m)
+    _scatter_z(w, data, indices, indptr, z, np.int64(0), n_x)
+    db, cost = _finish_z(z, b, y, s, np.int64(0), m)
     dw = np.empty(n_x, dtype=np.float64)
-    _gather_dw(z, data, indices, indptr, dw, 0, n_x)
+    _gather_dw(z, data, indices, indptr, dw, np.int64(0), n_x)
     return dw, db, cost
 
 
@@ -441,11 +441,11 @@ def multinomial_by_feature(WT, b, data, indices, indptr, labels, Y, s, m):
     """The multinomial op's ``(dWT, db, cost)`` sums, X by feature, on one thread."""
     n_x, n_classes = WT.shape
     Z = np.zeros((m, n_classes), dtype=np.float64)
-    _scatter_logits(WT, data, indices, indptr, Z, 0, n_x)
+    _scatter_logits(WT, data, indices, indptr, Z, np.int64(0), n_x)
     db = np.zeros(n_classes, dtype=np.float64)
-    cost = _finish_logits(Z, b, labels, Y, s, db, 0, m)
+    cost = _finish_logits(Z, b, labels, Y, s, db, np.int64(0), m)
     dWT = np.empty((n_x, n_classes), dtype=np.float64)
-    _gather_gradient(Z, data, indices, indptr, dWT, 0, n_x)
+    _gather_gradient(Z, data, indices, indptr, dWT, np.int64(0), n_x)
     return dWT, db, cost
 
 
@@ -464,7 +464,7 @@ def binary_by_feature_parallel(w, b, data, indices, indptr, y, s, m, bounds):
     z = np.empty(m, dtype=np.float64)
     n_blocks = (m + _BLOCK - 1) // _BLOCK
     for block in numba.prange(n_blocks):
-        _add_rows(rows, z, block)
+        _add_rows(rows, z, np.int64(block))
     db_parts = np.empty(n_blocks, dtype=np.float64)
     cost_parts = np.empty(n_blocks, dtype=np.float64)
     for block in numba.prange(n_blocks):
@@ -488,7 +488,7 @@ def multinomial_by_feature_parallel(WT, b, data, indices, indptr, labels, Y, s, 
                         bounds[c + 1])
     flat = np.empty(m * n_classes, dtype=np.float64)
     for block in numba.prange((flat.shape[0] + _BLOCK - 1) // _BLOCK):
-        _add_rows(rows, flat, block)
+        _add_rows(rows, flat, np.int64(block))
     Z = flat.reshape((m, n_classes))
     n_blocks = (m + _BLOCK - 1) // _BLOCK
     db_rows = np.zeros((n_blocks, n_classes), dtype=np.float64)
@@ -498,7 +498,7 @@ def multinomial_by_feature_parallel(WT, b, data, indices, indptr, labels, Y, s, 
         cost_parts[block] = _finish_logits(Z, b, labels, Y, s, db_rows[block], start,
                                            min(m, start + _BLOCK))
     db = np.empty(n_classes, dtype=np.float64)
-    _add_rows(db_rows, db, 0)
+    _add_rows(db_rows, db, np.int64(0))
     dWT = np.empty((n_x, n_classes), dtype=np.float64)
     for block in numba.prange((n_x + _BLOCK - 1) // _BLOCK):
         _gather_gradient(Z, data, indices, indptr, dWT, block * _BLOCK,

@@ -196,3 +196,53 @@ def test_a_damaged_cache_is_compiled_again(tmp_path):
     assert again["compiled"] > 0
     loaded = _gradients(tmp_path)
     assert loaded == {"costs": first["costs"], "compiled": 0}
+
+
+_BOTH_KERNELS = textwrap.dedent("""
+    import json
+    from numba.core import event
+    import numpy as np
+    import scipy.sparse
+    import fastlr
+
+    compiled = []
+
+    class Listener(event.Listener):
+        def on_start(self, e):
+            pass
+
+        def on_end(self, e):
+            function = e.data["dispatcher"].py_func
+            if str(function.__module__).startswith("fastlr"):
+                compiled.append([f"{function.__module__}.{function.__qualname__}", str(e.data["args"])])
+
+    event.register("numba:compile", Listener())
+    X = np.asfortranarray(np.linspace(-1.0, 1.0, 6 * 300).reshape(6, 300))
+    y = (X[0] > 0).astype(float)
+    sparse = scipy.sparse.csc_matrix(X)
+    sparse.indices, sparse.indptr = sparse.indices.astype(np.int64), sparse.indptr.astype(np.int64)
+    for kernel in ("numba", "numba-parallel"):
+        fastlr.gradient(np.zeros(6), 0.0, X, y, kernel=kernel)
+        fastlr.softmax_gradient(np.zeros((3, 6)), np.zeros(3), X, np.arange(300) % 3, kernel=kernel)
+        fastlr.get_kernel(kernel).binary_hessian(np.zeros(6), 0.0, X, y, None)
+        fastlr.gradient(np.zeros(6), 0.0, sparse, y, kernel=kernel)
+        fastlr.softmax_gradient(np.zeros((3, 6)), np.zeros(3), sparse, np.arange(300) % 3, kernel=kernel)
+    print(json.dumps(compiled))
+""")
+
+
+@needs_numba
+def test_each_loop_compiles_once_for_both_kernels(tmp_path):
+    """A loop the one-thread and the parallel kernel share compiles once for one X: no
+    specialisation on a constant argument (numba types a literal ``0`` as ``Literal[int](0)``)
+    or on ``prange``'s unsigned index."""
+    if "numba-parallel" not in fastlr.available_kernels():
+        pytest.skip("numba-parallel is not available")
+    done = subprocess.run([sys.executable, "-c", _BOTH_KERNELS], env=_child_env(tmp_path),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    compiled = json.loads(done.stdout.splitlines()[-1])
+    assert compiled  # an empty cache: everything compiled here
+    assert not [(name, args) for name, args in compiled if "Literal" in args or "uint" in args]
+    names = [name for name, _ in compiled]
+    assert not {name for name in names if names.count(name) > 1}
