@@ -158,22 +158,22 @@ def test_non_finite_X_is_named(rng):
 
 def test_one_kernel_call_per_function_evaluation(monkeypatch):
     """Cost and gradient come from one call; the start is evaluated once, not twice."""
-    import scipy.optimize
+    from fastlr import _lbfgs
 
     X, y = _breast_cancer()
     calls = []
     evaluations = []
-    original = scipy.optimize.minimize
+    original = _lbfgs.lbfgsb
 
     def counting(w, b, X_kernel, y_kernel, alpha, sample_weight):
         calls.append(1)
         return fastlr.get_kernel("numpy").gradient(w, b, X_kernel, y_kernel, alpha, sample_weight)
 
-    def spy_minimize(fun, x0, **options):
+    def spy_lbfgsb(fun, x0, **options):
         result = original(fun, x0, **options)
         evaluations.append(result.nfev)
         return result
 
-    monkeypatch.setattr(scipy.optimize, "minimize", spy_minimize)
+    monkeypatch.setattr(_lbfgs, "lbfgsb", spy_lbfgsb)
     fastlr.train(X.T, y, kernel=fastlr.Kernel("counting", counting), alpha=0.01, solver="lbfgs")
     assert evaluations and len(calls) == evaluations[0]
