@@ -288,6 +288,11 @@ def _finished_hessian(hessian_sums, X, y, s, alpha, total, w, b):
     return binary_hessian_means(w, alpha, total, *hessian_sums(w, b, X, y, s))
 
 
+def _stored(X) -> int:
+    """X's stored entries: what one pass reads."""
+    return int(X.nnz) if hasattr(X, "nnz") else int(X.size)
+
+
 def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = None,
               l1: float = 0.0, product_kernel: Kernel | None = None) -> Objective:
     """The objective of a problem held in memory, evaluated by ``kernel`` (not ``auto``).
@@ -299,7 +304,8 @@ def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = 
     """
     X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
     # the op's sums finished here, as kernel.gradient finishes them: a path's fits share the last
-    gradient = kernel.gradient if kernel.binary is None else finished(remembering(kernel.binary))
+    gradient = (kernel.gradient if kernel.binary is None
+                else finished(remembering(kernel.binary, _stored(X))))
     total = weight_total(s, X.shape[1])
     hessian = None if hessian_kernel is None else partial(
         _finished_hessian, hessian_kernel.binary_hessian, X, y, s, alpha, total)
@@ -345,7 +351,7 @@ def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
     X, labels, Y, s, alpha = problem.X, problem.labels, problem.Y, problem.sample_weight, problem.alpha
     shape = problem.W.shape
     total = weight_total(s, X.shape[1])
-    sums = remembering(kernel.multinomial)
+    sums = remembering(kernel.multinomial, _stored(X) * shape[0])
     hessian = None if hessian_kernel is None else partial(
         _finished_multinomial_hessian, hessian_kernel.multinomial_hessian, X, labels, Y, s, alpha,
         total, shape)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import warnings
 
 import numpy as np
 import pytest
 
-from fastlr._path_memo import remembering, shared_evaluations, sharing
+from fastlr import _path_memo
+from fastlr._path_memo import MIN_WORK, remembering, shared_evaluations, sharing
 
 
 class _Counting:
@@ -31,7 +33,15 @@ def _arguments(rng):
 def test_outside_a_path_nothing_is_remembered(rng):
     sums = _Counting()
     assert not sharing()
-    assert remembering(sums) is sums
+    assert remembering(sums, math.inf) is sums
+
+
+def test_a_cheap_pass_is_not_remembered():
+    """Below MIN_WORK multiply-adds per pass the bookkeeping costs more than the pass."""
+    sums = _Counting()
+    with shared_evaluations():
+        assert remembering(sums, MIN_WORK - 1) is sums
+        assert remembering(sums, MIN_WORK) is not sums
 
 
 def test_the_same_point_is_one_pass_and_the_same_result(rng):
@@ -39,7 +49,7 @@ def test_the_same_point_is_one_pass_and_the_same_result(rng):
     w, b, X, y, s = _arguments(rng)
     with shared_evaluations():
         assert sharing()
-        remembered = remembering(sums)
+        remembered = remembering(sums, MIN_WORK)
         first = remembered(w, b, X, y, s)
         expected = first[0].copy()
         first[0][:] = np.nan  # the caller finishes the sums in place: the memo kept a copy
@@ -55,7 +65,7 @@ def test_anything_else_is_a_new_pass(rng, change):
     sums = _Counting()
     w, b, X, y, s = _arguments(rng)
     with shared_evaluations():
-        remembered = remembering(sums)
+        remembered = remembering(sums, MIN_WORK)
         remembered(w, b, X, y, s)
         w2, b2, X2, y2 = w.copy(), b, X, y
         if change == "w":
@@ -111,6 +121,7 @@ def test_a_search_gives_the_same_bits_with_fewer_passes(kernel, problem, monkeyp
         X = scipy.sparse.csr_array(np.where(np.abs(X) > 0.7, X, 0.0))
     if problem == "weighted":
         params["class_weight"] = {0: 1.0, 1: 2.5}
+    monkeypatch.setattr(_path_memo, "MIN_WORK", 0)  # a small problem, remembered all the same
     passes = []
     for memo in (estimator_cv.shared_evaluations, contextlib.nullcontext):
         monkeypatch.setattr(estimator_cv, "shared_evaluations", memo)
@@ -128,19 +139,20 @@ def _count_passes(monkeypatch):
 
     counter = {"passes": 0}
 
-    def counting(sums):
+    def counting(sums, work):
         def counted(*args):
             counter["passes"] += 1
             return sums(*args)
 
-        return remembering(counted)
+        return remembering(counted, work)
 
     monkeypatch.setattr(_objective, "remembering", counting)
     return counter
 
 
-def test_searches_in_threads_side_by_side_give_the_same_bits():
+def test_searches_in_threads_side_by_side_give_the_same_bits(monkeypatch):
     pytest.importorskip("sklearn")
+    monkeypatch.setattr(_path_memo, "MIN_WORK", 0)  # small problems, remembered all the same
     from concurrent.futures import ThreadPoolExecutor
 
     from sklearn.datasets import make_classification
