@@ -99,8 +99,11 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     start: dict[str, Any] = {}  # theta0 and its (cost, gradient), once computed
 
     def cost_and_gradient(theta):
-        if start and np.array_equal(theta, start["theta"]):
-            return start["value"]  # scipy's first evaluation is the start, already computed
+        if start:  # L-BFGS-B's first evaluation is the start, already computed; no other is
+            first = start.copy()
+            start.clear()
+            if np.array_equal(theta, first["theta"]):
+                return first["value"]
         w_k[:] = theta[:n_x]
         dw, db, cost = evaluate(w_k, intercept(theta))
         if not is_finite_result(dw, db, cost):

@@ -93,7 +93,7 @@ def _direct(fun: Callable, x0: np.ndarray, max_iter: int, gtol: float, ftol: flo
         _lbfgsb.setulb(_MEMORY, x, low, high, unbounded, f, g, factr, gtol, wa, iwa, task, lsave,
                        isave, dsave, max_ls, ln_task)
         if task[0] == _EVALUATE:
-            if not np.array_equal(x, last_x):
+            if not (x == last_x).all():  # np.array_equal's test, without its checks (same shape)
                 last_x = x.copy()
                 last = fun(x.copy())
                 n_evaluations += 1
