@@ -47,6 +47,7 @@ side in the same run.
 from __future__ import annotations
 
 import math
+import os
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -332,13 +333,35 @@ def _share(read_seconds: float | None, seconds: float | None) -> str:
     return f"{read_seconds / seconds:.0%}"
 
 
+#: OpenBLAS settings that change NumPy's speed; a comparison says when they are set.
+_BLAS_SETTINGS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def blas_threads() -> str:
+    """The BLAS libraries loaded now and their threads, e.g. ``"openblas 0.3.31: 2 threads"``
+    (``"unknown"`` without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - a dependency
+        return "unknown"
+    found = sorted({f"{pool['internal_api']} {pool.get('version') or ''}".strip()
+                    + f": {pool['num_threads']} thread{'s' if pool['num_threads'] != 1 else ''}"
+                    for pool in threadpool_info() if pool["user_api"] == "blas"})
+    return ", ".join(found) or "none loaded"
+
+
 def environment() -> dict[str, str]:
-    """What the numbers were measured on."""
+    """What the numbers were measured on: versions, cores, the BLAS and its threads now, and
+    the OpenBLAS settings of the environment that are set."""
     info = {
         "python": platform.python_version(),
         "machine": platform.machine(),
         "processor": platform.processor() or "unknown",
+        "cpus": str(os.cpu_count()),
         "numpy": np.__version__,
+        "blas": blas_threads(),
+        "blas_settings": " ".join(f"{name}={os.environ[name]}" for name in _BLAS_SETTINGS
+                                  if name in os.environ) or "none set",
     }
     try:
         import numba

@@ -94,7 +94,8 @@ def _quick(args: argparse.Namespace) -> bool:
 def _print_heading(title: str, info: dict) -> None:
     """A comparison's first lines: what was measured, then the versions and the machine."""
     print(title)
-    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}")
+    print(f"numpy {info['numpy']}, numba {info['numba']}, Python {info['python']}, {info['machine']}, "
+          f"{info['cpus']} cores; BLAS {info['blas']}; OpenBLAS settings: {info['blas_settings']}")
     print()
 
 
@@ -107,6 +108,15 @@ def _write_json(path: str | None, report: dict) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    if args.blas_threads is None:
+        return _compare_measured(args)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=args.blas_threads, user_api="blas"):  # restored on return
+        return _compare_measured(args)
+
+
+def _compare_measured(args: argparse.Namespace) -> int:
     if args.cv:
         return _compare_searches(args)
     if args.fit:
@@ -676,6 +686,11 @@ def _parser() -> argparse.ArgumentParser:
                               "strength a tenth of the smallest that zeroes every coefficient: "
                               "fastlr prox-newton against saga, liblinear and, where installed, "
                               "skglm and celer")
+    compare.add_argument("--blas-threads", type=_positive_int, metavar="N",
+                         help="limit BLAS (NumPy's, scipy's and so scikit-learn's) to N threads for "
+                              "the whole comparison (default: the libraries' own, usually every "
+                              "core); fastlr's L-BFGS and Newton fits run BLAS on one thread whatever "
+                              "this says")
     compare.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
     compare.set_defaults(run=_compare)
 

@@ -638,3 +638,47 @@ def test_train_l1_is_the_estimators_fit(tmp_path, csv_file, capsys):
     np.testing.assert_allclose(saved.coef_, fitted.coef_, rtol=1e-12, atol=1e-15)
     assert main(["train", str(path), "--target", "label", "--l1-ratio", "0.5", "--solver", "lbfgs"]) == 2
     assert "--l1-ratio 0.5 (an L1 term) needs --solver prox-newton" in capsys.readouterr().err
+
+
+def test_compare_says_what_blas_ran_and_limits_it_only_while_it_runs(capsys):
+    from threadpoolctl import threadpool_info
+
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    assert main(["compare", "--sizes", "3x40", "--kernels", "numpy", "--repeat", "1",
+                 "--blas-threads", "1"]) == 0
+    heading = capsys.readouterr().out.splitlines()[1]
+    assert "cores; BLAS " in heading and ": 1 thread" in heading and ": 2 threads" not in heading
+    assert "OpenBLAS settings: " in heading
+    assert [pool["num_threads"] for pool in threadpool_info()] == before  # restored
+
+
+def test_compare_blas_threads_must_be_positive(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "--blas-threads", "0"])
+    assert exit_.value.code == 2
+    assert "argument --blas-threads: must be >= 1, not 0" in capsys.readouterr().err
+
+
+def test_compare_cv_progress_adds_up_to_what_it_foretold():
+    """Every timed search reports its weight once, and the weights add up to cv_steps' work
+    (so the estimate of the time left ends at 0, not before or after)."""
+    pytest.importorskip("sklearn")
+    from fastlr._compare_cv import cv_steps, measure_searches
+
+    problems, solvers = ["breast-cancer", (6, 300, None)], ("newton-cholesky",)
+    reported = []
+    measure_searches(problems, solvers, repeat=1, on_step=lambda note, work: reported.append(work))
+    steps, work = cv_steps(problems, solvers, repeat=1)
+    assert len(reported) == steps and sum(reported) == pytest.approx(work)
+    assert min(reported) > 0
+
+
+def test_compare_fit_progress_adds_up_to_what_it_foretold():
+    pytest.importorskip("sklearn")
+    from fastlr._compare_fit import fit_steps, measure_fits
+
+    sizes, reported = [(4, 300)], []
+    measure_fits(sizes, repeat=1, classes=3, solvers=("lbfgs",),
+                 on_step=lambda note, work: reported.append(work))
+    steps, work = fit_steps(sizes, repeat=1, classes=3, solvers=("lbfgs",))
+    assert len(reported) == steps and sum(reported) == pytest.approx(work)
