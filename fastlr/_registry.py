@@ -67,23 +67,45 @@ SPARSE_MULTINOMIAL_HESSIAN = "sparse-multinomial-hessian"
 #: ``[X; 1] diag(c) [X; 1]ᵀ v`` in one pass: the binary Hessian-vector product (``solver="newton-cg"``).
 GRAM_PRODUCT = "gram-product"
 SPARSE_GRAM_PRODUCT = "sparse-gram-product"
+
+
+class _Op(NamedTuple):
+    """An op on a dense X, and what its name fixes: the field of :class:`Kernel` that holds it
+    and the module-level function of every kernel module that implements it. Its op on a
+    sparse X is named ``sparse-`` + ``name``, held by ``sparse_`` + ``field``, implemented by
+    ``sparse_`` + ``function``."""
+
+    name: str
+    field: str
+    function: str
+    x_at: int  # where X is among the function's arguments (for auto's choice)
+    multinomial: bool  # the first argument is ``W (K, n_x)``, K the problem's classes
+
+    @property
+    def sparse(self) -> str:
+        return "sparse-" + self.name
+
+
+#: Every op, one row each: a new op is a row here, a field of :class:`Kernel`, and its function
+#: in the kernel modules that offer it.
+_OPS: tuple[_Op, ...] = (
+    _Op(BINARY, "binary", "binary_sums", 2, False),
+    _Op(MULTINOMIAL, "multinomial", "multinomial_sums", 2, True),
+    _Op(BINARY_HESSIAN, "binary_hessian", "binary_hessian_sums", 2, False),
+    _Op(MULTINOMIAL_HESSIAN, "multinomial_hessian", "multinomial_hessian_sums", 2, True),
+    _Op(GRAM_PRODUCT, "gram_product", "gram_product", 0, False),
+)
+#: The :class:`Kernel` field that holds each op, dense and sparse.
+_OP_FIELDS = {**{op.name: op.field for op in _OPS}, **{op.sparse: "sparse_" + op.field for op in _OPS}}
 #: The module-level function behind each op.
-_OP_FUNCTIONS = {BINARY: "binary_sums", MULTINOMIAL: "multinomial_sums",
-                 SPARSE_BINARY: "sparse_binary_sums", SPARSE_MULTINOMIAL: "sparse_multinomial_sums",
-                 BINARY_HESSIAN: "binary_hessian_sums",
-                 SPARSE_BINARY_HESSIAN: "sparse_binary_hessian_sums",
-                 MULTINOMIAL_HESSIAN: "multinomial_hessian_sums",
-                 SPARSE_MULTINOMIAL_HESSIAN: "sparse_multinomial_hessian_sums",
-                 GRAM_PRODUCT: "gram_product", SPARSE_GRAM_PRODUCT: "sparse_gram_product"}
+_OP_FUNCTIONS = {**{op.name: op.function for op in _OPS},
+                 **{op.sparse: "sparse_" + op.function for op in _OPS}}
 #: The op a problem needs when its X is sparse.
-_SPARSE_OP = {BINARY: SPARSE_BINARY, MULTINOMIAL: SPARSE_MULTINOMIAL,
-              BINARY_HESSIAN: SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN: SPARSE_MULTINOMIAL_HESSIAN,
-              GRAM_PRODUCT: SPARSE_GRAM_PRODUCT}
+_SPARSE_OP = {op.name: op.sparse for op in _OPS}
 #: The ops every kernel fastlr ships offers.
 _GRADIENT_OPS = (BINARY, MULTINOMIAL, SPARSE_BINARY, SPARSE_MULTINOMIAL, GRAM_PRODUCT,
                  SPARSE_GRAM_PRODUCT)
-_ALL_OPS = (*_GRADIENT_OPS, BINARY_HESSIAN, SPARSE_BINARY_HESSIAN, MULTINOMIAL_HESSIAN,
-            SPARSE_MULTINOMIAL_HESSIAN)
+_ALL_OPS = tuple(_OP_FIELDS)
 
 
 class _Row(NamedTuple):
@@ -186,17 +208,9 @@ class Kernel:
         """Whether this kernel implements ``op`` (one of :data:`BINARY`, :data:`MULTINOMIAL`,
         :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`, :data:`BINARY_HESSIAN`,
         :data:`SPARSE_BINARY_HESSIAN`, :data:`MULTINOMIAL_HESSIAN`,
-        :data:`SPARSE_MULTINOMIAL_HESSIAN`, :data:`GRAM_PRODUCT`, :data:`SPARSE_GRAM_PRODUCT`)."""
-        function = {BINARY: self.gradient, MULTINOMIAL: self.multinomial,
-                    SPARSE_BINARY: self.sparse_binary,
-                    SPARSE_MULTINOMIAL: self.sparse_multinomial,
-                    BINARY_HESSIAN: self.binary_hessian,
-                    SPARSE_BINARY_HESSIAN: self.sparse_binary_hessian,
-                    MULTINOMIAL_HESSIAN: self.multinomial_hessian,
-                    SPARSE_MULTINOMIAL_HESSIAN: self.sparse_multinomial_hessian,
-                    GRAM_PRODUCT: self.gram_product,
-                    SPARSE_GRAM_PRODUCT: self.sparse_gram_product}[op]
-        return function is not None
+        :data:`SPARSE_MULTINOMIAL_HESSIAN`, :data:`GRAM_PRODUCT`, :data:`SPARSE_GRAM_PRODUCT`).
+        The binary op is offered by ``gradient`` (a kernel of your own may give it alone)."""
+        return getattr(self, "gradient" if op == BINARY else _OP_FIELDS[op]) is not None
 
     def sparse_face(self) -> Kernel:
         """This kernel for a sparse X: a :class:`Kernel` of the same name whose ``gradient``,
@@ -212,11 +226,7 @@ class Kernel:
                 name=self.name,
                 gradient=None if self.sparse_binary is None else finished(self.sparse_binary),  # type: ignore[arg-type]
                 description=self.description,
-                multinomial=self.sparse_multinomial,
-                binary=self.sparse_binary,
-                binary_hessian=self.sparse_binary_hessian,
-                multinomial_hessian=self.sparse_multinomial_hessian,
-                gram_product=self.sparse_gram_product,
+                **{op.field: getattr(self, "sparse_" + op.field) for op in _OPS},
             )
             if shipped:
                 _faces[self.name] = face
@@ -259,16 +269,7 @@ def _load(row: _Row) -> Kernel:
             gradient=finished(ops[BINARY]),
             train=getattr(module, "train", None),
             description=row.description,
-            multinomial=ops.get(MULTINOMIAL),
-            binary=ops[BINARY],
-            sparse_binary=ops.get(SPARSE_BINARY),
-            sparse_multinomial=ops.get(SPARSE_MULTINOMIAL),
-            binary_hessian=ops.get(BINARY_HESSIAN),
-            sparse_binary_hessian=ops.get(SPARSE_BINARY_HESSIAN),
-            multinomial_hessian=ops.get(MULTINOMIAL_HESSIAN),
-            sparse_multinomial_hessian=ops.get(SPARSE_MULTINOMIAL_HESSIAN),
-            gram_product=ops.get(GRAM_PRODUCT),
-            sparse_gram_product=ops.get(SPARSE_GRAM_PRODUCT),
+            **{_OP_FIELDS[op]: function for op, function in ops.items()},
         )
         _loaded[row.name] = kernel
     return kernel
@@ -346,47 +347,25 @@ def _auto_gradient(w, b, X, y, alpha, sample_weight):
     return resolve(AUTO_KERNEL, BINARY, X).gradient(w, b, X, y, alpha, sample_weight)
 
 
-def _auto_multinomial(W, b, X, labels, Y, sample_weight):
-    return resolve(AUTO_KERNEL, MULTINOMIAL, X, W.shape[0]).multinomial(
-        W, b, X, labels, Y, sample_weight)
+def _auto(op: _Op) -> Callable[..., Any]:
+    """``op`` run by the kernel auto chooses for its X (and K), dense or sparse alike: on a
+    sparse X :func:`resolve` gives the sparse face, whose ``op.field`` is the sparse op."""
+    field, x_at, multinomial = op.field, op.x_at, op.multinomial
 
+    def run(*args):
+        return getattr(resolve(AUTO_KERNEL, op.name, args[x_at],
+                               args[0].shape[0] if multinomial else 1), field)(*args)
 
-def _auto_sparse_binary(w, b, X, y, sample_weight):
-    return resolve(AUTO_KERNEL, BINARY, X).binary(w, b, X, y, sample_weight)
-
-
-def _auto_sparse_multinomial(W, b, X, labels, Y, sample_weight):
-    return resolve(AUTO_KERNEL, MULTINOMIAL, X, W.shape[0]).multinomial(
-        W, b, X, labels, Y, sample_weight)
-
-
-def _auto_binary_hessian(w, b, X, y, sample_weight):
-    return resolve(AUTO_KERNEL, BINARY_HESSIAN, X).binary_hessian(w, b, X, y, sample_weight)
-
-
-def _auto_multinomial_hessian(W, b, X, labels, Y, sample_weight):
-    return resolve(AUTO_KERNEL, MULTINOMIAL_HESSIAN, X, W.shape[0]).multinomial_hessian(
-        W, b, X, labels, Y, sample_weight)
-
-
-def _auto_gram_product(X, c, v):
-    return resolve(AUTO_KERNEL, GRAM_PRODUCT, X).gram_product(X, c, v)
+    run.__name__ = run.__qualname__ = f"auto_{field}"
+    return run
 
 
 #: What ``get_kernel("auto")`` returns: it chooses per call, from X.
 AUTO_KERNEL = Kernel(
     name=AUTO,
     gradient=_auto_gradient,
-    multinomial=_auto_multinomial,
-    sparse_binary=_auto_sparse_binary,
-    sparse_multinomial=_auto_sparse_multinomial,
-    binary_hessian=_auto_binary_hessian,
-    sparse_binary_hessian=_auto_binary_hessian,
-    multinomial_hessian=_auto_multinomial_hessian,
-    sparse_multinomial_hessian=_auto_multinomial_hessian,
-    gram_product=_auto_gram_product,
-    sparse_gram_product=_auto_gram_product,
     description="the fastest kernel available here for the shape, dtype and layout of X",
+    **{field: _auto(op) for op in _OPS for field in (op.field, "sparse_" + op.field)},
 )
 
 _looked_up: dict[str, Kernel] = {}

@@ -41,6 +41,56 @@ def test_auto_is_a_kernel_that_chooses_per_call():
     assert auto.gradient(np.zeros(2), 0.0, X, np.array([0.0, 1.0, 1.0]), 0.0, None)[2] > 0
 
 
+@pytest.mark.parametrize("name", fastlr.KERNELS)
+def test_each_op_of_the_table_is_the_kernel_modules_function(name):
+    """The op table fixes each op's Kernel field and module function; the sparse face holds the
+    sparse ops under the dense ops' fields."""
+    import dataclasses
+    import importlib
+
+    from fastlr._registry import _OP_FIELDS, _OP_FUNCTIONS, _OPS, _ROWS
+
+    if name not in fastlr.available_kernels():
+        pytest.skip(f"{name} unavailable")
+    assert set(_OP_FIELDS.values()) <= {field.name for field in dataclasses.fields(fastlr.Kernel)}
+    kernel, row = fastlr.get_kernel(name), _ROWS[name]
+    module = importlib.import_module(f"fastlr.kernels.{row.module}")
+    for op, field in _OP_FIELDS.items():
+        function = getattr(kernel, field)
+        assert kernel.offers(op) == (op in row.ops)
+        assert function is (getattr(module, _OP_FUNCTIONS[op]) if op in row.ops else None)
+    face = kernel.sparse_face()
+    for op in _OPS:
+        assert getattr(face, op.field) is getattr(kernel, "sparse_" + op.field)
+        assert getattr(face, "sparse_" + op.field) is None
+
+
+def test_auto_offers_every_op_and_runs_the_chosen_kernels():
+    from fastlr._registry import _OP_FIELDS
+
+    auto = fastlr.get_kernel("auto")
+    assert all(auto.offers(op) for op in _OP_FIELDS)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 40))
+    y, labels = (rng.random(40) < 0.5).astype(np.float64), rng.integers(0, 3, 40)
+    c, v = rng.random(40), rng.normal(size=4)
+    W, b = rng.normal(size=(3, 3)), rng.normal(size=3)
+    w = W[0]
+    numpy = fastlr.get_kernel("numpy")
+    for dense in (True, False):
+        data = X if dense else __import__("scipy.sparse").sparse.csc_matrix(X)
+        prefix = "" if dense else "sparse_"
+        for field, args in (("binary", (w, 0.3, data, y, None)),
+                            ("multinomial", (W, b, data, labels, None, None)),
+                            ("binary_hessian", (w, 0.3, data, y, None)),
+                            ("gram_product", (data, c, v))):
+            ours = getattr(auto, prefix + field)(*args)
+            reference = getattr(numpy, prefix + field)(*args)
+            for got, expected in zip(np.atleast_1d(ours) if field == "gram_product" else ours,
+                                     np.atleast_1d(reference) if field == "gram_product" else reference):
+                np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
 def test_package_works_without_numba(tmp_path):
     """Simulate a machine without numba: the numba kernel is unavailable, the rest work."""
     script = textwrap.dedent(
