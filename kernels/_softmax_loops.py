@@ -228,9 +228,12 @@ def _softmax_tile(zt, work, top, labels, Y, s, db, start, k):
         rest[i] = 0.0
     for c in range(n_classes):
         for i in range(k):
-            e = 0.0 if top[i] == c else exp_nonpositive(zt[c, i] - zmax[i])
-            rest[i] += e
-            zt[c, i] = 1.0 if top[i] == c else e
+            # the exponential on every lane, then selects: a call under a condition stops
+            # LLVM from vectorising the loop (1.7x slower); the largest's is discarded
+            e = exp_nonpositive(zt[c, i] - zmax[i])
+            is_top = top[i] == c
+            rest[i] += 0.0 if is_top else e
+            zt[c, i] = 1.0 if is_top else e
     for i in range(k):
         loss[i] = loss[i] + mass[i] * math.log1p(rest[i])
         scale[i] = 1.0 / (1.0 + rest[i])
