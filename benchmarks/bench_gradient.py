@@ -69,14 +69,18 @@ class TimeGradientThreads:
 
 
 class TimeGradientGate:
-    """The regression gate's subset (``.ci/asv-gate``): small, medium and large sizes.
+    """The regression gate's subset (``.ci/asv-gate``): a medium and a large size.
 
     ``numpy``, ``numba`` and the fastest kernel, float64, X F-ordered (what
     ``LogisticRegression`` passes). Kept small so that the gate, which
-    times it twice in full mode, stays within a few minutes.
+    times it twice in full mode, stays within a few minutes. No call-overhead
+    size: at 10 x 1,000 (60-180 us a call) a shared machine moved numpy's
+    time by 1.42x and 1.65x in two comparisons of the same package code,
+    which the gate's confirmation cannot tell from a regression;
+    ``TimeGradient`` tracks that size on the dashboard.
     """
 
-    params = (("numpy", "numba", "numba-parallel"), ("10x1000", "100x10000", "1000x100000"))
+    params = (("numpy", "numba", "numba-parallel"), ("100x10000", "1000x100000"))
     param_names = ("kernel", "size")
 
     def setup(self, kernel, size):
