@@ -337,8 +337,22 @@ def _sum_parts(rows, db_rows, cost_parts):
     return dW, db, cost
 
 
-def label_arrays(X, labels, Y):
-    """The op's ``labels``/``Y`` (one of them ``None``) as two arrays, the unused one empty."""
+def label_arrays(W, X, labels, Y):
+    """The op's ``labels``/``Y`` (one of them ``None``) as two arrays, the unused one empty.
+
+    Kernels do not validate values (the validation layer does), but the loops
+    choose between the two by the empty one's size and index the other by
+    example, unchecked: a call giving both, neither, or one of the wrong length
+    would read outside the arrays, so those (checked in O(1)) raise instead.
+    """
+    n_classes, m = W.shape[0], X.shape[1]
+    if (labels is None) == (Y is None):
+        raise ValueError("give the labels either as `labels` or as `Y`, the other None")
     if Y is None:
+        if labels.shape != (m,):
+            raise ValueError(f"labels has shape {labels.shape}; X has {m} examples")
         return labels, np.empty((0, 0), dtype=X.dtype)
+    if Y.shape != (n_classes, m):
+        raise ValueError(f"Y has shape {Y.shape}; expected {(n_classes, m)} for W's classes "
+                         "and X's examples")
     return np.empty(0, dtype=np.int64), Y

@@ -78,7 +78,7 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    labels, Y = _softmax_loops.label_arrays(X, labels, Y)
+    labels, Y = _softmax_loops.label_arrays(W, X, labels, Y)
     return call(_softmax_loops.sums_one_thread, W, b, X, labels, Y, weights(sample_weight, X))
 
 
@@ -101,7 +101,7 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    labels, Y = _softmax_loops.label_arrays(X, labels, Y)
+    labels, Y = _softmax_loops.label_arrays(W, X, labels, Y)
     WT = np.ascontiguousarray(W.T)
     if X.format == "csc":
         dWT, db, cost = call(_sparse_loops.multinomial_by_example, WT, b, X.data, X.indices,

@@ -133,7 +133,7 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     """
     n_classes = W.shape[0]
     n_x, m = X.shape
-    labels, Y = _softmax_loops.label_arrays(X, labels, Y)
+    labels, Y = _softmax_loops.label_arrays(W, X, labels, Y)
     return _run(_softmax_loops.sums_parallel, W, b, X, labels, Y, weights(sample_weight, X),
                 plan(n_classes * n_x, m))
 
@@ -177,7 +177,7 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
     See ``fastlr.kernels`` for the op's contract.
     """
     n_x, m = X.shape
-    labels, Y = _softmax_loops.label_arrays(X, labels, Y)
+    labels, Y = _softmax_loops.label_arrays(W, X, labels, Y)
     WT = np.ascontiguousarray(W.T)
     if X.format == "csc":
         dWT, db, cost = _run(_sparse_loops.multinomial_by_example_parallel, WT, b, X.data,
