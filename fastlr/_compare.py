@@ -340,13 +340,14 @@ _BLAS_SETTINGS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS
 def blas_threads() -> str:
     """The BLAS libraries loaded now and their threads, e.g. ``"openblas 0.3.31: 2 threads"``
     (``"unknown"`` without threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:  # pragma: no cover - a dependency
+    from ._lbfgs import _blas_controller
+
+    controller = _blas_controller()
+    if controller is None:  # pragma: no cover - a dependency
         return "unknown"
     found = sorted({f"{pool['internal_api']} {pool.get('version') or ''}".strip()
                     + f": {pool['num_threads']} thread{'s' if pool['num_threads'] != 1 else ''}"
-                    for pool in threadpool_info() if pool["user_api"] == "blas"})
+                    for pool in controller.info() if pool["user_api"] == "blas"})
     return ", ".join(found) or "none loaded"
 
 

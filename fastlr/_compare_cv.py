@@ -139,8 +139,7 @@ def cv_steps(problems: Iterable, solvers: Iterable[str], repeat: int = 3) -> tup
             n_features, n_samples, density = problem
             stored = n_samples * n_features * (1.0 if density is None else density)
         steps += repeat * methods
-        work += repeat * methods * step_work(stored, _CLASSES.get(problem, 2)
-                                             if isinstance(problem, str) else 2, _SEARCH_OVERHEAD)
+        work += repeat * methods * step_work(stored, _CLASSES.get(problem, 2), _SEARCH_OVERHEAD)
     return steps, work
 
 

@@ -72,11 +72,16 @@ def _scipy_minimize():
 
 @functools.lru_cache(maxsize=1)
 def _blas_controller():
-    """threadpoolctl's controller of the BLAS libraries loaded now, or ``None`` without threadpoolctl."""
+    """threadpoolctl's controller of numpy's and scipy's BLAS, or ``None`` without threadpoolctl.
+
+    Made once (a scan of the loaded libraries costs about a millisecond); a
+    controller sees only the libraries loaded when it is made, so scipy's own
+    BLAS is loaded first."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return None
+    import scipy.linalg  # noqa: F401 - loads scipy's BLAS (numpy's is loaded with numpy)
     return ThreadpoolController()
 
 
@@ -96,14 +101,13 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     coordinates = Coordinates.of(objective, fit_intercept)
     intercept = coordinates.intercept
     w_k = np.empty(n_x, dtype=dtype)
-    start: dict[str, Any] = {}  # theta0 and its (cost, gradient), once computed
+    start: list[tuple[np.ndarray, Any]] = []  # theta0 and its (cost, gradient), once computed
 
     def cost_and_gradient(theta):
         if start:  # L-BFGS-B's first evaluation is the start, already computed; no other is
-            first = start.copy()
-            start.clear()
-            if np.array_equal(theta, first["theta"]):
-                return first["value"]
+            known_theta, known_value = start.pop()
+            if np.array_equal(theta, known_theta):
+                return known_value
         w_k[:] = theta[:n_x]
         dw, db, cost = evaluate(w_k, intercept(theta))
         if not is_finite_result(dw, db, cost):
@@ -114,7 +118,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     start_value = cost_and_gradient(theta0)
     if start_value[0] == np.inf:  # cost_and_gradient's mark of a non-finite result
         objective.explain_non_finite()
-    start.update(theta=theta0.copy(), value=start_value)
+    start.append((theta0.copy(), start_value))
     costs = [start_value[0]]
 
     def record(theta, cost):
