@@ -33,20 +33,10 @@ import numpy as np
 
 from ._compile import by_layout, entry, helper, inline, parallel_entry
 from ._loops import _finish_tile as finish_tile
-from ._loops import weigh
+from ._loops import padded_row, weigh
 from ._vector_math import exp_nonpositive
 
 __all__ = ["hessian_one_thread", "hessian_parallel", "tile_length"]
-
-
-@inline
-def padded_row(tile):
-    """``G``'s and ``h G``'s row length for ``tile`` examples: at least ``tile`` float64, an odd
-    number of 64-byte cache lines. Rows a multiple of 2 KB apart (a 256-example tile) map to
-    the same few L1 sets, and the copy of an X whose examples are contiguous writes one entry
-    to each row in turn: with more rows than the cache has ways, each write missed (the op
-    at 30 x 569, examples contiguous: 70 -> 44 us)."""
-    return ((tile + 7) // 8 | 1) * 8
 
 
 @inline
@@ -156,7 +146,7 @@ def _accumulate(G, HG, zt, ht, dw, H, k):
 def range_hessian(w, b, X, y, s, dw, H, G, HG, buf, start, stop):
     """Add examples ``start:stop`` to ``dw`` and ``H``'s upper triangle; return ``(sum(s dz), sum(s loss))``.
 
-    ``G``, ``HG``: ``(n_x + 1, >= tile)`` float64 buffers (rows padded, :func:`padded_row`);
+    ``G``, ``HG``: ``(n_x + 1, >= tile)`` float64 buffers (rows padded, :func:`kernels._loops.padded_row`);
     ``buf``: ``(3, tile)``; all overwritten.
     """
     tile = buf.shape[1]

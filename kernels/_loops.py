@@ -259,6 +259,21 @@ _tile = by_layout(_tile_example_major, _tile_feature_major)
 
 
 @inline
+def padded_row(tile):
+    """A tile buffer's row length for ``tile`` examples: at least ``tile`` float64, an odd
+    number of 64-byte cache lines.
+
+    Rows a multiple of 2 KB apart (a 256-example tile) map to the same few L1
+    sets, and a pass that goes example by example and writes one entry to
+    each row in turn (the Hessian op's copy of an X whose examples are
+    contiguous, the sparse softmax's logits) then missed on every write once
+    there were more rows than the cache has ways: the binary Hessian op at 30 x
+    569 70 -> 44 us, the sparse 10-class op on CSR 10,000 x 200,000 1.6x faster.
+    """
+    return ((tile + 7) // 8 | 1) * 8
+
+
+@inline
 def tile_length(X):
     """Examples per tile: the second pass over a tile must find it in cache.
 

@@ -55,7 +55,7 @@ import numba
 import numpy as np
 
 from ._compile import entry, helper, inline, parallel_entry
-from ._loops import _finish_tile
+from ._loops import _finish_tile, padded_row
 from ._softmax_loops import _softmax_tile
 
 __all__ = [
@@ -111,12 +111,13 @@ def _binary_buffer():
 
 @inline
 def _multinomial_buffers(n_classes):
-    """``(K, tile)`` logits, ``(5, tile)`` work, ``(tile,)`` int64: ``_softmax_tile``'s buffers."""
+    """``(K, >= tile)`` logits (rows padded, ``kernels._loops.padded_row``), ``(5, tile)`` work,
+    ``(tile,)`` int64: ``_softmax_tile``'s buffers."""
     tile = _TILE
     while tile > 4 and n_classes * tile > _MAX_TILE_LOGITS:
         tile //= 2
-    return (np.empty((n_classes, tile), dtype=np.float64), np.empty((5, tile), dtype=np.float64),
-            np.empty(tile, dtype=np.int64))
+    return (np.empty((n_classes, padded_row(tile)), dtype=np.float64),
+            np.empty((5, tile), dtype=np.float64), np.empty(tile, dtype=np.int64))
 
 
 # --- by example (CSC (n_x, m)) -------------------------------------------------------------
@@ -266,7 +267,7 @@ def _multinomial_examples(WT, b, data, indices, indptr, labels, Y, s, dWT, db, s
     n_x, n_classes = WT.shape
     stored = _stored(data, indices)
     zt, work, top = _multinomial_buffers(n_classes)
-    tile = zt.shape[1]
+    tile = work.shape[1]
     cost = 0.0
     for t in range(start, stop, tile):
         k = min(tile, stop - t)
@@ -422,7 +423,7 @@ def _finish_logits(Z, b, labels, Y, s, db, start, stop):
     ``_softmax_tile``, added to ``db``; return ``sum(s loss)``."""
     n_classes = Z.shape[1]
     zt, work, top = _multinomial_buffers(n_classes)
-    tile = zt.shape[1]
+    tile = work.shape[1]
     cost = 0.0
     for t in range(start, stop, tile):
         k = min(tile, stop - t)
