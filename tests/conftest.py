@@ -10,20 +10,34 @@ import numpy as np
 import pytest
 
 import fastlr
+from fastlr._precompile import COMPILED_KERNELS
 
 AVAILABLE = fastlr.available_kernels()
-KERNEL_PARAMS = [
-    pytest.param(
-        name,
-        marks=pytest.mark.skipif(name not in AVAILABLE, reason=f"kernel {name!r} unavailable here"),
-    )
-    for name in fastlr.KERNELS
-]
+
+
+def _params(names):
+    """``names`` as test parameters, each skipped where its kernel is unavailable."""
+    return [
+        pytest.param(
+            name,
+            marks=pytest.mark.skipif(name not in AVAILABLE, reason=f"kernel {name!r} unavailable here"),
+        )
+        for name in names
+    ]
+
+
+KERNEL_PARAMS = _params(fastlr.KERNELS)
 
 
 @pytest.fixture(params=KERNEL_PARAMS, scope="session")
 def kernel(request):
     """Every kernel fastlr ships, by name."""
+    return request.param
+
+
+@pytest.fixture(params=_params(COMPILED_KERNELS), scope="session")
+def compiled_kernel(request):
+    """Every compiled kernel fastlr ships (the ones whose loops index arrays unchecked), by name."""
     return request.param
 
 
