@@ -6,10 +6,11 @@ Every function here is compiled by the decorators of ``kernels._compile``
 blocks vectorisation) and accumulates in float64 for float32 and float64
 input alike. The tile pass written for X's layout is chosen when compiling
 (``kernels._compile.by_layout``), and "no sample weights" is an empty
-``s`` (:func:`weights`), so that one compiled version serves both. Each works on a range of examples
-``start:stop`` of the whole X, never on a slice of X: a column slice of an
-F-ordered array loses its layout in numba's types, and with it the
-vectorised inner loops (measured 2x slower).
+``s`` (``kernels._arguments.weights``), so that one compiled version serves
+both. Each works on a range of examples ``start:stop`` of the whole X,
+never on a slice of X: a column slice of an F-ordered array loses its
+layout in numba's types, and with it the vectorised inner loops (measured
+2x slower).
 
 - :func:`range_sums`: examples ``start:stop`` in tiles of
   :func:`tile_length` examples, each tile in three passes: ``z``, then a
@@ -62,7 +63,6 @@ __all__ = [
     "sums_parallel",
     "tile_buffer",
     "weigh",
-    "weights",
 ]
 
 
@@ -100,11 +100,6 @@ def _finish_tile(zt, lt, y, s, start):
         db += zt[i]
         cost += lt[i]
     return db, cost
-
-
-def weights(sample_weight, X):
-    """The compiled loops' ``s``: ``sample_weight``, or for ``None`` an empty array of X's dtype."""
-    return np.empty(0, dtype=X.dtype) if sample_weight is None else sample_weight
 
 
 @helper

@@ -49,7 +49,7 @@ from ._compile import by_layout, entry, helper, inline, parallel_entry
 from ._loops import tile_length, weigh
 from ._vector_math import exp_nonpositive
 
-__all__ = ["label_arrays", "range_sums", "softmax_tile_length", "sums_one_thread", "sums_parallel"]
+__all__ = ["range_sums", "softmax_tile_length", "sums_one_thread", "sums_parallel"]
 
 
 #: No fastmath at all: for element-wise loops whose bits must not depend on how LLVM compiles them.
@@ -336,23 +336,3 @@ def _sum_parts(rows, db_rows, cost_parts):
         cost += cost_parts[part]
     return dW, db, cost
 
-
-def label_arrays(W, X, labels, Y):
-    """The op's ``labels``/``Y`` (one of them ``None``) as two arrays, the unused one empty.
-
-    Kernels do not validate values (the validation layer does), but the loops
-    choose between the two by the empty one's size and index the other by
-    example, unchecked: a call giving both, neither, or one of the wrong length
-    would read outside the arrays, so those (checked in O(1)) raise instead.
-    """
-    n_classes, m = W.shape[0], X.shape[1]
-    if (labels is None) == (Y is None):
-        raise ValueError("give the labels either as `labels` or as `Y`, the other None")
-    if Y is None:
-        if labels.shape != (m,):
-            raise ValueError(f"labels has shape {labels.shape}; X has {m} examples")
-        return labels, np.empty((0, 0), dtype=X.dtype)
-    if Y.shape != (n_classes, m):
-        raise ValueError(f"Y has shape {Y.shape}; expected {(n_classes, m)} for W's classes "
-                         "and X's examples")
-    return np.empty(0, dtype=np.int64), Y

@@ -35,7 +35,7 @@ import numpy as np
 
 from . import _hessian_loops, _loops, _product_loops, _softmax_loops, _sparse_loops
 from ._interruptible import call, run_in_slices
-from ._loops import weights
+from ._arguments import binary_arguments, multinomial_arguments, product_arguments
 
 __all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums",
            "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_sums", "train"]
@@ -46,7 +46,7 @@ def binary_sums(w, b, X, y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    return call(_loops.sums_one_thread, w, float(b), X, y, weights(sample_weight, X))
+    return call(_loops.sums_one_thread, w, float(b), X, y, binary_arguments(w, X, y, sample_weight))
 
 
 def binary_hessian_sums(w, b, X, y, sample_weight):
@@ -54,7 +54,8 @@ def binary_hessian_sums(w, b, X, y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    return call(_hessian_loops.hessian_one_thread, w, float(b), X, y, weights(sample_weight, X))
+    return call(_hessian_loops.hessian_one_thread, w, float(b), X, y,
+                binary_arguments(w, X, y, sample_weight))
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):
@@ -63,8 +64,7 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_in
     Returns ``(w, b, costs, status)`` with ``w`` float64 and ``costs`` the
     ``n_iter`` recorded costs.
     """
-
-    s = weights(sample_weight, X)
+    s = binary_arguments(w, X, y, sample_weight)
 
     def descend(w_master, b_now, costs, first, last):
         return call(_loops.descend_one_thread, w_master, b_now, X, y, s, float(alpha),
@@ -78,8 +78,8 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    labels, Y = _softmax_loops.label_arrays(W, X, labels, Y)
-    return call(_softmax_loops.sums_one_thread, W, b, X, labels, Y, weights(sample_weight, X))
+    labels, Y, s = multinomial_arguments(W, b, X, labels, Y, sample_weight)
+    return call(_softmax_loops.sums_one_thread, W, b, X, labels, Y, s)
 
 
 def sparse_binary_sums(w, b, X, y, sample_weight):
@@ -89,11 +89,11 @@ def sparse_binary_sums(w, b, X, y, sample_weight):
     the stored entries, example by example; CSR: ``z`` scattered row by row,
     then ``dw`` gathered row by row (``kernels._sparse_loops``).
     """
+    s = binary_arguments(w, X, y, sample_weight)
     if X.format == "csc":
-        return call(_sparse_loops.binary_by_example, w, float(b), X.data, X.indices, X.indptr, y,
-                    weights(sample_weight, X))
-    return call(_sparse_loops.binary_by_feature, w, float(b), X.data, X.indices, X.indptr, y,
-                weights(sample_weight, X), X.shape[1])
+        return call(_sparse_loops.binary_by_example, w, float(b), X.data, X.indices, X.indptr, y, s)
+    return call(_sparse_loops.binary_by_feature, w, float(b), X.data, X.indices, X.indptr, y, s,
+                X.shape[1])
 
 
 def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
@@ -101,14 +101,14 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    labels, Y = _softmax_loops.label_arrays(W, X, labels, Y)
+    labels, Y, s = multinomial_arguments(W, b, X, labels, Y, sample_weight)
     WT = np.ascontiguousarray(W.T)
     if X.format == "csc":
         dWT, db, cost = call(_sparse_loops.multinomial_by_example, WT, b, X.data, X.indices,
-                             X.indptr, labels, Y, weights(sample_weight, X))
+                             X.indptr, labels, Y, s)
     else:
         dWT, db, cost = call(_sparse_loops.multinomial_by_feature, WT, b, X.data, X.indices,
-                             X.indptr, labels, Y, weights(sample_weight, X), X.shape[1])
+                             X.indptr, labels, Y, s, X.shape[1])
     return np.ascontiguousarray(dWT.T), db, cost
 
 
@@ -118,6 +118,7 @@ def gram_product(X, c, v):
 
     See ``fastlr.kernels`` for the op's contract.
     """
+    product_arguments(X, c, v)
     return call(_product_loops.dense_one_thread, X, c, v)
 
 
@@ -126,6 +127,7 @@ def sparse_gram_product(X, c, v):
 
     See ``fastlr.kernels`` for the op's contract.
     """
+    product_arguments(X, c, v)
     if X.format == "csc":
         return call(_product_loops.sparse_by_example, X.data, X.indices, X.indptr, c, v)
     return call(_product_loops.sparse_by_feature, X.data, X.indices, X.indptr, c, v, X.shape[1])

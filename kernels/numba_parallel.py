@@ -32,7 +32,7 @@ import numpy as np
 
 from . import _hessian_loops, _loops, _product_loops, _softmax_loops, _sparse_loops, _threading_layer
 from ._interruptible import call, run_in_slices
-from ._loops import weights
+from ._arguments import binary_arguments, multinomial_arguments, product_arguments
 from ._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, hessian_chunk_count,
                        sparse_chunk_count)
 
@@ -92,7 +92,8 @@ def binary_sums(w, b, X, y, sample_weight):
 
     See ``fastlr.kernels`` for the op's contract.
     """
-    return _run(_loops.sums_parallel, w, float(b), X, y, weights(sample_weight, X), plan(*X.shape))
+    return _run(_loops.sums_parallel, w, float(b), X, y, binary_arguments(w, X, y, sample_weight),
+                plan(*X.shape))
 
 
 def binary_hessian_sums(w, b, X, y, sample_weight):
@@ -102,8 +103,8 @@ def binary_hessian_sums(w, b, X, y, sample_weight):
     shape alone (``_threads.hessian_chunk_count``), their partial sums are
     added in chunk order: the same bits with any number of threads.
     """
-    return _run(_hessian_loops.hessian_parallel, w, float(b), X, y, weights(sample_weight, X),
-                hessian_chunk_count(*X.shape))
+    return _run(_hessian_loops.hessian_parallel, w, float(b), X, y,
+                binary_arguments(w, X, y, sample_weight), hessian_chunk_count(*X.shape))
 
 
 def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_intercept=True):
@@ -112,8 +113,8 @@ def train(w, b, X, y, alpha, sample_weight, learning_rate, max_iter, tol, fit_in
     Returns ``(w, b, costs, status)`` with ``w`` float64 and ``costs`` the
     ``n_iter`` recorded costs.
     """
+    s = binary_arguments(w, X, y, sample_weight)
     chunk = plan(*X.shape)
-    s = weights(sample_weight, X)
 
     def descend(w_master, b_now, costs, first, last):
         return _run(_loops.descend_parallel, w_master, b_now, X, y, s, float(alpha),
@@ -133,9 +134,8 @@ def multinomial_sums(W, b, X, labels, Y, sample_weight):
     """
     n_classes = W.shape[0]
     n_x, m = X.shape
-    labels, Y = _softmax_loops.label_arrays(W, X, labels, Y)
-    return _run(_softmax_loops.sums_parallel, W, b, X, labels, Y, weights(sample_weight, X),
-                plan(n_classes * n_x, m))
+    labels, Y, s = multinomial_arguments(W, b, X, labels, Y, sample_weight)
+    return _run(_softmax_loops.sums_parallel, W, b, X, labels, Y, s, plan(n_classes * n_x, m))
 
 
 def sparse_bounds(indptr: np.ndarray, partial_length: int) -> np.ndarray:
@@ -164,11 +164,12 @@ def sparse_binary_sums(w, b, X, y, sample_weight):
     (``kernels._sparse_loops``).
     """
     n_x, m = X.shape
+    s = binary_arguments(w, X, y, sample_weight)
     if X.format == "csc":
         return _run(_sparse_loops.binary_by_example_parallel, w, float(b), X.data, X.indices,
-                    X.indptr, y, weights(sample_weight, X), sparse_bounds(X.indptr, n_x))
+                    X.indptr, y, s, sparse_bounds(X.indptr, n_x))
     return _run(_sparse_loops.binary_by_feature_parallel, w, float(b), X.data, X.indices,
-                X.indptr, y, weights(sample_weight, X), m, sparse_bounds(X.indptr, m))
+                X.indptr, y, s, m, sparse_bounds(X.indptr, m))
 
 
 def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
@@ -177,16 +178,14 @@ def sparse_multinomial_sums(W, b, X, labels, Y, sample_weight):
     See ``fastlr.kernels`` for the op's contract.
     """
     n_x, m = X.shape
-    labels, Y = _softmax_loops.label_arrays(W, X, labels, Y)
+    labels, Y, s = multinomial_arguments(W, b, X, labels, Y, sample_weight)
     WT = np.ascontiguousarray(W.T)
     if X.format == "csc":
         dWT, db, cost = _run(_sparse_loops.multinomial_by_example_parallel, WT, b, X.data,
-                             X.indices, X.indptr, labels, Y, weights(sample_weight, X),
-                             sparse_bounds(X.indptr, n_x))
+                             X.indices, X.indptr, labels, Y, s, sparse_bounds(X.indptr, n_x))
     else:
         dWT, db, cost = _run(_sparse_loops.multinomial_by_feature_parallel, WT, b, X.data,
-                             X.indices, X.indptr, labels, Y, weights(sample_weight, X), m,
-                             sparse_bounds(X.indptr, m))
+                             X.indices, X.indptr, labels, Y, s, m, sparse_bounds(X.indptr, m))
     return np.ascontiguousarray(dWT.T), db, cost
 
 
@@ -196,6 +195,7 @@ def gram_product(X, c, v):
 
     See ``fastlr.kernels`` for the op's contract.
     """
+    product_arguments(X, c, v)
     return _run(_product_loops.dense_parallel, X, c, v, plan(*X.shape))
 
 
@@ -205,6 +205,7 @@ def sparse_gram_product(X, c, v):
 
     See ``fastlr.kernels`` for the op's contract.
     """
+    product_arguments(X, c, v)
     if X.format == "csc":
         return _run(_product_loops.sparse_by_example_parallel, X.data, X.indices, X.indptr, c, v,
                     sparse_bounds(X.indptr, v.shape[0]))

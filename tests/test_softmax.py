@@ -13,7 +13,6 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -218,24 +217,6 @@ def test_kernel_without_the_op_is_named():
 def test_bad_input_is_named(W, b, Y, message):
     with pytest.raises(ValueError, match="^" + re.escape(message)):
         fastlr.softmax_gradient(W, b, np.ones((2, 3)), Y, kernel="numpy")
-
-
-@pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("labels, Y, message", [
-    ([0, 1, 2, 0], np.empty((0, 0)), "give the labels either as `labels` or as `Y`, the other None"),
-    (None, None, "give the labels either as `labels` or as `Y`, the other None"),
-    ([0, 1], None, "labels has shape (2,); X has 4 examples"),
-    (None, np.full((2, 4), 0.5), "Y has shape (2, 4); expected (3, 4) for W's classes and X's examples"),
-    (None, np.full((3, 2), 1 / 3), "Y has shape (3, 2); expected (3, 4) for W's classes and X's examples"),
-])
-def test_compiled_op_refuses_labels_it_would_read_outside(compiled_kernel, sparse, labels, Y, message):
-    """The raw op, called past the validation layer: an error, never a read outside the arrays."""
-    kernel = fastlr.get_kernel(compiled_kernel)
-    X = np.ones((2, 4))
-    op = kernel.sparse_multinomial if sparse else kernel.multinomial
-    labels = None if labels is None else np.asarray(labels, dtype=np.int64)
-    with pytest.raises(ValueError, match="^" + re.escape(message)):
-        op(np.zeros((3, 2)), np.zeros(3), scipy.sparse.csc_matrix(X) if sparse else X, labels, Y, None)
 
 
 def test_nan_in_X_is_named(kernel):
