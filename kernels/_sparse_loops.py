@@ -262,38 +262,66 @@ def binary_by_example_parallel(w, b, data, indices, indptr, y, s, bounds):
 
 
 @_helper
-def _multinomial_examples(WT, b, data, indices, indptr, labels, Y, s, dWT, db, start, stop):
-    """Add examples ``start:stop``'s sums to ``dWT`` and ``db``; return ``sum(s loss)``."""
+def tile_logits(WT, b, data, indices, indptr, zt, start, k):
+    """``zt[:, :k]`` = the logits ``Wᵀx + b`` of examples ``start:start+k`` (CSC ``(n_x, m)``),
+    ``WT (n_x, K)``; an example with an index outside ``W`` gets NaN logits.
+
+    Each example's K logits are summed in a contiguous vector, then stored
+    in ``zt``'s column: a loop over the classes that adds ``WT``'s row to a
+    column K rows apart did not vectorise (1.4x slower at 25 classes).
+    """
     n_x, n_classes = WT.shape
     stored = _stored(data, indices)
-    zt, work, top = _multinomial_buffers(n_classes)
+    z = np.empty(n_classes, dtype=np.float64)
+    for i in range(k):
+        first, last = _span(indptr, start + i, stored)
+        if not _indices_inside(indices, first, last, n_x):
+            for c in range(n_classes):  # an index outside W: this example's logits are NaN
+                zt[c, i] = np.nan
+            continue
+        for c in range(n_classes):
+            z[c] = b[c]
+        for p in range(first, last):
+            row = WT[np.uint64(indices[p])]
+            value = np.float64(data[p])
+            for c in range(n_classes):
+                z[c] += np.float64(row[c]) * value
+        for c in range(n_classes):
+            zt[c, i] = z[c]
+
+
+@_helper
+def tile_scatter(zt, data, indices, indptr, dWT, start, k):
+    """``dWT += x zt[:, i]ᵀ`` for examples ``start + i``, ``i < k`` (CSC ``(n_x, m)``); an
+    example with an index outside ``dWT`` adds nothing (its logits made the output NaN).
+    ``zt``'s column is copied to a contiguous vector first, as in :func:`tile_logits`."""
+    n_x, n_classes = dWT.shape
+    stored = _stored(data, indices)
+    d = np.empty(n_classes, dtype=np.float64)
+    for i in range(k):
+        first, last = _span(indptr, start + i, stored)
+        if not _indices_inside(indices, first, last, n_x):
+            continue
+        for c in range(n_classes):
+            d[c] = zt[c, i]
+        for p in range(first, last):
+            row = dWT[np.uint64(indices[p])]
+            value = np.float64(data[p])
+            for c in range(n_classes):
+                row[c] += d[c] * value
+
+
+@_helper
+def _multinomial_examples(WT, b, data, indices, indptr, labels, Y, s, dWT, db, start, stop):
+    """Add examples ``start:stop``'s sums to ``dWT`` and ``db``; return ``sum(s loss)``."""
+    zt, work, top = _multinomial_buffers(WT.shape[1])
     tile = work.shape[1]
     cost = 0.0
     for t in range(start, stop, tile):
         k = min(tile, stop - t)
-        for i in range(k):
-            for c in range(n_classes):
-                zt[c, i] = b[c]
-            first, last = _span(indptr, t + i, stored)
-            if not _indices_inside(indices, first, last, n_x):
-                for c in range(n_classes):  # an index outside W: this example's logits are NaN
-                    zt[c, i] = np.nan
-                continue
-            for p in range(first, last):
-                feature = np.uint64(indices[p])
-                value = np.float64(data[p])
-                for c in range(n_classes):
-                    zt[c, i] += np.float64(WT[feature, c]) * value
+        tile_logits(WT, b, data, indices, indptr, zt, t, k)
         cost += _softmax_tile(zt, work, top, labels, Y, s, db, t, k)
-        for i in range(k):
-            first, last = _span(indptr, t + i, stored)
-            if not _indices_inside(indices, first, last, n_x):
-                continue
-            for p in range(first, last):
-                feature = np.uint64(indices[p])
-                value = np.float64(data[p])
-                for c in range(n_classes):
-                    dWT[feature, c] += zt[c, i] * value
+        tile_scatter(zt, data, indices, indptr, dWT, t, k)
     return cost
 
 
