@@ -13,12 +13,11 @@ term is
 
 A :class:`HessianOperator` holds what the point fixes (the weights, and for
 K classes the probabilities) and applies ``H`` to a vector of the full
-coordinates, intercepts included. The binary product is the kernel's
-weighted Gram product op (``gram_product(X, c, v)``: one fused pass over X
-for the compiled kernels, two BLAS or scipy.sparse products for ``numpy``).
-The multinomial product is two products with X here (``V X`` and ``R Xᵀ``,
-BLAS GEMMs or scipy.sparse, in X's dtype): no kernel has a fused
-multinomial product yet. Its ``diagonal`` (``diag(H)``, averaged over the
+coordinates, intercepts included. The binary product is a kernel's
+weighted Gram product op (``gram_product(X, c, v)``), the multinomial one
+its multinomial product op (``multinomial_product(V, v_b, X, A, c)``): one
+fused pass over X for the compiled kernels, two BLAS or scipy.sparse
+products for ``numpy``. The L2 term is added here. The ``diagonal`` (``diag(H)``, averaged over the
 classes for K of them (:class:`HessianOperator` says why), one pass over X,
 chunked so that no copy of X is made for a dense X; a sparse X's squared
 entries are computed once per fit) is the Jacobi preconditioner of the
@@ -73,20 +72,6 @@ def squared_entries(X: Any) -> Callable[[], Any]:
     return squared
 
 
-def _transposed_product(X: Any, V: np.ndarray) -> np.ndarray:
-    """``V X`` (``V (n_x,)`` or ``(K, n_x)``) in float64: ``[X; 1]ᵀ v`` without the intercept."""
-    V = V.astype(X.dtype, copy=False)
-    product = (X.T @ V.T).T if is_sparse(X) else V @ X
-    return np.asarray(product, dtype=np.float64)
-
-
-def _product(X: Any, T: np.ndarray) -> np.ndarray:
-    """``T Xᵀ`` for ``T (m,)`` or ``(K, m)`` float64: ``X t`` per row of ``T``, in float64."""
-    T = T.astype(X.dtype, copy=False)
-    product = (X @ T.T).T
-    return np.asarray(product, dtype=np.float64)
-
-
 def _weighted_squares(X: Any, squared: Any, C: np.ndarray) -> np.ndarray:
     """``sum_i C[k, i] x_ij^2`` as ``(K, n_x)`` float64 for ``C (K, m)``: the Hessian's diagonal on ``W``."""
     if squared is not None:
@@ -122,25 +107,26 @@ def binary_operator(X: Any, squared: Any, c: np.ndarray, alpha: float,
 
 
 def multinomial_operator(X: Any, squared: Any, A: np.ndarray, weights: np.ndarray,
-                         alpha: float) -> HessianOperator:
+                         alpha: float,
+                         multinomial_product: Callable[..., tuple[np.ndarray, np.ndarray]]
+                         ) -> HessianOperator:
     """The multinomial problem's Hessian for the softmax probabilities ``A (K, m)`` and the
-    weights ``s / sum(s)`` (``(m,)``); coordinates ``W`` flat by class, then the K intercepts."""
+    weights ``s / sum(s)`` (``(m,)``); coordinates ``W`` flat by class, then the K intercepts.
+
+    ``multinomial_product`` is a kernel's op (dense or sparse, as X is).
+    """
     K, n_x = A.shape[0], X.shape[0]
     size = K * n_x
+    A = np.ascontiguousarray(A)  # the compiled products read it along the examples
 
     def product(v: np.ndarray) -> np.ndarray:
         V = v[:size].reshape(K, n_x)
-        R = _transposed_product(X, V)
-        R += v[size:, None]
-        R *= A  # a ⊙ u - a (aᵀu), per example
-        R -= A * R.sum(axis=0)
-        R *= weights
-        out = np.empty(size + K)
-        HV = _product(X, R)
+        HV, hb = multinomial_product(V, v[size:], X, A, weights)
         if alpha:
             HV += alpha * V
+        out = np.empty(size + K)
         out[:size] = HV.reshape(-1)
-        out[size:] = R.sum(axis=1)
+        out[size:] = hb
         return out
 
     C = A * (1.0 - A)

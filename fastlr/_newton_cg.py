@@ -93,7 +93,8 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     operator_at = objective.hessian_operator
     if operator_at is None:
         raise ValueError("solver='newton-cg' needs an objective with a Hessian operator "
-                         "(a kernel offering the gram-product op)")
+                         "(a kernel offering the gram-product op, or for K classes the "
+                         "multinomial-product op)")
     coordinates = Coordinates.of(objective, fit_intercept)
     size = coordinates.size
     full = n_x + max(1, objective.n_classes)  # the operator's coordinates: every intercept

@@ -248,25 +248,28 @@ def _binary_operator(X, s, total, alpha, squared, gram_product, w, b) -> Hessian
                            gram_product)
 
 
-def _multinomial_operator(X, s, total, shape, alpha, squared, w, b) -> HessianOperator:
+def _multinomial_operator(X, s, total, shape, alpha, squared, multinomial_product, w,
+                          b) -> HessianOperator:
     """``Objective.hessian_operator`` of the multinomial problem at ``(W flat, b)``."""
     A, weights = _multinomial_curvature_weights(X, s, total, shape, w, b)
-    return multinomial_operator(X, squared(), A, weights, alpha)
+    return multinomial_operator(X, squared(), A, weights, alpha, multinomial_product)
 
 
 def operator_sums(X: Any, s: np.ndarray | None, shape: tuple[int, int] | None,
-                  gram_product: Callable[..., np.ndarray], w: np.ndarray, b: Any) -> HessianOperator:
+                  product: Callable[..., Any], w: np.ndarray, b: Any) -> HessianOperator:
     """The Hessian over X's examples at ``(w, b)`` as sums: not divided by ``sum(s)``, no penalty.
 
     One chunk's part of a Dask objective's ``hessian_operator``; ``shape``
-    is ``W``'s for the multinomial problem, ``None`` for the binary one.
+    is ``W``'s for the multinomial problem, ``None`` for the binary one;
+    ``product`` the kernel's Gram product op, or for K classes its
+    multinomial product op.
     """
     squared = squared_entries(X)()
     if shape is None:
         return binary_operator(X, squared, _binary_curvature_weights(X, s, 1.0, w, b), 0.0,
-                               gram_product)
+                               product)
     A, weights = _multinomial_curvature_weights(X, s, 1.0, shape, w, b)
-    return multinomial_operator(X, squared, A, weights, 0.0)
+    return multinomial_operator(X, squared, A, weights, 0.0, product)
 
 
 def _row_reader(X: Any) -> Callable[[np.ndarray], Any]:
@@ -342,11 +345,14 @@ def _finished_multinomial_hessian(hessian_sums, X, labels, Y, s, alpha, total, s
 
 
 def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
-                          hessian_kernel: Kernel | None = None, l1: float = 0.0) -> Objective:
+                          hessian_kernel: Kernel | None = None, l1: float = 0.0,
+                          product_kernel: Kernel | None = None) -> Objective:
     """The objective of a multinomial problem held in memory, by ``kernel``'s multinomial op (not ``auto``).
 
     With ``hessian_kernel`` (one that offers the multinomial Hessian op), the
     objective has a ``hessian``, and its ``kernel`` is that kernel's name.
+    With ``product_kernel`` (one that offers the multinomial product op), it
+    has a ``hessian_operator``.
     """
     X, labels, Y, s, alpha = problem.X, problem.labels, problem.Y, problem.sample_weight, problem.alpha
     shape = problem.W.shape
@@ -368,6 +374,7 @@ def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
         kernel=kernel.name if hessian_kernel is None else hessian_kernel.name,
         l1=l1, curvature_weights=partial(_multinomial_curvature_weights, X, s, total, shape),
         feature_rows=_row_reader(X),
-        hessian_operator=partial(_multinomial_operator, X, s, total, shape, alpha,
-                                 squared_entries(X)),
+        hessian_operator=None if product_kernel is None else partial(
+            _multinomial_operator, X, s, total, shape, alpha, squared_entries(X),
+            product_kernel.multinomial_product),
     )

@@ -10,8 +10,9 @@ every variant the package offers, so that a Docker image, a CI cache or a
 shared folder can carry the result.
 
 A *variant* is what numba compiles separately: the op (the binary gradient,
-the multinomial one, the binary Hessian, the Gram product of
-``solver="newton-cg"``, the compiled gradient-descent loop), the kernel (``numba``, ``numba-parallel``), X's dtype (float32,
+the multinomial one, the binary Hessian, the two Hessian-vector products of
+``solver="newton-cg"``, the compiled gradient-descent loop), the kernel
+(``numba``, ``numba-parallel``), X's dtype (float32,
 float64) and layout (C or F order, a strided view; CSR or CSC with int32
 or int64 indices for a sparse X); and, once, the proximal Newton solver's
 inner coordinate descent (``kernels._coordinate_descent``: float64 arrays
@@ -44,8 +45,9 @@ _DENSE_LAYOUTS = ("C", "F", "strided")
 _SPARSE_LAYOUTS = ("csr", "csc")
 _INDEX_DTYPES = ("int32", "int64")
 #: The ops run on a dense X, and those run on a sparse one.
-_DENSE_OPS = ("gradient", "multinomial", "hessian", "gram-product", "gradient-descent")
-_SPARSE_OPS = ("gradient", "multinomial", "gram-product")
+_DENSE_OPS = ("gradient", "multinomial", "hessian", "gram-product", "multinomial-product",
+              "gradient-descent")
+_SPARSE_OPS = ("gradient", "multinomial", "gram-product", "multinomial-product")
 _N_X, _M, _CLASSES = 5, 40, 3
 #: The one variant compiled for every kernel alike: the L1 solver's inner solve.
 INNER_SOLVE = "prox-newton inner solve"
@@ -133,6 +135,13 @@ def compile_variant(variant: Variant, weighted: bool = False) -> None:
         found = fastlr.get_kernel(kernel)
         product = found.gram_product if variant.index_dtype is None else found.sparse_gram_product
         product(X, np.ones(X.shape[1]), np.zeros(n_x + 1))
+    elif variant.op == "multinomial-product":
+        found = fastlr.get_kernel(kernel)
+        product = (found.multinomial_product if variant.index_dtype is None
+                   else found.sparse_multinomial_product)
+        m = X.shape[1]
+        product(np.zeros((_CLASSES, n_x)), np.zeros(_CLASSES), X, np.full((_CLASSES, m), 1 / _CLASSES),
+                np.ones(m))
     elif variant.op == "gradient-descent":
         fastlr.train(X, y, kernel=kernel, solver="gd", learning_rate=0.1, max_iter=2, tol=0.0,
                      sample_weight=weights, alpha=1.0)

@@ -5,7 +5,8 @@ under ``fastlr.kernels`` that implements it, what it needs installed, the
 ops it offers (:data:`BINARY`, :data:`MULTINOMIAL`, and both on a sparse
 X, :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`; the Hessians,
 :data:`BINARY_HESSIAN`, :data:`MULTINOMIAL_HESSIAN` and their sparse ops; the
-weighted Gram product :data:`GRAM_PRODUCT` and its sparse op; ``fastlr.kernels``
+weighted Gram product :data:`GRAM_PRODUCT`, the multinomial Hessian-vector product
+:data:`MULTINOMIAL_PRODUCT` and their sparse ops; ``fastlr.kernels``
 states each op's contract and the module-level function behind it), and a
 line for humans. Names are normalised once (case, ``_`` for ``-``,
 surrounding blanks) and resolved to a :class:`Kernel` whose module is
@@ -39,11 +40,13 @@ __all__ = [
     "GRAM_PRODUCT",
     "MULTINOMIAL",
     "MULTINOMIAL_HESSIAN",
+    "MULTINOMIAL_PRODUCT",
     "SPARSE_BINARY",
     "SPARSE_BINARY_HESSIAN",
     "SPARSE_GRAM_PRODUCT",
     "SPARSE_MULTINOMIAL",
     "SPARSE_MULTINOMIAL_HESSIAN",
+    "SPARSE_MULTINOMIAL_PRODUCT",
     "get_kernel",
     "offering",
     "lookup_kernel",
@@ -67,6 +70,9 @@ SPARSE_MULTINOMIAL_HESSIAN = "sparse-multinomial-hessian"
 #: ``[X; 1] diag(c) [X; 1]ᵀ v`` in one pass: the binary Hessian-vector product (``solver="newton-cg"``).
 GRAM_PRODUCT = "gram-product"
 SPARSE_GRAM_PRODUCT = "sparse-gram-product"
+#: The multinomial Hessian times a direction ``(V, v_b)``, in one pass where the kernel can.
+MULTINOMIAL_PRODUCT = "multinomial-product"
+SPARSE_MULTINOMIAL_PRODUCT = "sparse-multinomial-product"
 
 
 class _Op(NamedTuple):
@@ -94,6 +100,7 @@ _OPS: tuple[_Op, ...] = (
     _Op(BINARY_HESSIAN, "binary_hessian", "binary_hessian_sums", 2, False),
     _Op(MULTINOMIAL_HESSIAN, "multinomial_hessian", "multinomial_hessian_sums", 2, True),
     _Op(GRAM_PRODUCT, "gram_product", "gram_product", 0, False),
+    _Op(MULTINOMIAL_PRODUCT, "multinomial_product", "multinomial_product", 2, True),
 )
 #: The :class:`Kernel` field that holds each op, dense and sparse.
 _OP_FIELDS = {**{op.name: op.field for op in _OPS}, **{op.sparse: "sparse_" + op.field for op in _OPS}}
@@ -104,7 +111,7 @@ _OP_FUNCTIONS = {**{op.name: op.function for op in _OPS},
 _SPARSE_OP = {op.name: op.sparse for op in _OPS}
 #: The ops every kernel fastlr ships offers.
 _GRADIENT_OPS = (BINARY, MULTINOMIAL, SPARSE_BINARY, SPARSE_MULTINOMIAL, GRAM_PRODUCT,
-                 SPARSE_GRAM_PRODUCT)
+                 SPARSE_GRAM_PRODUCT, MULTINOMIAL_PRODUCT, SPARSE_MULTINOMIAL_PRODUCT)
 _ALL_OPS = tuple(_OP_FIELDS)
 
 
@@ -182,6 +189,11 @@ class Kernel:
         The weighted Gram product on a dense or a sparse X, ``gram_product(X,
         c, v) -> [X; 1] diag(c) [X; 1]ᵀ v`` (float64, ``n_x + 1``; see
         :mod:`fastlr.kernels`), or ``None`` when the kernel lacks it.
+    multinomial_product, sparse_multinomial_product : callable or None
+        The multinomial Hessian-vector product's sums on a dense or a sparse
+        X, ``multinomial_product(V, v_b, X, A, c) -> (HV, h_b)`` (float64
+        ``(K, n_x)`` and ``(K,)``; see :mod:`fastlr.kernels`), or ``None``
+        when the kernel lacks it.
     """
 
     name: str
@@ -203,18 +215,23 @@ class Kernel:
         default=None, repr=False)
     gram_product: Callable[..., Any] | None = field(default=None, repr=False)
     sparse_gram_product: Callable[..., Any] | None = field(default=None, repr=False)
+    multinomial_product: Callable[..., tuple[Any, Any]] | None = field(default=None, repr=False)
+    sparse_multinomial_product: Callable[..., tuple[Any, Any]] | None = field(default=None,
+                                                                              repr=False)
 
     def offers(self, op: str) -> bool:
         """Whether this kernel implements ``op`` (one of :data:`BINARY`, :data:`MULTINOMIAL`,
         :data:`SPARSE_BINARY`, :data:`SPARSE_MULTINOMIAL`, :data:`BINARY_HESSIAN`,
         :data:`SPARSE_BINARY_HESSIAN`, :data:`MULTINOMIAL_HESSIAN`,
-        :data:`SPARSE_MULTINOMIAL_HESSIAN`, :data:`GRAM_PRODUCT`, :data:`SPARSE_GRAM_PRODUCT`).
+        :data:`SPARSE_MULTINOMIAL_HESSIAN`, :data:`GRAM_PRODUCT`, :data:`SPARSE_GRAM_PRODUCT`,
+        :data:`MULTINOMIAL_PRODUCT`, :data:`SPARSE_MULTINOMIAL_PRODUCT`).
         The binary op is offered by ``gradient`` (a kernel of your own may give it alone)."""
         return getattr(self, "gradient" if op == BINARY else _OP_FIELDS[op]) is not None
 
     def sparse_face(self) -> Kernel:
         """This kernel for a sparse X: a :class:`Kernel` of the same name whose ``gradient``,
-        ``binary``, ``multinomial``, the two Hessians and the Gram product are its sparse ops, without a compiled loop.
+        ``binary``, ``multinomial``, the two Hessians and the two products are its sparse ops,
+        without a compiled loop.
 
         Everything that runs a kernel (``fastlr.gradient``, the training
         objectives) then runs the sparse ops unchanged.
@@ -409,7 +426,8 @@ def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel
         :class:`Kernel`).
     op : str
         :data:`BINARY`, :data:`MULTINOMIAL`, :data:`BINARY_HESSIAN`,
-        :data:`MULTINOMIAL_HESSIAN` or :data:`GRAM_PRODUCT` (the problem; X says whether sparse).
+        :data:`MULTINOMIAL_HESSIAN`, :data:`GRAM_PRODUCT` or :data:`MULTINOMIAL_PRODUCT` (the
+        problem; X says whether sparse).
     X : ndarray or scipy.sparse matrix
         The validated X, from which ``auto`` chooses.
     n_classes : int

@@ -39,8 +39,8 @@ from numpy.typing import ArrayLike
 
 from ._dask.input import is_dask_array
 from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
-from ._registry import (AUTO_KERNEL, BINARY, BINARY_HESSIAN, GRAM_PRODUCT, MULTINOMIAL, MULTINOMIAL_HESSIAN,
-                        Kernel, lookup_kernel, resolve)
+from ._registry import (AUTO_KERNEL, BINARY, BINARY_HESSIAN, GRAM_PRODUCT, MULTINOMIAL,
+                        MULTINOMIAL_HESSIAN, MULTINOMIAL_PRODUCT, Kernel, lookup_kernel, resolve)
 from ._solvers import Solver, get_solver, solver_names
 from ._sparse import by_example, is_sparse
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
@@ -327,8 +327,9 @@ def train(
     if is_dask_array(X):
         from ._dask.objective import dask_objective
 
-        if row.products and named is not AUTO_KERNEL and n_classes is None:
-            resolve(named, GRAM_PRODUCT, None)  # the error that names the kernels offering it
+        if row.products and named is not AUTO_KERNEL:
+            # the error that names the kernels offering the op
+            resolve(named, GRAM_PRODUCT if n_classes is None else MULTINOMIAL_PRODUCT, None)
         objective = dask_objective(named, X, Y, alpha=alpha, sample_weight=sample_weight,
                                    w0=w0, b0=b0, n_classes=n_classes)
     elif n_classes is not None:
@@ -336,8 +337,10 @@ def train(
         w0 = multinomial_start(w0, n_classes, X.shape[0])
         problem = validate_multinomial(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
         hessian = resolve(named, MULTINOMIAL_HESSIAN, problem.X, n_classes) if newton else None
+        product = (resolve(named, MULTINOMIAL_PRODUCT, problem.X, n_classes) if row.products
+                   else None)
         objective = in_memory_multinomial(resolve(named, MULTINOMIAL, problem.X, n_classes), problem,
-                                          hessian, l1=l1)
+                                          hessian, l1=l1, product_kernel=product)
     else:
         X = _for_training(as_matrix(X))
         if w0 is None:

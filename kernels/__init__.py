@@ -121,12 +121,41 @@ does ``(n_x + 1)^2 / 2``. The compiled kernels make one pass over X per
 product (``_product_loops``); ``numpy`` two BLAS or scipy.sparse products.
 Every kernel offers both.
 
+The multinomial product op (``solver="newton-cg"`` with K classes)
+--------------------------------------------------------------------
+
+::
+
+    multinomial_product(V, v_b, X, A, c) -> (HV, h_b)
+    sparse_multinomial_product(V, v_b, X, A, c)      (X scipy.sparse, CSC or CSR)
+
+for a direction ``V (K, n_x)``, ``v_b (K,)`` float64, the softmax
+probabilities ``A (K, m)`` float64 and weights ``c (m,)`` float64; per
+example ``u = V x + v_b``, ``p = a ⊙ u``, ``r = c (p - a (1ᵀp))``, and new
+float64 arrays::
+
+    HV  = sum over examples of r xᵀ     (K, n_x)
+    h_b = sum over examples of r        (K,)
+
+At ``c = s / sum(s)`` it is the multinomial Hessian times ``(V, v_b)``
+(``fastlr._hessian_product`` adds the L2 term). The compiled kernels make
+one pass over X per product (``_softmax_product_loops``: the softmax pass's
+tiles with this step in place of the softmax); ``numpy`` two BLAS GEMMs or
+scipy.sparse products. Every kernel offers both.
+
+The compiled ops check their arguments' shapes against X's before their
+loops index them (``_arguments``: O(1), a ``ValueError`` naming the
+argument), so that a call past the validation layer with an array of the
+wrong length raises instead of reading outside it.
+
 Kernel modules know nothing of each other. What they share lives in private
 modules: ``_stable`` (the per-example math on Python floats),
 ``_vector_math`` (the same math, vectorisable, for compiled loops),
 ``_loops`` (the compiled loops of ``numba`` and ``numba-parallel``),
 ``_softmax_loops`` (their multinomial passes), ``_sparse_loops`` (their
 sparse passes), ``_product_loops`` (their Gram products),
+``_softmax_product_loops`` (their multinomial products), ``_arguments``
+(the shape checks before a compiled loop runs),
 ``_threads`` (the thread setting of the multi-threaded kernels),
 ``_threading_layer`` (numba's TBB layer made loadable),
 ``_interruptible`` (compiled calls that Ctrl-C can stop) and ``_ieee``

@@ -11,7 +11,9 @@ shapes only (never values) and raise ``ValueError`` naming the argument:
 - :func:`binary_arguments`: ``w (n_x,)``, ``y (m,)``, the weights;
 - :func:`multinomial_arguments`: ``W (K, n_x)``, ``b (K,)``, the labels
   (``labels (m,)`` or ``Y (K, m)``, exactly one of them), the weights;
-- :func:`product_arguments`: the Gram product's ``c (m,)`` and ``v (n_x + 1,)``.
+- :func:`product_arguments`: the Gram product's ``c (m,)`` and ``v (n_x + 1,)``;
+- :func:`multinomial_product_arguments`: the multinomial product's ``V (K,
+  n_x)``, ``v_b (K,)``, ``A (K, m)`` and ``c (m,)``.
 
 Each returns what the loops take: the weights as an array (empty for none,
 see ``kernels._loops.weigh``) and, for the multinomial op, both label arrays
@@ -24,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["binary_arguments", "multinomial_arguments", "product_arguments", "weights"]
+__all__ = ["binary_arguments", "multinomial_arguments", "multinomial_product_arguments",
+           "product_arguments", "weights"]
 
 
 def _check(name: str, array: Any, shape: tuple[int, ...], what: str) -> None:
@@ -79,3 +82,17 @@ def product_arguments(X: Any, c: Any, v: Any) -> None:
     n_x, m = X.shape
     _check("c", c, (m,), "X's examples")
     _check("v", v, (n_x + 1,), "X's features and the intercept")
+
+
+def multinomial_product_arguments(V: Any, v_b: Any, X: Any, A: Any, c: Any) -> np.ndarray:
+    """Check the multinomial product's arguments against X's shape; return ``A`` C-contiguous
+    (the loops read it along the examples: an F-ordered ``A``, which a softmax of ``(X.T @
+    W.T).T`` is, made the product 2.3x slower)."""
+    n_x, m = X.shape
+    if np.ndim(V) != 2 or V.shape[1] != n_x:
+        raise ValueError(f"V has shape {np.shape(V)}; expected (K, {n_x}) for X's features")
+    n_classes = V.shape[0]
+    _check("v_b", v_b, (n_classes,), "V's classes")
+    _check("A", A, (n_classes, m), "V's classes and X's examples")
+    _check("c", c, (m,), "X's examples")
+    return np.ascontiguousarray(A)

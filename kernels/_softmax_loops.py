@@ -49,7 +49,7 @@ from ._compile import by_layout, entry, helper, inline, parallel_entry
 from ._loops import tile_length, weigh
 from ._vector_math import exp_nonpositive
 
-__all__ = ["range_sums", "softmax_tile_length", "sums_one_thread", "sums_parallel"]
+__all__ = ["add_row_sums", "range_sums", "softmax_tile_length", "sums_one_thread", "sums_parallel"]
 
 
 #: No fastmath at all: for element-wise loops whose bits must not depend on how LLVM compiles them.
@@ -253,14 +253,20 @@ def _softmax_tile(zt, work, top, labels, Y, s, db, start, k):
 
 
 @helper
-def _tile_sums(zt, loss, db, k):
-    """Add each row of ``zt[:, :k]`` to ``db``; return ``sum(loss[:k])``. Loops that only read."""
+def add_row_sums(zt, db, k):
+    """Add each row of ``zt[:, :k]`` to ``db``: a loop that only reads, its order the tile's."""
     for c in range(zt.shape[0]):
         row = zt[c]
         total = 0.0
         for i in range(k):
             total += row[i]
         db[c] += total
+
+
+@helper
+def _tile_sums(zt, loss, db, k):
+    """Add each row of ``zt[:, :k]`` to ``db``; return ``sum(loss[:k])``. Loops that only read."""
+    add_row_sums(zt, db, k)
     cost = 0.0
     for i in range(k):
         cost += loss[i]

@@ -33,12 +33,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _hessian_loops, _loops, _product_loops, _softmax_loops, _sparse_loops
+from . import (_hessian_loops, _loops, _product_loops, _softmax_loops, _softmax_product_loops,
+               _sparse_loops)
+from ._arguments import (binary_arguments, multinomial_arguments, multinomial_product_arguments,
+                         product_arguments)
 from ._interruptible import call, run_in_slices
-from ._arguments import binary_arguments, multinomial_arguments, product_arguments
 
-__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums",
-           "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_sums", "train"]
+__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_product",
+           "multinomial_sums", "sparse_binary_sums", "sparse_gram_product",
+           "sparse_multinomial_product", "sparse_multinomial_sums", "train"]
 
 
 def binary_sums(w, b, X, y, sample_weight):
@@ -131,3 +134,30 @@ def sparse_gram_product(X, c, v):
     if X.format == "csc":
         return call(_product_loops.sparse_by_example, X.data, X.indices, X.indptr, c, v)
     return call(_product_loops.sparse_by_feature, X.data, X.indices, X.indptr, c, v, X.shape[1])
+
+
+def multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums, one compiled pass over X
+    (``kernels._softmax_product_loops``).
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    A = multinomial_product_arguments(V, v_b, X, A, c)
+    return call(_softmax_product_loops.dense_one_thread, V, v_b, X, A, c)
+
+
+def sparse_multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums on a sparse X: one pass by example (CSC),
+    two by feature (CSR).
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    A = multinomial_product_arguments(V, v_b, X, A, c)
+    VT = np.ascontiguousarray(V.T)
+    if X.format == "csc":
+        HVT, hb = call(_softmax_product_loops.sparse_by_example, VT, v_b, X.data, X.indices,
+                       X.indptr, A, c)
+    else:
+        HVT, hb = call(_softmax_product_loops.sparse_by_feature, VT, v_b, X.data, X.indices,
+                       X.indptr, A, c, X.shape[1])
+    return np.ascontiguousarray(HVT.T), hb

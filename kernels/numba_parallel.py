@@ -30,15 +30,17 @@ import threading
 import numba
 import numpy as np
 
-from . import _hessian_loops, _loops, _product_loops, _softmax_loops, _sparse_loops, _threading_layer
+from . import (_hessian_loops, _loops, _product_loops, _softmax_loops, _softmax_product_loops,
+               _sparse_loops, _threading_layer)
+from ._arguments import (binary_arguments, multinomial_arguments, multinomial_product_arguments,
+                         product_arguments)
 from ._interruptible import call, run_in_slices
-from ._arguments import binary_arguments, multinomial_arguments, product_arguments
 from ._threads import (MIN_CHUNK_ELEMENTS, MIN_CHUNK_EXAMPLES, get_num_threads, hessian_chunk_count,
                        sparse_chunk_count)
 
-__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums", "plan",
-           "sparse_binary_sums", "sparse_bounds", "sparse_gram_product", "sparse_multinomial_sums",
-           "train"]
+__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_product",
+           "multinomial_sums", "plan", "sparse_binary_sums", "sparse_bounds", "sparse_gram_product",
+           "sparse_multinomial_product", "sparse_multinomial_sums", "train"]
 
 _threading_layer.prepare()
 
@@ -210,3 +212,32 @@ def sparse_gram_product(X, c, v):
         return _run(_product_loops.sparse_by_example_parallel, X.data, X.indices, X.indptr, c, v,
                     sparse_bounds(X.indptr, v.shape[0]))
     return call(_product_loops.sparse_by_feature, X.data, X.indices, X.indptr, c, v, X.shape[1])
+
+
+def multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums: one fused pass, chunks of examples on
+    every core (planned as the multinomial op's), added in chunk order
+    (``kernels._softmax_product_loops``).
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    A = multinomial_product_arguments(V, v_b, X, A, c)
+    return _run(_softmax_product_loops.dense_parallel, V, v_b, X, A, c,
+                plan(V.shape[0] * X.shape[0], X.shape[1]))
+
+
+def sparse_multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums on a sparse X: by example (CSC) one pass in
+    chunks of examples on every core; by feature (CSR) the one-thread passes of ``numba``.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    A = multinomial_product_arguments(V, v_b, X, A, c)
+    VT = np.ascontiguousarray(V.T)
+    if X.format == "csc":
+        HVT, hb = _run(_softmax_product_loops.sparse_by_example_parallel, VT, v_b, X.data,
+                       X.indices, X.indptr, A, c, sparse_bounds(X.indptr, VT.size))
+    else:
+        HVT, hb = call(_softmax_product_loops.sparse_by_feature, VT, v_b, X.data, X.indices,
+                       X.indptr, A, c, X.shape[1])
+    return np.ascontiguousarray(HVT.T), hb

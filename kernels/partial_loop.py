@@ -26,8 +26,9 @@ import numpy as np
 from ._ieee import ieee_quiet
 from ._stable import sigmoid_and_loss, sigmoid_slope
 
-__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums",
-           "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_sums"]
+__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_product",
+           "multinomial_sums", "sparse_binary_sums", "sparse_gram_product",
+           "sparse_multinomial_product", "sparse_multinomial_sums"]
 
 
 @ieee_quiet
@@ -233,3 +234,47 @@ def sparse_gram_product(X, c, v):
         out[:n_x][at] += t * x_i
         out[n_x] += t
     return out
+
+
+def _curvature_step(u, a, c_i):
+    """One example's ``r = c (p - a (1ᵀp))``, ``p = a ⊙ u``."""
+    p = a * u
+    return c_i * (p - a * p.sum())
+
+
+def multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums, a loop over examples, NumPy over classes and
+    features.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    examples = np.ascontiguousarray(X.T)
+    V64 = V.astype(np.float64)
+    HV = np.zeros(V.shape, dtype=np.float64)
+    step = np.empty(V.shape, dtype=np.float64)  # outer(r, x_i), reused
+    hb = np.zeros(V.shape[0], dtype=np.float64)
+    for x_i, a, c_i in zip(examples, A.T, c.tolist()):
+        r = _curvature_step(V64 @ x_i + v_b, a, c_i)
+        np.multiply.outer(r, x_i, out=step)
+        HV += step
+        hb += r
+    return HV, hb
+
+
+def sparse_multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums on a sparse X, a loop over examples, NumPy
+    over classes and stored entries.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    values, features, starts = _entries_by_example(X)
+    VT = np.ascontiguousarray(V.T, dtype=np.float64)  # (n_x, K): one feature's K entries together
+    HVT = np.zeros(VT.shape, dtype=np.float64)
+    hb = np.zeros(V.shape[0], dtype=np.float64)
+    for i, (a, c_i) in enumerate(zip(A.T, c.tolist())):
+        at = features[starts[i]:starts[i + 1]]
+        x_i = values[starts[i]:starts[i + 1]]
+        r = _curvature_step(x_i @ VT[at] + v_b, a, c_i)
+        HVT[at] += np.multiply.outer(x_i, r)
+        hb += r
+    return np.ascontiguousarray(HVT.T), hb

@@ -18,8 +18,9 @@ import numpy as np
 
 from ._stable import sigmoid_and_loss, sigmoid_slope, softmax_and_loss
 
-__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_sums",
-           "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_sums"]
+__all__ = ["binary_hessian_sums", "binary_sums", "gram_product", "multinomial_product",
+           "multinomial_sums", "sparse_binary_sums", "sparse_gram_product",
+           "sparse_multinomial_product", "sparse_multinomial_sums"]
 
 
 def binary_sums(w, b, X, y, sample_weight):
@@ -260,3 +261,75 @@ def sparse_gram_product(X, c, v):
             out[features[p]] += t * values[p]
         out[n_x] += t
     return np.array(out, dtype=np.float64)
+
+
+def _curvature_step(u, a, c_i):
+    """One example's ``r = c (p - a (1ᵀp))``, ``p = a ⊙ u``, as a list."""
+    p = [a_k * u_k for a_k, u_k in zip(a, u)]
+    dot = 0.0
+    for p_k in p:
+        dot += p_k
+    return [c_i * (p_k - a_k * dot) for p_k, a_k in zip(p, a)]
+
+
+def multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums, explicit loops over examples, classes and
+    features.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    n_classes, n_x = V.shape
+    V_rows = V.tolist()
+    v_b_list = v_b.tolist()
+    examples = X.T.tolist()
+    probabilities = A.T.tolist()
+    weights = c.tolist()
+    HV = [[0.0] * n_x for _ in range(n_classes)]
+    hb = [0.0] * n_classes
+    for x_i, a, c_i in zip(examples, probabilities, weights):
+        u = []
+        for k in range(n_classes):
+            u_k = v_b_list[k]
+            v_k = V_rows[k]
+            for j in range(n_x):
+                u_k += v_k[j] * x_i[j]
+            u.append(u_k)
+        r = _curvature_step(u, a, c_i)
+        for k in range(n_classes):
+            row = HV[k]
+            for j in range(n_x):
+                row[j] += r[k] * x_i[j]
+            hb[k] += r[k]
+    return np.array(HV, dtype=np.float64).reshape(n_classes, n_x), np.array(hb, dtype=np.float64)
+
+
+def sparse_multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums over a sparse X's stored entries, one
+    explicit loop per example.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    n_classes, n_x = V.shape
+    values, features, starts = _stored_entries(X)
+    V_rows = V.tolist()
+    v_b_list = v_b.tolist()
+    probabilities = A.T.tolist()
+    weights = c.tolist()
+    HV = [[0.0] * n_x for _ in range(n_classes)]
+    hb = [0.0] * n_classes
+    for i, (a, c_i) in enumerate(zip(probabilities, weights)):
+        first, last = starts[i], starts[i + 1]
+        u = []
+        for k in range(n_classes):
+            u_k = v_b_list[k]
+            v_k = V_rows[k]
+            for p in range(first, last):
+                u_k += v_k[features[p]] * values[p]
+            u.append(u_k)
+        r = _curvature_step(u, a, c_i)
+        for k in range(n_classes):
+            row = HV[k]
+            for p in range(first, last):
+                row[features[p]] += r[k] * values[p]
+            hb[k] += r[k]
+    return np.array(HV, dtype=np.float64).reshape(n_classes, n_x), np.array(hb, dtype=np.float64)

@@ -30,9 +30,10 @@ import numpy as np
 
 from ._ieee import ieee_quiet
 
-__all__ = ["FLOAT32_BLOCK", "GRAM_BLOCK_ELEMENTS", "binary_hessian_sums", "binary_sums", "gram_product",
-           "multinomial_hessian_sums", "multinomial_sums", "sparse_binary_hessian_sums",
-           "sparse_binary_sums", "sparse_gram_product", "sparse_multinomial_hessian_sums",
+__all__ = ["FLOAT32_BLOCK", "GRAM_BLOCK_ELEMENTS", "binary_hessian_sums", "binary_sums",
+           "gram_product", "multinomial_hessian_sums", "multinomial_product", "multinomial_sums",
+           "sparse_binary_hessian_sums", "sparse_binary_sums", "sparse_gram_product",
+           "sparse_multinomial_hessian_sums", "sparse_multinomial_product",
            "sparse_multinomial_sums"]
 
 #: Examples per float32 BLAS product in ``dw`` (the blocks are summed in float64).
@@ -399,3 +400,34 @@ def sparse_gram_product(X, c, v):
     out[:n_x] = X @ t.astype(X.dtype, copy=False)
     out[n_x] = t.sum()
     return out
+
+
+def _curvature_step(U, v_b, A, c):
+    """``U = V X`` (float64 ``(K, m)``) -> ``R = c (p - a (1ᵀp))``, ``p = a ⊙ (U + v_b)``, in place."""
+    U += v_b[:, None]
+    U *= A
+    U -= A * U.sum(axis=0)
+    U *= c
+    return U
+
+
+def multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums: two BLAS products (GEMMs), X read twice.
+
+    See ``fastlr.kernels`` for the op's contract. The products run in X's
+    dtype; the element-wise step in float64.
+    """
+    R = _curvature_step((V.astype(X.dtype, copy=False) @ X).astype(np.float64), v_b, A, c)
+    HV = (R.astype(X.dtype, copy=False) @ X.T).astype(np.float64, copy=False)
+    return HV, R.sum(axis=1)
+
+
+def sparse_multinomial_product(V, v_b, X, A, c):
+    """The multinomial Hessian-vector product's sums on a sparse X: two scipy.sparse products.
+
+    See ``fastlr.kernels`` for the op's contract.
+    """
+    U = np.asarray((X.T @ V.T.astype(X.dtype)).T, dtype=np.float64)
+    R = _curvature_step(U, v_b, A, c)
+    HV = np.asarray((X @ R.T.astype(X.dtype)).T, dtype=np.float64)
+    return HV, R.sum(axis=1)

@@ -42,6 +42,35 @@ def test_rules(n_x, m, dtype, order, expected):
 
 
 @needs_numba
+@pytest.mark.parametrize("n_x, m, K, fmt, expected", [
+    (64, 1_437, 10, None, "numpy"),  # X in cache: BLAS's two GEMMs compute faster
+    (1_000, 2_000, 3, None, "numpy"),
+    (50, 100_000, 10, None, "numba-parallel"),  # X read once
+    (1_024, 2_048, 3, None, "numba-parallel"),  # exactly FUSED_MULTINOMIAL_PRODUCT_MIN_ELEMENTS
+    (1_000, 100_000, 3, "csc", "numba-parallel"),
+    (100_000, 20_000, 20, "csc", "numba"),  # one chunk: K n_x partial sums per chunk
+    (1_000, 100_000, 3, "csr", "numba"),  # the CSR product runs on one thread
+    (10, 50, 3, "csc", "numba"),  # one chunk
+])
+def test_multinomial_product_rules(n_x, m, K, fmt, expected):
+    from fastlr._auto import FUSED_MULTINOMIAL_PRODUCT_MIN_ELEMENTS
+    from fastlr._registry import MULTINOMIAL_PRODUCT, SPARSE_MULTINOMIAL_PRODUCT
+
+    assert FUSED_MULTINOMIAL_PRODUCT_MIN_ELEMENTS == 1_024 * 2_048
+    if fmt is None:
+        assert choose_kernel_name(_X(n_x, m, order="F"), MULTINOMIAL_PRODUCT, K) == expected
+    else:
+        import scipy.sparse
+
+        per_example = min(n_x, 20)  # stored entries, made directly: scipy.sparse.random is slow
+        indices = np.tile(np.arange(per_example), m)
+        indptr = np.arange(m + 1) * per_example
+        X = scipy.sparse.csc_matrix((np.ones(indices.size), indices, indptr), shape=(n_x, m))
+        X = X if fmt == "csc" else scipy.sparse.csr_matrix(X)
+        assert choose_kernel_name(X, SPARSE_MULTINOMIAL_PRODUCT, K) == expected
+
+
+@needs_numba
 @pytest.mark.parametrize("shape", [(1_000, 100_000), (10, 10_000), (10, 1_000)])
 def test_the_choice_does_not_depend_on_the_thread_setting(shape):
     chosen = choose_kernel_name(_X(*shape))

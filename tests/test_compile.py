@@ -37,6 +37,8 @@ _VARIANT_OP = {("gradient", False): _registry.BINARY, ("multinomial", False): _r
                ("hessian", False): _registry.BINARY_HESSIAN,
                ("gram-product", False): _registry.GRAM_PRODUCT,
                ("gram-product", True): _registry.SPARSE_GRAM_PRODUCT,
+               ("multinomial-product", False): _registry.MULTINOMIAL_PRODUCT,
+               ("multinomial-product", True): _registry.SPARSE_MULTINOMIAL_PRODUCT,
                ("gradient", True): _registry.SPARSE_BINARY,
                ("multinomial", True): _registry.SPARSE_MULTINOMIAL}
 

@@ -169,6 +169,13 @@ def test_a_kernel_without_the_product_is_named(rng):
     with pytest.raises(fastlr.KernelUnavailableError,
                        match="kernel 'mine' has no gram-product op; kernels that offer it: python"):
         fastlr.train(X, y, kernel=own, solver="newton-cg")
+    numpy = fastlr.get_kernel("numpy")
+    own = fastlr.Kernel("mine", gradient=numpy.gradient, multinomial=numpy.multinomial)
+    with pytest.raises(fastlr.KernelUnavailableError,
+                       match="kernel 'mine' has no multinomial-product op; kernels that offer it: "
+                             "python"):
+        fastlr.train(X, (X[0] > 0).astype(int) + (X[1] > 0), kernel=own, solver="newton-cg",
+                     n_classes=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fastlr.train(X, y, kernel=own, solver="lbfgs", alpha=1e-2)  # the others need no product

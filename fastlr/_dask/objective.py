@@ -55,6 +55,7 @@ from .._registry import (
     GRAM_PRODUCT,
     KERNELS,
     MULTINOMIAL,
+    MULTINOMIAL_PRODUCT,
     Kernel,
     lookup_kernel,
     resolve,
@@ -160,8 +161,11 @@ def chunk_hessian(X: np.ndarray, sample_weight: np.ndarray | None, w: np.ndarray
     if X.shape[1] == 0:
         return np.zeros(size)
     kernel = lookup_kernel(kernel) if isinstance(kernel, str) else kernel
-    gram_product = None if shape is not None else resolve(kernel, GRAM_PRODUCT, X).gram_product
-    operator = operator_sums(X, sample_weight, shape, gram_product, w, b)
+    if shape is None:
+        product = resolve(kernel, GRAM_PRODUCT, X).gram_product
+    else:
+        product = resolve(kernel, MULTINOMIAL_PRODUCT, X, shape[0]).multinomial_product
+    operator = operator_sums(X, sample_weight, shape, product, w, b)
     return operator.diagonal if v is None else operator.product(v)
 
 
