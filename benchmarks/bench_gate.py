@@ -13,7 +13,9 @@ enough for the gate to time twice in a few minutes):
 - ``binary-hessian``: the kernel's Hessian op (``solver="newton-cholesky"``'s
   pass: cost, gradient and the ``(n_x + 1)^2`` Hessian), 50 x 50,000;
 - ``gram-product``: the kernel's Gram product op (``solver="newton-cg"``'s
-  Hessian-vector product), 100 x 100,000.
+  Hessian-vector product), 100 x 100,000;
+- ``multinomial-product``: the kernel's multinomial product op (the same
+  with K classes), 10 classes, 50 x 50,000.
 
 ``TimeFitGate``: ``fastlr.LogisticRegression().fit`` (lbfgs, ``auto``
 kernel) of 50,000 x 100 for a fixed 30 iterations (``tol=0``), so that the
@@ -32,12 +34,14 @@ import numpy as np
 
 import fastlr
 
+from .bench_newton import product_direction
 from .bench_softmax import softmax_problem
 from .bench_sparse import require_sparse, sparse_problem
 from .common import available, problem, require
 
 GATE_KERNELS = ("numpy", "numba", "numba-parallel")
-OPS = ("binary", "multinomial", "sparse-binary", "sparse-multinomial", "binary-hessian", "gram-product")
+OPS = ("binary", "multinomial", "sparse-binary", "sparse-multinomial", "binary-hessian", "gram-product",
+       "multinomial-product")
 _SPARSE = "10000x200000@0.001"
 _CLASSES = 10
 
@@ -80,6 +84,11 @@ def _call(op: str, kernel: str):
         hessian = _kernel_op(kernel, "binary_hessian")
         w, b, X, y = problem(50, 50_000, "float64", "F")
         return lambda: hessian(w, b, X, y, None)
+    if op == "multinomial-product":
+        product = _kernel_op(kernel, "multinomial_product")
+        _, _, X, _ = problem(50, 50_000, "float64", "F")
+        V, v_b, A, c = product_direction(50, 50_000, _CLASSES)
+        return lambda: product(V, v_b, X, A, c)
     product = _kernel_op(kernel, "gram_product")
     _, _, X, _ = problem(100, 100_000, "float64", "F")
     rng = np.random.default_rng(0)

@@ -14,6 +14,12 @@ without the solver are skipped.
 ``[X; 1] diag(c) [X; 1]ᵀ v`` (``solver="newton-cg"``'s Hessian-vector
 product), on the same problems in both layouts; versions of fastlr without
 the op are skipped.
+
+``TimeMultinomialProduct``: one product of every kernel's multinomial
+product op (the K-class Hessian times a direction, ``solver="newton-cg"``
+with K classes), 10 classes, at digits' shape and two tall ones, both
+layouts; the teaching tiers past a million multiply-adds, and versions of
+fastlr without the op, are skipped.
 """
 
 from __future__ import annotations
@@ -72,3 +78,38 @@ class TimeGramProduct:
 
     def time_gram_product(self, kernel, size, order):
         self.product(self.X, self.c, self.v)
+
+
+PRODUCT_CLASSES = 10
+PRODUCT_SIZES = ("64x1437", "50x50000", "200x20000")
+
+
+class TimeMultinomialProduct:
+    params = (KERNELS, PRODUCT_SIZES, ("C", "F"))
+    param_names = ("kernel", "size", "order")
+
+    def setup(self, kernel, size, order):
+        n_x, m = (int(v) for v in size.split("x"))
+        skip_if_pointless(kernel, n_x * PRODUCT_CLASSES, m)
+        product = getattr(fastlr.get_kernel(kernel), "multinomial_product", None)
+        if product is None:
+            raise NotImplementedError("this version of fastlr has no multinomial product op")
+        _, _, self.X, _ = problem(n_x, m, "float64", order)
+        self.args = product_direction(n_x, m, PRODUCT_CLASSES)
+        self.product = product
+        self.time_multinomial_product(kernel, size, order)  # numba compiles (or loads its cache)
+
+    def time_multinomial_product(self, kernel, size, order):
+        V, v_b, A, c = self.args
+        self.product(V, v_b, self.X, A, c)
+
+
+def product_direction(n_x, m, n_classes):
+    """``(V, v_b, A, c)`` of a multinomial product, seeded: a direction, softmax probabilities,
+    weights ``1 / m``."""
+    rng = np.random.default_rng(n_classes)
+    Z = rng.standard_normal((n_classes, m))
+    A = np.exp(Z - Z.max(axis=0))
+    A /= A.sum(axis=0)
+    return (rng.standard_normal((n_classes, n_x)), rng.standard_normal(n_classes), A,
+            np.full(m, 1.0 / m))
