@@ -17,8 +17,9 @@ coordinates, intercepts included. The binary product is a kernel's
 weighted Gram product op (``gram_product(X, c, v)``), the multinomial one
 its multinomial product op (``multinomial_product(V, v_b, X, A, c)``): one
 fused pass over X for the compiled kernels, two BLAS or scipy.sparse
-products for ``numpy``. The L2 term is added here. The ``diagonal`` (``diag(H)``, averaged over the
-classes for K of them (:class:`HessianOperator` says why), one pass over X,
+products for ``numpy``. The L2 term is added here. The ``diagonal``
+(``diag(H)``, averaged over the classes for K of them
+(:class:`HessianOperator` says why), one pass over X,
 chunked so that no copy of X is made for a dense X; a sparse X's squared
 entries are computed once per fit) is the Jacobi preconditioner of the
 conjugate gradients.
