@@ -38,8 +38,12 @@ driver of ``fastlr._lbfgs`` see only this:
   and its diagonal (``fastlr._hessian_product``), over ``w`` flat and every
   intercept (``solver="newton-cg"``); for Dask, each product one map over
   the chunks (:func:`operator_sums` on each) and one tree reduction.
-  ``None`` for the binary problem unless a kernel for the Gram product op
-  was given.
+  ``None`` unless a kernel for the loss's product op was given.
+
+What differs between the binary and the multinomial problem (the ops, the
+finish of their sums, the curvature weights, the layout of ``w``) is the
+problem's :class:`~fastlr._loss.Loss`: :func:`in_memory` is written once
+and takes either, with the kernel that runs each role the solver needs.
 """
 
 from __future__ import annotations
@@ -47,22 +51,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Mapping, NoReturn
 
 import numpy as np
 import scipy.sparse
-from scipy.special import expit, softmax
 
-from ._hessian_product import HessianOperator, binary_operator, multinomial_operator, squared_entries
-from ._finish import (binary_hessian_means, multinomial_hessian_means, multinomial_means,
-                      weight_total)
-from ._path_memo import remembering
-from ._registry import Kernel, finished
+from ._finish import weight_total
+from ._hessian_product import HessianOperator, squared_entries
+from ._loss import Loss, bound_operator, loss_of
+from ._registry import Kernel
 from ._sparse import is_sparse
-from ._validation import MultinomialProblem, Problem, is_finite_result, raise_for_non_finite
+from ._validation import is_finite_result, raise_for_non_finite
 
-__all__ = ["Coordinates", "Objective", "alpha_from_C", "curvature_image", "evaluators", "in_memory", "in_memory_multinomial",
-           "multinomial_means", "operator_sums", "weight_total"]
+__all__ = ["Coordinates", "Objective", "alpha_from_C", "curvature_image", "evaluators", "in_memory",
+           "operator_sums", "weight_total"]
 
 
 @dataclass(frozen=True)
@@ -98,13 +100,14 @@ class Objective:
         return self.n_x // max(1, self.n_classes)
 
     @property
-    def hessian_factor(self) -> float:
-        """The loss's largest second derivative per unit of ``[x; 1][x; 1]ᵀ``.
+    def loss(self) -> Loss:
+        """The problem's :class:`~fastlr._loss.Loss` (multinomial when ``n_classes``)."""
+        return loss_of(self.n_classes or None)
 
-        1/4 for the sigmoid's; 1/2 for the softmax's: ``diag(a) - a aᵀ`` has
-        no eigenvalue above 1/2.
-        """
-        return 0.5 if self.n_classes else 0.25
+    @property
+    def hessian_factor(self) -> float:
+        """The loss's largest second derivative per unit of ``[x; 1][x; 1]ᵀ`` (:attr:`Loss.hessian_factor`)."""
+        return self.loss.hessian_factor
 
     def symmetric(self, w: np.ndarray, b: Any, fit_intercept: bool) -> None:
         """Move a K-class solution, in place, to scikit-learn's symmetric one (classes summing to 0).
@@ -218,58 +221,15 @@ def curvature_image(X: np.ndarray, sample_weight: np.ndarray | None, v: np.ndarr
     return image
 
 
-def _scores(X: Any, w: np.ndarray, b: Any) -> np.ndarray:
-    """``wᵀX + b`` in float64 (``W X + b`` for ``W (K, n_x)``), one product in X's dtype."""
-    w = w.astype(X.dtype, copy=False)
-    product = (X.T @ w.T).T if is_sparse(X) else w @ X
-    z = np.asarray(product, dtype=np.float64)
-    return z + (b if np.ndim(b) == 0 else np.asarray(b, dtype=np.float64)[:, None])
-
-
-def _binary_curvature_weights(X, s, total, w, b) -> np.ndarray:
-    """``s a (1-a) / sum(s)`` at ``(w, b)``, float64 ``(m,)``."""
-    a = expit(_scores(X, w, b))
-    weights = a * (1.0 - a)
-    if s is not None:
-        weights *= s
-    return weights / total
-
-
-def _multinomial_curvature_weights(X, s, total, shape, w, b):
-    """``(A, s / sum(s))`` at ``(W flat, b)``: the softmax probabilities ``(K, m)`` and the weights."""
-    A = softmax(_scores(X, w.reshape(shape), b), axis=0)
-    weights = np.full(X.shape[1], 1.0 / total) if s is None else s.astype(np.float64) / total
-    return A, weights
-
-
-def _binary_operator(X, s, total, alpha, squared, gram_product, w, b) -> HessianOperator:
-    """``Objective.hessian_operator`` of the binary problem at ``(w, b)``."""
-    return binary_operator(X, squared(), _binary_curvature_weights(X, s, total, w, b), alpha,
-                           gram_product)
-
-
-def _multinomial_operator(X, s, total, shape, alpha, squared, multinomial_product, w,
-                          b) -> HessianOperator:
-    """``Objective.hessian_operator`` of the multinomial problem at ``(W flat, b)``."""
-    A, weights = _multinomial_curvature_weights(X, s, total, shape, w, b)
-    return multinomial_operator(X, squared(), A, weights, alpha, multinomial_product)
-
-
-def operator_sums(X: Any, s: np.ndarray | None, shape: tuple[int, int] | None,
+def operator_sums(X: Any, s: np.ndarray | None, shape: tuple[int, ...], loss: Loss,
                   product: Callable[..., Any], w: np.ndarray, b: Any) -> HessianOperator:
     """The Hessian over X's examples at ``(w, b)`` as sums: not divided by ``sum(s)``, no penalty.
 
     One chunk's part of a Dask objective's ``hessian_operator``; ``shape``
-    is ``W``'s for the multinomial problem, ``None`` for the binary one;
-    ``product`` the kernel's Gram product op, or for K classes its
-    multinomial product op.
+    is the coefficients' (``W``'s for the multinomial problem), ``product``
+    the kernel's op for ``loss``'s ``"product"`` role.
     """
-    squared = squared_entries(X)()
-    if shape is None:
-        return binary_operator(X, squared, _binary_curvature_weights(X, s, 1.0, w, b), 0.0,
-                               product)
-    A, weights = _multinomial_curvature_weights(X, s, 1.0, shape, w, b)
-    return multinomial_operator(X, squared, A, weights, 0.0, product)
+    return bound_operator(loss, X, s, 1.0, shape, 0.0, squared_entries(X), product)(w, b)
 
 
 def _row_reader(X: Any) -> Callable[[np.ndarray], Any]:
@@ -286,95 +246,40 @@ def _row_reader(X: Any) -> Callable[[np.ndarray], Any]:
     return rows
 
 
-def _finished_hessian(hessian_sums, X, y, s, alpha, total, w, b):
-    """The Hessian op's sums at ``(w, b)``, finished: ``(H, dw, db, cost)`` as ``Objective.hessian``."""
-    return binary_hessian_means(w, alpha, total, *hessian_sums(w, b, X, y, s))
+def in_memory(loss: Loss, problem: Any, kernels: Mapping[str, Kernel], l1: float = 0.0) -> Objective:
+    """The objective of a problem held in memory, its parts computed by ``kernels`` (not ``auto``).
 
-
-def _stored(X) -> int:
-    """X's stored entries: what one pass reads."""
-    return int(X.nnz) if hasattr(X, "nnz") else int(X.size)
-
-
-def in_memory(kernel: Kernel, problem: Problem, hessian_kernel: Kernel | None = None,
-              l1: float = 0.0, product_kernel: Kernel | None = None) -> Objective:
-    """The objective of a problem held in memory, evaluated by ``kernel`` (not ``auto``).
-
-    With ``hessian_kernel`` (one that offers the Hessian op, not ``auto``),
-    the objective has a ``hessian``, and its ``kernel`` is that kernel's name.
-    With ``product_kernel`` (one that offers the Gram product op), it has a
-    ``hessian_operator``.
+    ``problem`` is ``loss.validate``'s; ``kernels`` maps the roles of :data:`fastlr._loss.ROLES` the
+    solver needs to the kernel that runs the loss's op for each (``resolve``'s
+    choice): ``"sums"`` always; with ``"hessian"`` the objective has a
+    ``hessian`` and its ``kernel`` is that kernel's name; with ``"product"``
+    it has a ``hessian_operator``.
     """
-    X, y, s, alpha = problem.X, problem.y, problem.sample_weight, problem.alpha
-    # the op's sums finished here, as kernel.gradient finishes them: a path's fits share the last
-    gradient = (kernel.gradient if kernel.binary is None
-                else finished(remembering(kernel.binary, _stored(X))))
+    X, s, alpha = problem.X, problem.sample_weight, problem.alpha
+    w, b, shape = loss.start(problem)
     total = weight_total(s, X.shape[1])
-    hessian = None if hessian_kernel is None else partial(
-        _finished_hessian, hessian_kernel.binary_hessian, X, y, s, alpha, total)
-
-    def evaluate(w: np.ndarray, b: float):
-        return gradient(w, b, X, y, alpha, s)
+    kernel, hessian_kernel, product_kernel = (kernels["sums"], kernels.get("hessian"),
+                                              kernels.get("product"))
 
     compiled_train = None
-    if kernel.train is not None:
+    if kernel.train is not None and not loss.multinomial:
         train = kernel.train
 
         def compiled_train(learning_rate: float, max_iter: int, tol: float, fit_intercept: bool):
-            args = (problem.w, problem.b, X, y, alpha, s, learning_rate, max_iter, tol)
+            args = (problem.w, problem.b, X, problem.y, alpha, s, learning_rate, max_iter, tol)
             # fit_intercept only when it is not the default: a loop written before it existed still runs
             return train(*args) if fit_intercept else train(*args, fit_intercept=False)
 
     return Objective(
-        evaluate=evaluate, curvature=partial(curvature_image, X, s),
-        explain_non_finite=partial(raise_for_non_finite, X), compiled_train=compiled_train, w=problem.w, b=problem.b, w_shape=problem.w_shape,
-        dtype=X.dtype, alpha=alpha, total_weight=total,
-        kernel=kernel.name if hessian_kernel is None else hessian_kernel.name, hessian=hessian,
-        l1=l1, curvature_weights=partial(_binary_curvature_weights, X, s, total),
+        evaluate=loss.evaluator(kernel, problem, total), curvature=partial(curvature_image, X, s),
+        explain_non_finite=partial(raise_for_non_finite, X), compiled_train=compiled_train,
+        w=w, b=b, w_shape=shape, dtype=X.dtype, alpha=alpha, total_weight=total,
+        kernel=(kernel if hessian_kernel is None else hessian_kernel).name,
+        n_classes=shape[0] if loss.multinomial else 0,
+        hessian=None if hessian_kernel is None else loss.hessian(hessian_kernel, problem, total),
+        l1=l1, curvature_weights=partial(loss.curvature_weights, X, s, total, shape),
         feature_rows=_row_reader(X),
-        hessian_operator=None if product_kernel is None else partial(
-            _binary_operator, X, s, total, alpha, squared_entries(X), product_kernel.gram_product),
-    )
-
-
-def _finished_multinomial_hessian(hessian_sums, X, labels, Y, s, alpha, total, shape, w, b):
-    """The multinomial Hessian op at ``(w flat, b)``, finished: ``(H, dw flat, db, cost)``."""
-    W = w.reshape(shape)
-    H, dW, db, cost = multinomial_hessian_means(W, alpha, total, *hessian_sums(W, b, X, labels, Y, s))
-    return H, dW.reshape(-1), db, cost
-
-
-def in_memory_multinomial(kernel: Kernel, problem: MultinomialProblem,
-                          hessian_kernel: Kernel | None = None, l1: float = 0.0,
-                          product_kernel: Kernel | None = None) -> Objective:
-    """The objective of a multinomial problem held in memory, by ``kernel``'s multinomial op (not ``auto``).
-
-    With ``hessian_kernel`` (one that offers the multinomial Hessian op), the
-    objective has a ``hessian``, and its ``kernel`` is that kernel's name.
-    With ``product_kernel`` (one that offers the multinomial product op), it
-    has a ``hessian_operator``.
-    """
-    X, labels, Y, s, alpha = problem.X, problem.labels, problem.Y, problem.sample_weight, problem.alpha
-    shape = problem.W.shape
-    total = weight_total(s, X.shape[1])
-    sums = remembering(kernel.multinomial, _stored(X) * shape[0])
-    hessian = None if hessian_kernel is None else partial(
-        _finished_multinomial_hessian, hessian_kernel.multinomial_hessian, X, labels, Y, s, alpha,
-        total, shape)
-
-    def evaluate(w: np.ndarray, b: np.ndarray):
-        W = w.reshape(shape)
-        dW, db, cost = multinomial_means(W, alpha, total, *sums(W, b, X, labels, Y, s))
-        return dW.reshape(-1).astype(X.dtype, copy=False), db, cost
-
-    return Objective(
-        evaluate=evaluate, curvature=partial(curvature_image, X, s),
-        explain_non_finite=partial(raise_for_non_finite, X), compiled_train=None, w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=X.dtype,
-        alpha=alpha, total_weight=total, n_classes=shape[0], hessian=hessian,
-        kernel=kernel.name if hessian_kernel is None else hessian_kernel.name,
-        l1=l1, curvature_weights=partial(_multinomial_curvature_weights, X, s, total, shape),
-        feature_rows=_row_reader(X),
-        hessian_operator=None if product_kernel is None else partial(
-            _multinomial_operator, X, s, total, shape, alpha, squared_entries(X),
-            product_kernel.multinomial_product),
+        hessian_operator=None if product_kernel is None else bound_operator(
+            loss, X, s, total, shape, alpha, squared_entries(X),
+            product_kernel.op(loss.op("product"))),
     )

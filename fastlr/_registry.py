@@ -228,6 +228,11 @@ class Kernel:
         The binary op is offered by ``gradient`` (a kernel of your own may give it alone)."""
         return getattr(self, "gradient" if op == BINARY else _OP_FIELDS[op]) is not None
 
+    def op(self, name: str) -> Callable[..., Any] | None:
+        """The function behind op ``name`` (a dense op's name; on a :meth:`sparse_face`, the
+        kernel's sparse op of that name), or ``None`` when the kernel lacks it."""
+        return getattr(self, _OP_FIELDS[name])
+
     def sparse_face(self) -> Kernel:
         """This kernel for a sparse X: a :class:`Kernel` of the same name whose ``gradient``,
         ``binary``, ``multinomial``, the two Hessians and the two products are its sparse ops,

@@ -45,6 +45,12 @@ class Solver:
     l1: bool = False  # takes an L1 term (l1_ratio > 0)
     products: bool = False  # needs the Gram product op (Hessian-vector products), so X in memory
 
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The parts of an evaluation it needs a kernel op for (``fastlr._loss.ROLES``): the
+        sums always, the Hessian and the Hessian-vector product as its columns say."""
+        return ("sums", *(("hessian",) if self.hessian else ()), *(("product",) if self.products else ()))
+
     def minimize(self) -> Callable:
         """The minimiser (imported on first use: scipy is imported only by a fit that needs it)."""
         if self.minimizer is None:

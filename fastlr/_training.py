@@ -38,14 +38,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._dask.input import is_dask_array
-from ._objective import Objective, curvature_image, in_memory, in_memory_multinomial, weight_total
-from ._registry import (AUTO_KERNEL, BINARY, BINARY_HESSIAN, GRAM_PRODUCT, MULTINOMIAL,
-                        MULTINOMIAL_HESSIAN, MULTINOMIAL_PRODUCT, Kernel, lookup_kernel, resolve)
+from ._loss import loss_of
+from ._objective import Objective, curvature_image, in_memory, weight_total
+from ._registry import AUTO_KERNEL, Kernel, lookup_kernel, resolve
 from ._solvers import Solver, get_solver, solver_names
 from ._sparse import by_example, is_sparse
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
-from ._validation import (as_matrix, is_finite_result, multinomial_start, real_scalar,
-                          validate_multinomial, validate_problem)
+from ._validation import as_matrix, is_finite_result, real_scalar
 from ._warnings import convergence_warning, not_converged_text
 
 __all__ = ["SOLVERS", "TrainResult", "curvature_bound", "lipschitz_constant", "train"]
@@ -320,36 +319,24 @@ def train(
                          "penalty only")
     alpha = real_scalar("alpha", alpha, low=0.0)
     l1, alpha = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
-    newton = row.hessian
     if not row.dask and is_dask_array(X):
         raise ValueError(f"solver={solver!r} fits X in memory (NumPy or scipy.sparse); "
                          "for a Dask array use solver='lbfgs'")
+    loss = loss_of(n_classes)
     if is_dask_array(X):
         from ._dask.objective import dask_objective
 
         if row.products and named is not AUTO_KERNEL:
-            # the error that names the kernels offering the op
-            resolve(named, GRAM_PRODUCT if n_classes is None else MULTINOMIAL_PRODUCT, None)
+            resolve(named, loss.op("product"), None)  # the error that names the kernels offering the op
         objective = dask_objective(named, X, Y, alpha=alpha, sample_weight=sample_weight,
                                    w0=w0, b0=b0, n_classes=n_classes)
-    elif n_classes is not None:
-        X = _for_training(as_matrix(X))
-        w0 = multinomial_start(w0, n_classes, X.shape[0])
-        problem = validate_multinomial(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
-        hessian = resolve(named, MULTINOMIAL_HESSIAN, problem.X, n_classes) if newton else None
-        product = (resolve(named, MULTINOMIAL_PRODUCT, problem.X, n_classes) if row.products
-                   else None)
-        objective = in_memory_multinomial(resolve(named, MULTINOMIAL, problem.X, n_classes), problem,
-                                          hessian, l1=l1, product_kernel=product)
     else:
         X = _for_training(as_matrix(X))
-        if w0 is None:
-            w0 = np.zeros(X.shape[0])
-        problem = validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
-        hessian = resolve(named, BINARY_HESSIAN, problem.X) if newton else None
-        product = resolve(named, GRAM_PRODUCT, problem.X) if row.products else None
-        objective = in_memory(resolve(named, BINARY, problem.X), problem, hessian, l1=l1,
-                              product_kernel=product)
+        problem = loss.validate(X, Y, w0, b0, alpha=alpha, sample_weight=sample_weight,
+                                n_classes=n_classes)
+        classes = loss.classes(problem)
+        kernels = {role: resolve(named, loss.op(role), problem.X, classes) for role in row.roles}
+        objective = in_memory(loss, problem, kernels, l1=l1)
     if row.minimizer is not None:
         return _train_second_order(objective, row, max_iter, tol, fit_intercept, callback)
     step = _learning_rate(learning_rate, objective)

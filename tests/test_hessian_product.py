@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastlr
-from fastlr._objective import in_memory, in_memory_multinomial
+from fastlr._loss import BINARY_LOSS, MULTINOMIAL_LOSS
+from fastlr._objective import in_memory
 from fastlr._registry import GRAM_PRODUCT, MULTINOMIAL_PRODUCT, get_kernel, resolve
 from fastlr._validation import validate_multinomial, validate_problem
 from fastlr.kernels._threads import max_threads
@@ -261,7 +262,8 @@ def _binary_objective(rng, sparse, kernel="numpy", alpha=0.1):
     numpy = get_kernel("numpy")
     numpy = numpy.sparse_face() if sparse else numpy
     product = resolve(kernel, GRAM_PRODUCT, problem.X)
-    return in_memory(numpy, problem, numpy, product_kernel=product), problem.w, problem.b
+    kernels = {"sums": numpy, "hessian": numpy, "product": product}
+    return in_memory(BINARY_LOSS, problem, kernels), problem.w, problem.b
 
 
 def _multinomial_objective(rng, sparse, kernel="numpy", alpha=0.1):
@@ -276,8 +278,8 @@ def _multinomial_objective(rng, sparse, kernel="numpy", alpha=0.1):
     numpy = get_kernel("numpy")
     numpy = numpy.sparse_face() if sparse else numpy
     product = resolve(kernel, MULTINOMIAL_PRODUCT, problem.X, K)
-    return (in_memory_multinomial(numpy, problem, numpy, product_kernel=product),
-            problem.W.reshape(-1), problem.b)
+    kernels = {"sums": numpy, "hessian": numpy, "product": product}
+    return in_memory(MULTINOMIAL_LOSS, problem, kernels), problem.W.reshape(-1), problem.b
 
 
 def _objective(rng, multinomial, sparse, kernel="numpy"):

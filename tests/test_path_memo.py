@@ -135,7 +135,7 @@ def test_a_search_gives_the_same_bits_with_fewer_passes(kernel, problem, monkeyp
 
 def _count_passes(monkeypatch):
     """Count the calls of every kernel op's sums the objectives make (a dict, filled as they run)."""
-    from fastlr import _objective
+    from fastlr import _loss
 
     counter = {"passes": 0}
 
@@ -146,7 +146,7 @@ def _count_passes(monkeypatch):
 
         return remembering(counted, work)
 
-    monkeypatch.setattr(_objective, "remembering", counting)
+    monkeypatch.setattr(_loss, "remembering", counting)
     return counter
 
 

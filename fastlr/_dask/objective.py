@@ -49,13 +49,12 @@ from .input import (
 from .._auto import choose_task_kernel_name
 from .._finish import multinomial_means, weight_total
 from .._hessian_product import HessianOperator
+from .._loss import loss_of
 from .._objective import Objective, curvature_image, operator_sums
 from .._registry import (
     AUTO_KERNEL,
-    GRAM_PRODUCT,
     KERNELS,
     MULTINOMIAL,
-    MULTINOMIAL_PRODUCT,
     Kernel,
     lookup_kernel,
     resolve,
@@ -161,11 +160,11 @@ def chunk_hessian(X: np.ndarray, sample_weight: np.ndarray | None, w: np.ndarray
     if X.shape[1] == 0:
         return np.zeros(size)
     kernel = lookup_kernel(kernel) if isinstance(kernel, str) else kernel
-    if shape is None:
-        product = resolve(kernel, GRAM_PRODUCT, X).gram_product
-    else:
-        product = resolve(kernel, MULTINOMIAL_PRODUCT, X, shape[0]).multinomial_product
-    operator = operator_sums(X, sample_weight, shape, product, w, b)
+    loss = loss_of(None if shape is None else shape[0])
+    op = loss.op("product")
+    product = resolve(kernel, op, X, 1 if shape is None else shape[0]).op(op)
+    operator = operator_sums(X, sample_weight, w.shape if shape is None else shape, loss, product,
+                             w, b)
     return operator.diagonal if v is None else operator.product(v)
 
 
