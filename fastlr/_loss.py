@@ -89,6 +89,19 @@ class Loss:
         """The validated problem; ``w0=None`` starts at zeros."""
         raise NotImplementedError
 
+    def initial(self, w0: Any, n_classes: int | None, n_x: int) -> Any:
+        """The start as given, or zeros for ``w0=None`` (``(n_x,)``, or ``(K, n_x)``)."""
+        raise NotImplementedError
+
+    def unflatten(self, w: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """The coefficients as the kernels' ops take them from ``w`` flat: ``w`` itself, or ``W``."""
+        raise NotImplementedError
+
+    def means(self, w: np.ndarray, alpha: float, total: float, d: np.ndarray, db: Any,
+              cost: float) -> tuple[np.ndarray, Any, float]:
+        """The sums op's sums at ``w`` (as :meth:`unflatten` gives it) finished: ``fastlr._finish``."""
+        raise NotImplementedError
+
     def classes(self, problem: Any) -> int:
         """K for the kernels' choice (``resolve``'s ``n_classes``): 1 for the binary loss."""
         raise NotImplementedError
@@ -125,9 +138,17 @@ class _Binary(Loss):
     _ops = {"sums": BINARY, "hessian": BINARY_HESSIAN, "product": GRAM_PRODUCT}
 
     def validate(self, X, Y, w0, b0, *, alpha, sample_weight, n_classes):
-        if w0 is None:
-            w0 = np.zeros(X.shape[0])
-        return validate_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
+        return validate_problem(self.initial(w0, n_classes, X.shape[0]), b0, X, Y, alpha=alpha,
+                                sample_weight=sample_weight)
+
+    def initial(self, w0, n_classes, n_x):
+        return np.zeros(n_x) if w0 is None else w0
+
+    def unflatten(self, w, shape):
+        return w
+
+    def means(self, w, alpha, total, d, db, cost):
+        return binary_means(w, alpha, total, d, db, cost)
 
     def classes(self, problem):
         return 1
@@ -176,8 +197,17 @@ class _Multinomial(Loss):
     _ops = {"sums": MULTINOMIAL, "hessian": MULTINOMIAL_HESSIAN, "product": MULTINOMIAL_PRODUCT}
 
     def validate(self, X, Y, w0, b0, *, alpha, sample_weight, n_classes):
-        w0 = multinomial_start(w0, n_classes, X.shape[0])
-        return validate_multinomial(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight)
+        return validate_multinomial(self.initial(w0, n_classes, X.shape[0]), b0, X, Y, alpha=alpha,
+                                    sample_weight=sample_weight)
+
+    def initial(self, w0, n_classes, n_x):
+        return multinomial_start(w0, n_classes, n_x)
+
+    def unflatten(self, w, shape):
+        return w.reshape(shape)
+
+    def means(self, w, alpha, total, d, db, cost):
+        return multinomial_means(w, alpha, total, d, db, cost)
 
     def classes(self, problem):
         return problem.n_classes

@@ -34,7 +34,7 @@ shipped to the workers as it is.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -47,19 +47,18 @@ from .input import (
     validate_dask_problem,
 )
 from .._auto import choose_task_kernel_name
-from .._finish import multinomial_means, weight_total
+from .._finish import weight_total
 from .._hessian_product import HessianOperator
-from .._loss import loss_of
+from .._loss import BINARY_LOSS, MULTINOMIAL_LOSS, Loss, loss_of
 from .._objective import Objective, curvature_image, operator_sums
 from .._registry import (
     AUTO_KERNEL,
     KERNELS,
-    MULTINOMIAL,
     Kernel,
     lookup_kernel,
     resolve,
 )
-from .._validation import check_result_finite, multinomial_start, raise_for_non_finite
+from .._validation import check_result_finite, raise_for_non_finite
 
 __all__ = ["SPLIT_EVERY", "chunk_curvature", "chunk_hessian", "chunk_multinomial_sums", "chunk_sums", "dask_gradient",
            "dask_objective", "dask_softmax_gradient"]
@@ -242,116 +241,100 @@ class _Chunks:
         return (total, values) if computed_with else total
 
 
-def _means(alpha: float, dtype: np.dtype, sums: np.ndarray, w: np.ndarray):
-    """The kernel contract's ``(dw, db, cost)`` from the reduced sums."""
-    n_x = w.shape[0]
-    total = sums[n_x + 2]
-    w64 = w.astype(np.float64)
-    dw = sums[:n_x] / total
-    if alpha:
-        dw += alpha * w64
-    cost = float(sums[n_x + 1] / total) + 0.5 * alpha * float(w64 @ w64)
-    return dw.astype(dtype, copy=False), float(sums[n_x] / total), cost
+class _DaskLoss(NamedTuple):
+    """What the Dask layer does for one loss: its validation (``fastlr._dask.input``), the check
+    of the computed summaries of its labels and weights, and its chunks' sums."""
+
+    validate: Callable[..., Any]
+    check: Callable[[Any, Any], float]
+    chunk_sums: Callable[..., np.ndarray]
+
+
+_DASK = {
+    BINARY_LOSS.name: _DaskLoss(validate_dask_problem, check_summaries, chunk_sums),
+    MULTINOMIAL_LOSS.name: _DaskLoss(validate_dask_multinomial, check_class_summaries,
+                                     chunk_multinomial_sums),
+}
+
+
+def _reduced_means(loss: Loss, sums: np.ndarray, w: np.ndarray, alpha: float):
+    """``(d, db, cost)``, ``d`` float64 shaped as ``w``, from the reduced chunk sums: ``d`` (``w``'s
+    size), ``db`` (one, or K), the cost and ``sum(s)``, finished by the loss."""
+    size = w.size
+    n_b = w.shape[0] if loss.multinomial else 1
+    d = sums[:size].reshape(w.shape).copy()
+    db = sums[size:size + n_b].copy() if loss.multinomial else float(sums[size])
+    return loss.means(w, alpha, float(sums[-1]), d, db, float(sums[size + n_b]))
+
+
+def _checked_kernel(loss: Loss, kernel: Kernel) -> Kernel:
+    """The kernel, after checking that it offers the loss's sums op (auto's choices do); a
+    kernel of your own may give the binary problem's finished gradient alone."""
+    if kernel is AUTO_KERNEL or not loss.multinomial:
+        return kernel
+    return resolve(kernel, loss.op("sums"), None)
 
 
 def dask_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight: Any,
                    w0: Any, b0: Any, n_classes: int | None = None) -> Objective:
     """The training objective of Dask input, persisted once on the cluster."""
-    if n_classes is not None:
-        return _dask_multinomial_objective(kernel, X, Y, alpha=alpha, sample_weight=sample_weight,
-                                           W0=w0, b0=b0, n_classes=n_classes)
-    if w0 is None:
-        w0 = np.zeros(X.shape[0] if X.ndim == 2 else 0)
-    problem = validate_dask_problem(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
-                                    persist=True)
+    loss = loss_of(n_classes)
+    parts = _DASK[loss.name]
+    kernel = _checked_kernel(loss, kernel)
+    w0 = loss.initial(w0, n_classes, X.shape[0] if X.ndim == 2 else 0)
+    problem = parts.validate(w0, b0, X, Y, alpha=alpha, sample_weight=sample_weight, persist=True)
     dask, _ = import_dask()
-    total_weight = check_summaries(problem, dask.compute(*problem.summaries(), optimize_graph=False))
+    total_weight = parts.check(problem, dask.compute(*problem.summaries(), optimize_graph=False))
     chunks = _Chunks(problem, kernel)
+    w, b, shape = loss.start(problem)
     alpha, dtype = problem.alpha, problem.X.dtype
 
-    def evaluate(w: np.ndarray, b: float):
-        return _means(alpha, dtype, chunks.sums(w, b), w)
+    def evaluate(w: np.ndarray, b: Any):
+        coefficients = loss.unflatten(w, shape)
+        sums = chunks.sums(coefficients, b, function=parts.chunk_sums)
+        d, db, cost = _reduced_means(loss, sums, coefficients, alpha)
+        return d.reshape(-1).astype(dtype, copy=False), db, cost
 
     return Objective(
         evaluate=evaluate, curvature=chunks.curvature,
         explain_non_finite=partial(raise_for_non_finite, problem.X), compiled_train=None,
-        w=problem.w, b=problem.b, w_shape=problem.w_shape, dtype=problem.X.dtype,
-        alpha=problem.alpha, total_weight=total_weight,
+        w=w, b=b, w_shape=shape, dtype=dtype, alpha=alpha, total_weight=total_weight,
+        n_classes=shape[0] if loss.multinomial else 0,
         kernel=chunks.kernel if isinstance(chunks.kernel, str) else chunks.kernel.name,
-        hessian_operator=partial(chunks.hessian_operator, total_weight, alpha, None),
+        hessian_operator=partial(chunks.hessian_operator, total_weight, alpha,
+                                 shape if loss.multinomial else None),
     )
+
+
+def _evaluation(loss: Loss, kernel: Kernel, w: Any, b: Any, X: Any, Y: Any, alpha: Any,
+                sample_weight: Any, check_finite: bool):
+    """``(problem, d, db, cost)`` at the given point, ``d`` float64: one map-reduce, the label and
+    weight checks computed with it (one round trip)."""
+    parts = _DASK[loss.name]
+    problem = parts.validate(w, b, X, Y, alpha=alpha, sample_weight=sample_weight,
+                             check_finite=check_finite)
+    w_flat, b, shape = loss.start(problem)
+    coefficients = loss.unflatten(w_flat, shape)
+    sums, summaries = _Chunks(problem, _checked_kernel(loss, kernel)).sums(
+        coefficients, b, computed_with=problem.summaries(), function=parts.chunk_sums)
+    parts.check(problem, summaries)
+    d, db, cost = _reduced_means(loss, sums, coefficients, problem.alpha)
+    if check_finite:
+        check_result_finite(problem.X, d, db, cost)
+    return problem, d, db, cost
 
 
 def dask_gradient(w: Any, b: Any, X: Any, Y: Any, kernel: Kernel, alpha: Any,
                   sample_weight: Any, check_finite: bool):
-    """``fastlr.gradient`` of Dask input: ``(dw, db, cost)`` in memory, ``dw`` in X's dtype.
-
-    The label and weight checks are computed with the gradient: one round trip.
-    """
-    problem = validate_dask_problem(w, b, X, Y, alpha=alpha, sample_weight=sample_weight,
-                                    check_finite=check_finite)
-    sums, summaries = _Chunks(problem, kernel).sums(problem.w, problem.b,
-                                                    computed_with=problem.summaries())
-    check_summaries(problem, summaries)
-    dw, db, cost = _means(problem.alpha, problem.X.dtype, sums, problem.w)
-    if check_finite:
-        check_result_finite(problem.X, dw, db, cost)
-    return dw.reshape(problem.w_shape), db, cost
-
-
-def _multinomial_kernel(kernel: Kernel) -> Kernel:
-    """The kernel, after checking that it offers the multinomial op (auto's choices do)."""
-    return kernel if kernel is AUTO_KERNEL else resolve(kernel, MULTINOMIAL, None)
-
-
-def _multinomial_result(sums: np.ndarray, W: np.ndarray, alpha: float):
-    """``(dW float64, db, cost)`` from the reduced :func:`chunk_multinomial_sums`."""
-    n_classes, n_x = W.shape
-    size = n_classes * n_x
-    return multinomial_means(W, alpha, sums[-1], sums[:size].reshape(n_classes, n_x).copy(),
-                             sums[size:size + n_classes].copy(), float(sums[size + n_classes]))
-
-
-def _dask_multinomial_objective(kernel: Kernel, X: Any, Y: Any, *, alpha: Any, sample_weight: Any,
-                                W0: Any, b0: Any, n_classes: int) -> Objective:
-    """The multinomial training objective of Dask input (class labels), persisted once."""
-    kernel = _multinomial_kernel(kernel)
-    W0 = multinomial_start(W0, n_classes, X.shape[0] if X.ndim == 2 else 0)
-    problem = validate_dask_multinomial(W0, b0, X, Y, alpha=alpha, sample_weight=sample_weight,
-                                        persist=True)
-    dask, _ = import_dask()
-    total_weight = check_class_summaries(problem, dask.compute(*problem.summaries(),
-                                                               optimize_graph=False))
-    chunks = _Chunks(problem, kernel)
-    alpha, dtype, shape = problem.alpha, problem.X.dtype, problem.W.shape
-
-    def evaluate(w: np.ndarray, b: np.ndarray):
-        W = w.reshape(shape)
-        sums = chunks.sums(W, b, function=chunk_multinomial_sums)
-        dW, db, cost = _multinomial_result(sums, W, alpha)
-        return dW.reshape(-1).astype(dtype, copy=False), db, cost
-
-    return Objective(
-        evaluate=evaluate, curvature=chunks.curvature,
-        explain_non_finite=partial(raise_for_non_finite, problem.X), compiled_train=None,
-        w=problem.W.reshape(-1), b=problem.b, w_shape=shape, dtype=dtype, alpha=alpha,
-        total_weight=total_weight, n_classes=n_classes,
-        kernel=chunks.kernel if isinstance(chunks.kernel, str) else chunks.kernel.name,
-        hessian_operator=partial(chunks.hessian_operator, total_weight, alpha, shape),
-    )
+    """``fastlr.gradient`` of Dask input: ``(dw, db, cost)`` in memory, ``dw`` in X's dtype."""
+    problem, dw, db, cost = _evaluation(BINARY_LOSS, kernel, w, b, X, Y, alpha, sample_weight,
+                                        check_finite)
+    return dw.astype(problem.X.dtype, copy=False).reshape(problem.w_shape), db, cost
 
 
 def dask_softmax_gradient(W: Any, b: Any, X: Any, Y: Any, kernel: Any, alpha: Any,
                           sample_weight: Any, check_finite: bool):
     """``fastlr.softmax_gradient`` of Dask input (class labels): one map-reduce, checks in the same compute."""
-    kernel = _multinomial_kernel(lookup_kernel(kernel))
-    problem = validate_dask_multinomial(W, b, X, Y, alpha=alpha, sample_weight=sample_weight,
-                                        check_finite=check_finite)
-    sums, summaries = _Chunks(problem, kernel).sums(problem.W, problem.b,
-                                                    computed_with=problem.summaries(),
-                                                    function=chunk_multinomial_sums)
-    check_class_summaries(problem, summaries)
-    dW, db, cost = _multinomial_result(sums, problem.W, problem.alpha)
-    if check_finite:
-        check_result_finite(problem.X, dW, db, cost)
+    problem, dW, db, cost = _evaluation(MULTINOMIAL_LOSS, lookup_kernel(kernel), W, b, X, Y, alpha,
+                                        sample_weight, check_finite)
     return dW.astype(problem.X.dtype, copy=False), db, float(cost)
