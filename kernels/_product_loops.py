@@ -38,7 +38,7 @@ import numba
 import numpy as np
 
 from ._compile import by_layout, entry, helper, inline, parallel_entry
-from ._loops import tile_length
+from ._loops import ONE_EXAMPLE_FROM, tile_length
 from ._sparse_loops import (_BLOCK, _add_rows, _gather_dot, _scatter_add, _scatter_checked, _span,
                             _stored)
 
@@ -48,15 +48,36 @@ __all__ = ["dense_one_thread", "dense_parallel", "sparse_by_example", "sparse_by
 _sparse_helper = helper(fastmath=False)
 
 
+#: Below this many features the Gram product over contiguous examples takes one at a time.
+_ONE_EXAMPLE_BELOW = 960
+
+
 def _dense_example_major(X, c, v, out, zt, start, stop):
     """Add ``sum over examples start:stop of t x`` to ``out[:n_x]``; return ``sum(t)``.
 
-    Four examples per step: each ``v[j]`` load serves four dot products and
-    each ``out[j]`` update takes four examples.
+    From ``ONE_EXAMPLE_FROM`` features up to :data:`_ONE_EXAMPLE_BELOW`, one
+    example at a time: its dot product and its update, each a loop over the
+    contiguous features that LLVM vectorises, the example still in L1 for
+    the second. Else four examples per step: each ``v[j]`` load serves four
+    dot products and each ``out[j]`` update takes four examples. Measured
+    on one thread, one at a time against four per step: 100 x 1,000,000
+    97-102 -> 30-38 ms, 200 x 500,000 87-89 -> 28-31, 700 x 30,000 11.3 ->
+    7.6-8.1; 1,000 x 20,000 5-10% and 2,000 x 10,000 15-35% slower.
     """
     n_x = X.shape[0]
     v_b = v[n_x]
     total = 0.0
+    if ONE_EXAMPLE_FROM <= n_x < _ONE_EXAMPLE_BELOW:
+        for i in range(start, stop):
+            x = X[:, i]
+            z = 0.0
+            for j in range(n_x):
+                z += v[j] * x[j]
+            t = c[i] * (z + v_b)
+            for j in range(n_x):
+                out[j] += t * x[j]
+            total += t
+        return total
     i = start
     while i + 4 <= stop:
         z0 = z1 = z2 = z3 = v_b

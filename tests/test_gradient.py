@@ -59,6 +59,22 @@ def test_matches_reference(kernel, problem):
                              sample_weight=sample_weight)
 
 
+@pytest.mark.parametrize("n_x", [31, 32, 100, 159, 160])
+@pytest.mark.parametrize("order", ["C", "F", "strided"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_reference_with_many_features(kernel, rng, n_x, order, dtype):
+    """Long examples: the compiled pass over an F-ordered X updates ``dw`` one example at a
+    time from 32 features to 159 (``kernels._loops``), four per step outside."""
+    m = 301  # not a multiple of 4 nor of a tile
+    X = rng.standard_normal((n_x, 2 * m)).astype(dtype)
+    X = {"C": X[:, :m].copy(), "F": np.asfortranarray(X[:, :m]), "strided": X[:, ::2]}[order]
+    w = (0.3 * rng.standard_normal(n_x)).astype(dtype)
+    y = (rng.random(m) < 0.5).astype(dtype)
+    s = rng.random(m) + 0.5
+    result = fastlr.gradient(w, 0.2, X, y, kernel=kernel, alpha=0.1, sample_weight=s)
+    assert_matches_reference(result, w, 0.2, X, y, rtol=RTOL[X.dtype], alpha=0.1, sample_weight=s)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_layouts_agree(kernel, rng, dtype):
     """C, F, strided and reversed views of the same X give the same result."""

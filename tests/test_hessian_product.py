@@ -51,7 +51,7 @@ def _tolerance(kernel, dtype):
 
 @pytest.mark.parametrize("order", ["C", "F", "strided"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (13, 301), (130, 1030)])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (13, 301), (130, 1030), (960, 45)])
 def test_every_kernel_gives_the_weighted_gram_product(kernel, order, dtype, shape, rng):
     if kernel == "python" and shape[0] * shape[1] > 20_000:
         pytest.skip("the pure-Python loops: a smaller problem says the same")

@@ -79,30 +79,50 @@ def test_softmax_same_bits_while_the_heap_shifts(kernel, order, labels, default_
     assert len(seen) == 1
 
 
+def _at(offset, array):
+    """A copy of ``array`` starting ``offset`` bytes past a fresh allocation, in its layout."""
+    raw = np.empty(array.nbytes + 64, dtype=np.uint8)[offset:offset + array.nbytes]
+    layout = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+    copy = raw.view(array.dtype).reshape(array.shape, order=layout)
+    copy[...] = array
+    return copy
+
+
+# 13 features: the passes over an F-ordered X four examples per step; 32 and 100: one at a time
+@pytest.mark.parametrize("n_x", [13, 32, 100])
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_same_bits_at_every_alignment_of_the_inputs(order, dtype):
+def test_same_bits_at_every_alignment_of_the_inputs(order, dtype, n_x):
     """X, y and the weights copied to every offset of 4 bytes within 64: one result per kernel."""
     rng = np.random.default_rng(2)
-    X0 = np.asarray(rng.standard_normal((13, 4_099)), order=order).astype(dtype)
+    X0 = np.asarray(rng.standard_normal((n_x, 4_099)), order=order).astype(dtype)
     y0 = (rng.random(4_099) < 0.5).astype(dtype)
     s0 = rng.random(4_099).astype(dtype)
-    w = (0.2 * rng.standard_normal(13)).astype(dtype)
+    w = (0.2 * rng.standard_normal(n_x)).astype(dtype)
     item = np.dtype(dtype).itemsize
-
-    def at(offset, array):
-        raw = np.empty(array.nbytes + 64, dtype=np.uint8)[offset:offset + array.nbytes]
-        layout = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
-        copy = raw.view(dtype).reshape(array.shape, order=layout)
-        copy[...] = array
-        return copy
 
     for kernel in COMPILED:
         seen = set()
         for offset in range(0, 64, 4 if item == 4 else 8):
-            result = fastlr.gradient(w, 0.1, at(offset, X0), at(offset, y0), kernel=kernel,
-                                     sample_weight=at(offset, s0))
+            result = fastlr.gradient(w, 0.1, _at(offset, X0), _at(offset, y0), kernel=kernel,
+                                     sample_weight=_at(offset, s0))
             seen.add(_bits(result))
+        assert len(seen) == 1, kernel
+
+
+@pytest.mark.parametrize("n_x", [13, 32, 100])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gram_product_same_bits_at_every_alignment(order, dtype, n_x):
+    """The Gram product, X and the weights at every offset within 64 bytes: one result per kernel."""
+    rng = np.random.default_rng(4)
+    X0 = np.asarray(rng.standard_normal((n_x, 4_099)), order=order).astype(dtype)
+    c0 = rng.random(4_099)
+    v = rng.standard_normal(n_x + 1)
+    for kernel in COMPILED:
+        product = fastlr.get_kernel(kernel).gram_product
+        seen = {product(_at(offset, X0), _at(offset, c0), v).tobytes()
+                for offset in range(0, 64, np.dtype(dtype).itemsize)}
         assert len(seen) == 1, kernel
 
 
