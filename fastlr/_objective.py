@@ -249,11 +249,11 @@ def _row_reader(X: Any) -> Callable[[np.ndarray], Any]:
 def in_memory(loss: Loss, problem: Any, kernels: Mapping[str, Kernel], l1: float = 0.0) -> Objective:
     """The objective of a problem held in memory, its parts computed by ``kernels`` (not ``auto``).
 
-    ``problem`` is ``loss.validate``'s; ``kernels`` maps the roles of :data:`fastlr._loss.ROLES` the
-    solver needs to the kernel that runs the loss's op for each (``resolve``'s
-    choice): ``"sums"`` always; with ``"hessian"`` the objective has a
-    ``hessian`` and its ``kernel`` is that kernel's name; with ``"product"``
-    it has a ``hessian_operator``.
+    ``problem`` is ``loss.validate``'s; ``kernels`` maps the roles of
+    :data:`fastlr._loss.ROLES` the solver needs to the kernel that runs the
+    loss's op for each (``resolve``'s choice): ``"sums"`` always; with
+    ``"hessian"`` the objective has a ``hessian`` and its ``kernel`` is that
+    kernel's name; with ``"product"`` it has a ``hessian_operator``.
     """
     X, s, alpha = problem.X, problem.sample_weight, problem.alpha
     w, b, shape = loss.start(problem)
