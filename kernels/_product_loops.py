@@ -67,42 +67,35 @@ def _dense_example_major(X, c, v, out, zt, start, stop):
     n_x = X.shape[0]
     v_b = v[n_x]
     total = 0.0
-    if ONE_EXAMPLE_FROM <= n_x < _ONE_EXAMPLE_BELOW:
-        for i in range(start, stop):
-            x = X[:, i]
-            z = 0.0
-            for j in range(n_x):
-                z += v[j] * x[j]
-            t = c[i] * (z + v_b)
-            for j in range(n_x):
-                out[j] += t * x[j]
-            total += t
-        return total
     i = start
-    while i + 4 <= stop:
-        z0 = z1 = z2 = z3 = v_b
-        for j in range(n_x):
-            v_j = v[j]
-            z0 += v_j * X[j, i]
-            z1 += v_j * X[j, i + 1]
-            z2 += v_j * X[j, i + 2]
-            z3 += v_j * X[j, i + 3]
-        t0 = c[i] * z0
-        t1 = c[i + 1] * z1
-        t2 = c[i + 2] * z2
-        t3 = c[i + 3] * z3
-        for j in range(n_x):
-            out[j] += (t0 * X[j, i] + t1 * X[j, i + 1]) + (t2 * X[j, i + 2] + t3 * X[j, i + 3])
-        total += (t0 + t1) + (t2 + t3)
-        i += 4
+    if not ONE_EXAMPLE_FROM <= n_x < _ONE_EXAMPLE_BELOW:
+        while i + 4 <= stop:
+            z0 = z1 = z2 = z3 = v_b
+            for j in range(n_x):
+                v_j = v[j]
+                z0 += v_j * X[j, i]
+                z1 += v_j * X[j, i + 1]
+                z2 += v_j * X[j, i + 2]
+                z3 += v_j * X[j, i + 3]
+            t0 = c[i] * z0
+            t1 = c[i + 1] * z1
+            t2 = c[i + 2] * z2
+            t3 = c[i + 3] * z3
+            for j in range(n_x):
+                out[j] += (t0 * X[j, i] + t1 * X[j, i + 1]) + (t2 * X[j, i + 2] + t3 * X[j, i + 3])
+            total += (t0 + t1) + (t2 + t3)
+            i += 4
+    # One example at a time: every example, or what four per step left; one
+    # loop for both, so that it compiles once.
     for i in range(i, stop):
-        z0 = v_b
+        x = X[:, i]
+        z = 0.0
         for j in range(n_x):
-            z0 += v[j] * X[j, i]
-        t0 = c[i] * z0
+            z += v[j] * x[j]
+        t = c[i] * (z + v_b)
         for j in range(n_x):
-            out[j] += t0 * X[j, i]
-        total += t0
+            out[j] += t * x[j]
+        total += t
     return total
 
 
