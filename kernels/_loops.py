@@ -154,24 +154,27 @@ def _tile_example_major(w, b, X, y, s, dw, zt, lt, start):
             z += np.float64(w[j]) * x[j]
         zt[i] = z + b
     db, cost = _finish_tile(zt, lt, y, s, start)
-    i = 0
-    if not ONE_EXAMPLE_FROM <= n_x < _ONE_EXAMPLE_UPDATE_BELOW:
-        while i + 4 <= k:
-            e = start + i
-            d0 = zt[i]
-            d1 = zt[i + 1]
-            d2 = zt[i + 2]
-            d3 = zt[i + 3]
+    if ONE_EXAMPLE_FROM <= n_x < _ONE_EXAMPLE_UPDATE_BELOW:
+        for i in range(k):
+            x = X[:, start + i]
+            d = zt[i]
             for j in range(n_x):
-                dw[j] += d0 * X[j, e] + d1 * X[j, e + 1] + d2 * X[j, e + 2] + d3 * X[j, e + 3]
-            i += 4
-    # One example at a time: the whole tile, or what four per step left; one
-    # loop for both, so that it compiles once.
-    for i in range(i, k):
-        x = X[:, start + i]
-        d = zt[i]
+                dw[j] += d * x[j]
+        return db, cost
+    i = 0
+    while i + 4 <= k:
+        e = start + i
+        d0 = zt[i]
+        d1 = zt[i + 1]
+        d2 = zt[i + 2]
+        d3 = zt[i + 3]
         for j in range(n_x):
-            dw[j] += d * x[j]
+            dw[j] += d0 * X[j, e] + d1 * X[j, e + 1] + d2 * X[j, e + 2] + d3 * X[j, e + 3]
+        i += 4
+    for i in range(i, k):
+        d0 = zt[i]
+        for j in range(n_x):
+            dw[j] += d0 * X[j, start + i]
     return db, cost
 
 
