@@ -59,7 +59,8 @@ def _dense_example_major(X, c, v, out, zt, start, stop):
     example at a time: its dot product and its update, each a loop over the
     contiguous features that LLVM vectorises, the example still in L1 for
     the second. Else four examples per step: each ``v[j]`` load serves four
-    dot products and each ``out[j]`` update takes four examples. Measured
+    dot products and each ``out[j]`` update takes four examples; the one to
+    three left over go one at a time, through the same loop. Measured
     on one thread, one at a time against four per step: 100 x 1,000,000
     97-102 -> 30-38 ms, 200 x 500,000 87-89 -> 28-31, 700 x 30,000 11.3 ->
     7.6-8.1; 1,000 x 20,000 5-10% and 2,000 x 10,000 15-35% slower.
