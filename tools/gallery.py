@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|")
     failures = 0
     with tempfile.TemporaryDirectory() as scratch:
-        scratch = args.figures or scratch
+        scratch = args.figures.resolve() if args.figures else scratch
         for script in scripts:
             name = str(script.relative_to(root))
             folders = {side: pathlib.Path(scratch, name, side) for side in ("sklearn", "fastlr")}
