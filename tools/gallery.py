@@ -11,10 +11,11 @@ once as written, once with ``sklearn.linear_model.LogisticRegression`` and
 what swapping the import does (``from sklearn.linear_model import
 LogisticRegression`` and ``linear_model.LogisticRegression`` both find
 fastlr's). Every figure open at ``plt.show()`` or at the end is saved at 72
-dpi. Per example the table gives the outcome of both runs, their times,
-how many figures each drew and, figure by figure, the share of pixels that
-differ (any channel by more than 8 of 255) and the largest difference; a
-figure is "same" when no pixel differs. Timing lines and anything else the
+dpi. Per example the table gives the outcome of both runs, their times
+and, figure by figure, the share of pixels that differ (any channel by more
+than 8 of 255) and the largest difference; a figure is "same" when no pixel
+differs by more than that, "missing" or "extra" when only one side drew
+it. Timing lines and anything else the
 examples print are not compared. An example that fails on both sides (a
 dataset it cannot download) is reported as such.
 
@@ -92,14 +93,14 @@ def run(side: str, script: pathlib.Path, out: pathlib.Path, replace: list, timeo
 
 
 def compare(first: pathlib.Path, second: pathlib.Path) -> list[str]:
-    """Figure by figure: "same", or the share of differing pixels and the largest difference."""
+    """Figure by figure: "same", the share of differing pixels and the largest difference, or
+    "missing" / "extra" for a figure only ``first`` / only ``second`` drew."""
     import matplotlib.image
 
-    ours = sorted(second.glob("*.png"))
     results = []
     for theirs_path in sorted(first.glob("*.png")):
         ours_path = second / theirs_path.name
-        if ours_path not in ours:
+        if not ours_path.exists():
             results.append(f"{theirs_path.stem}: missing")
             continue
         a = matplotlib.image.imread(theirs_path)
@@ -110,6 +111,8 @@ def compare(first: pathlib.Path, second: pathlib.Path) -> list[str]:
         difference = np.abs(a.astype(np.float64) - b.astype(np.float64)).max(axis=-1)
         share = np.mean(difference > 8 / 255)
         results.append("same" if share == 0 else f"{100 * share:.2f}% (max {difference.max() * 255:.0f})")
+    results += [f"{path.stem}: extra" for path in sorted(second.glob("*.png"))
+                if not (first / path.name).exists()]
     return results
 
 
