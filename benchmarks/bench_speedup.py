@@ -16,7 +16,9 @@ slower. 0.002 of python's time is a 500x speed-up.
   upside down; the gate (``.ci/asv-gate``) times gradients, not these;
 - ``track_multiple_of_read``: time per gradient over the time to read X once
   (``fastlr._memory_read``): 1.0 would be at the memory-read limit, NumPy's
-  two matrix-vector products are at about 2 and more.
+  two matrix-vector products are at about 2 and more; ``TrackReadLimitTall``
+  the same at 800 MB of X with 10 to 100 features, where the compiled pass's
+  arithmetic per example keeps it furthest from the limit.
 """
 
 from __future__ import annotations
@@ -132,3 +134,16 @@ class TrackReadLimit:
         time.sleep(SETTLE_SECONDS)
         read = best_seconds(lambda: self.read_once(X))
         return _seconds(kernel, self.args) / read
+
+
+class TrackReadLimitTall(TrackReadLimit):
+    """``track_multiple_of_read`` at the tall shapes: 800 MB of float64 X, 10 to 100 features.
+
+    Most data sets are tall (many examples, tens to hundreds of features),
+    and there the compiled pass's time per example, not the read of X,
+    decides: the one-thread ``numba`` and the all-threads
+    ``numba-parallel``, in both layouts.
+    """
+
+    params = (("numba", "numba-parallel"), ("100x1000000", "20x5000000", "10x10000000"), ("C", "F"))
+
