@@ -146,4 +146,3 @@ class TrackReadLimitTall(TrackReadLimit):
     """
 
     params = (("numba", "numba-parallel"), ("100x1000000", "20x5000000", "10x10000000"), ("C", "F"))
-
