@@ -11,9 +11,10 @@ layout, as ``kernels._loops`` does). A vectorised pass gives ``h = s a (1 -
 a)``, computed as ``s e / (1 + e)^2`` with ``e = e^-|z|`` (no cancellation
 where ``a`` is near 1), then the binary op's own finish
 (``kernels._loops._finish_tile``) ``s dz`` and ``s loss``. ``dw`` is ``G (s
-dz)``; the Hessian's upper triangle takes ``(h G) Gᵀ`` four rows at a time,
-each inner loop a dot product over the tile's examples, contiguous, which
-LLVM vectorises. The tile is sized so that ``G`` and ``h G`` stay in L2.
+dz)``; the Hessian's upper triangle takes ``(h G) Gᵀ`` in blocks of four rows
+by four columns, sixteen dot products over the tile's examples in one loop
+(contiguous, which LLVM vectorises), each step loading eight numbers for
+sixteen multiply-adds. The tile is sized so that ``G`` and ``h G`` stay in L2.
 
 ``numba-parallel`` cuts the examples into a fixed number of chunks, from the
 shape alone (``kernels._threads.hessian_chunk_count``), each chunk's ``dw``
@@ -98,7 +99,17 @@ def _slopes(zt, ht, s, start):
 
 @helper
 def _accumulate(G, HG, zt, ht, dw, H, k):
-    """``dw += G[:n_x] (s dz)``; upper triangle of ``H += (h G) Gᵀ``, four rows at a time."""
+    """``dw += G[:n_x] (s dz)``; upper triangle of ``H += (h G) Gᵀ`` in blocks of four rows by four
+    columns, the columns left over four rows by one.
+
+    A block is sixteen dot products in one loop: each step loads eight
+    numbers for sixteen multiply-adds, where four rows against one column
+    load five for four (the loop is bound by its loads). Written out here:
+    as a helper function of its own, the pass ran 10-17% slower at 200-400
+    features than with no blocks at all, and 1.2-1.4x slower than this. A
+    block on the diagonal also fills entries below it: the mirror
+    overwrites them.
+    """
     rows = G.shape[0]
     n_x = rows - 1
     for j in range(n_x):
@@ -118,7 +129,57 @@ def _accumulate(G, HG, zt, ht, dw, H, k):
         h1 = HG[j + 1]
         h2 = HG[j + 2]
         h3 = HG[j + 3]
-        for col in range(j, rows):
+        col = j
+        while col + 4 <= rows:
+            g0 = G[col]
+            g1 = G[col + 1]
+            g2 = G[col + 2]
+            g3 = G[col + 3]
+            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = 0.0
+            a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = 0.0
+            for t in range(k):
+                x0 = g0[t]
+                x1 = g1[t]
+                x2 = g2[t]
+                x3 = g3[t]
+                y0 = h0[t]
+                y1 = h1[t]
+                y2 = h2[t]
+                y3 = h3[t]
+                a00 += y0 * x0
+                a01 += y0 * x1
+                a02 += y0 * x2
+                a03 += y0 * x3
+                a10 += y1 * x0
+                a11 += y1 * x1
+                a12 += y1 * x2
+                a13 += y1 * x3
+                a20 += y2 * x0
+                a21 += y2 * x1
+                a22 += y2 * x2
+                a23 += y2 * x3
+                a30 += y3 * x0
+                a31 += y3 * x1
+                a32 += y3 * x2
+                a33 += y3 * x3
+            H[j, col] += a00
+            H[j, col + 1] += a01
+            H[j, col + 2] += a02
+            H[j, col + 3] += a03
+            H[j + 1, col] += a10
+            H[j + 1, col + 1] += a11
+            H[j + 1, col + 2] += a12
+            H[j + 1, col + 3] += a13
+            H[j + 2, col] += a20
+            H[j + 2, col + 1] += a21
+            H[j + 2, col + 2] += a22
+            H[j + 2, col + 3] += a23
+            H[j + 3, col] += a30
+            H[j + 3, col + 1] += a31
+            H[j + 3, col + 2] += a32
+            H[j + 3, col + 3] += a33
+            col += 4
+        for col in range(col, rows):
             g = G[col]
             a0 = a1 = a2 = a3 = 0.0
             for t in range(k):
@@ -128,7 +189,7 @@ def _accumulate(G, HG, zt, ht, dw, H, k):
                 a2 += h2[t] * g_t
                 a3 += h3[t] * g_t
             H[j, col] += a0
-            H[j + 1, col] += a1  # below the diagonal for col < j + 1: overwritten by the mirror
+            H[j + 1, col] += a1
             H[j + 2, col] += a2
             H[j + 3, col] += a3
         j += 4
