@@ -90,13 +90,15 @@ def get_solver(name: object) -> Solver:
                          f"got {name!r}") from None
 
 
-#: The largest Hessian side (``K (n_x + 1)``) for which a name that means Newton steps runs
-#: ``newton-cholesky``; above it ``newton-cg`` is faster (forming the Hessian costs ``m`` times
-#: its size per step, a product with it two passes over X): measured, Newton-Cholesky was
-#: faster at sides 31 (breast cancer, 1.3 ms against 1.7 ms) and 65 (digits, 4.3 against
-#: 5.1 ms), slower at 101 (20,000 x 100, 38 against 20 ms).
+#: The largest Hessian side (``n_x + 1``) for which a name that means Newton steps runs
+#: ``newton-cholesky`` on the binary problem; above it ``newton-cg`` is faster (forming the
+#: Hessian costs ``m`` times its size per step, a product with it two passes over X):
+#: measured, Newton-Cholesky was faster at sides 31 (breast cancer, 1.3 ms against 1.7 ms) and
+#: 65 (digits, 4.3 against 5.1 ms), slower at 101 (20,000 x 100, 38 against 20 ms). With K
+#: classes ``newton-cg`` stays: the multinomial Hessian (``numpy``'s alone) made Newton-Cholesky
+#: slower even at side 63 (3 classes, 5,000 x 20: 26 ms against 5.1 ms; iris: 2.1 against 1.95).
 NEWTON_SIDE_LIMIT = 80
-NEWTON = "newton"  # in SklearnName.l2: newton-cholesky for a small Hessian, else newton-cg
+NEWTON = "newton"  # in SklearnName.l2: newton-cholesky for a small binary Hessian, else newton-cg
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class SklearnName:
     """A name the estimator's ``solver=`` takes, and what fastlr runs for it.
 
     ``l2`` is the fastlr solver for an L2 penalty or none (:data:`NEWTON`:
-    ``newton-cholesky`` while the Hessian is small, else ``newton-cg``), ``l1``
+    ``newton-cholesky`` while the binary problem's Hessian is small, else ``newton-cg``), ``l1``
     the one for a problem with an L1 term (``None``: the name refuses L1, as
     scikit-learn's solver of that name does). ``elastic_net``: takes ``0 <
     l1_ratio < 1``; ``unpenalised``: takes ``C=np.inf`` / ``penalty=None``;
@@ -129,14 +131,16 @@ class SklearnName:
             return self.l1  # type: ignore[return-value]  # sklearn_solver refused L1 otherwise
         if self.l2 != NEWTON:
             return self.l2
-        side = (n_classes if n_classes > 2 else 1) * (n_x + 1)
-        return "newton-cholesky" if in_memory and side <= NEWTON_SIDE_LIMIT else "newton-cg"
+        binary_and_small = n_classes <= 2 and n_x + 1 <= NEWTON_SIDE_LIMIT
+        return "newton-cholesky" if in_memory and binary_and_small else "newton-cg"
 
 
 #: Every name the estimator takes: fastlr's own solvers, then scikit-learn's others.
 SKLEARN_NAMES: tuple[SklearnName, ...] = (
-    *(SklearnName(solver.name, solver.name, solver.name if solver.l1 else None,
-                  elastic_net=solver.l1) for solver in SOLVERS),
+    # newton-cg, scikit-learn's name too: lbfgs's problem, by Newton steps, solved by Cholesky
+    # while the Hessian is small (where forming it is cheaper than the products), else by CG
+    *(SklearnName(solver.name, NEWTON if solver.name == "newton-cg" else solver.name,
+                  solver.name if solver.l1 else None, elastic_net=solver.l1) for solver in SOLVERS),
     # lbfgs's objective; scikit-learn's stochastic average gradient has no edge in memory
     SklearnName("sag", "lbfgs"),
     SklearnName("saga", "prox-newton", "prox-newton", elastic_net=True),

@@ -6,7 +6,9 @@ defaults and meaning), plus ``kernel`` and, for ``solver="gd"``,
 scikit-learn user makes. ``solver=`` takes every name scikit-learn takes;
 a name selects the problem scikit-learn's solver of that name solves, not
 the algorithm (``fastlr._solvers.SKLEARN_NAMES``): ``"newton-cg"`` is
-fastlr's truncated Newton (``fastlr._newton_cg``), ``"sag"`` lbfgs's
+lbfgs's objective by Newton steps, solved by Cholesky while the binary
+problem's Hessian is small (at most 80 features with the intercept),
+else by fastlr's truncated Newton (``fastlr._newton_cg``), ``"sag"`` lbfgs's
 objective by L-BFGS, ``"saga"`` also L1 and elastic net (proximal Newton:
 ``fastlr._prox_newton``), ``"liblinear"`` its own objective, the intercept
 a penalised coefficient of a constant feature ``intercept_scaling`` (a copy
@@ -249,7 +251,10 @@ class LogisticRegression(CallbackSupportMixin, SparseCoefMixin, ClassifierMixin,
         (one fused pass over X per product, never the Hessian itself),
         preconditioned by the Hessian's diagonal; the fastest on
         ill-conditioned problems with many features (sparse text), where
-        L-BFGS needs hundreds of iterations. ``"sag"``: L-BFGS (the same
+        L-BFGS needs hundreds of iterations. On a binary problem of at
+        most 79 features in memory, where forming the Hessian costs less
+        than the products, its steps are ``"newton-cholesky"``'s (the same
+        optimum; ``n_iter_`` counts Newton steps either way). ``"sag"``: L-BFGS (the same
         objective). ``"liblinear"``: liblinear's objective (see above).
     max_iter : int, default 100
         Most iterations, ``>= 0`` (0 returns the start, with a warning).

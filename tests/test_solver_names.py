@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from fastlr import LogisticRegression  # noqa: E402
-from fastlr._solvers import SKLEARN_NAMES  # noqa: E402
+from fastlr._solvers import NEWTON_SIDE_LIMIT, SKLEARN_NAMES  # noqa: E402
 
 NAMES = [name.name for name in SKLEARN_NAMES]
 SKLEARN_ONLY = ["newton-cg", "sag", "saga", "liblinear"]
@@ -207,3 +207,26 @@ def test_callbacks_see_every_lbfgs_iteration_and_others_warn(binary):
         warnings.simplefilter("ignore", ConvergenceWarning)
         plain.fit(X, y)
     np.testing.assert_array_equal(plain.coef_, model.coef_)  # callbacks change nothing
+
+
+def test_newton_cg_takes_cholesky_steps_on_a_small_binary_problem(binary):
+    """The name gives lbfgs's problem; where the binary Hessian is small, by Newton-Cholesky's
+    steps (the same fit, bit for bit)."""
+    X, y = binary
+    cg = LogisticRegression(solver="newton-cg", tol=1e-10).fit(X, y)
+    cholesky = LogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, y)
+    np.testing.assert_array_equal(cg.coef_, cholesky.coef_)
+    np.testing.assert_array_equal(cg.intercept_, cholesky.intercept_)
+    np.testing.assert_array_equal(cg.n_iter_, cholesky.n_iter_)
+
+
+@pytest.mark.parametrize("n_x, n_classes, in_memory, expected", [
+    (NEWTON_SIDE_LIMIT - 1, 2, True, "newton-cholesky"),
+    (NEWTON_SIDE_LIMIT, 2, True, "newton-cg"),  # the Hessian's side n_x + 1 over the limit
+    (4, 3, True, "newton-cg"),  # K classes: the multinomial Hessian does not pay
+    (4, 2, False, "newton-cg"),  # a Dask X: no Hessian op
+])
+def test_which_newton_the_names_run(n_x, n_classes, in_memory, expected):
+    for name in ("newton-cg", "liblinear"):
+        row = next(row for row in SKLEARN_NAMES if row.name == name)
+        assert row.solver(False, n_x, n_classes, in_memory) == expected
