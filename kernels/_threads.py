@@ -56,11 +56,11 @@ def sparse_chunk_count(entries: int, outer: int, partial_length: int) -> int:
 
 
 #: ``numba-parallel``'s Hessian pass gives each chunk at least this many
-#: multiply-adds: below about 4 million in all (two chunks), waking the thread
-#: pool costs more than the second thread gives (measured at 30 x 569 and
-#: 64 x 1,797: one thread as fast or faster; at 20 x 20,000, 4.6 million, two
-#: threads 1.7x faster)...
-MIN_HESSIAN_CHUNK_WORK = 1 << 21
+#: multiply-adds (half a million): from about a million in all (two chunks),
+#: two threads were 1.35-1.8x faster than one (30 x 5,000, 64 x 1,000,
+#: 64 x 1,797, 100 x 500, 10 x 30,000, 20 x 5,000); with chunks of a quarter
+#: million, 64 x 500 (four chunks) gained nothing...
+MIN_HESSIAN_CHUNK_WORK = 1 << 19
 #: ...and its chunks' partial Hessians hold at most this many numbers (32 MB).
 HESSIAN_PARTIAL_BUDGET = 1 << 22
 
