@@ -138,7 +138,8 @@ class SklearnName:
 #: Every name the estimator takes: fastlr's own solvers, then scikit-learn's others.
 SKLEARN_NAMES: tuple[SklearnName, ...] = (
     # newton-cg, scikit-learn's name too: lbfgs's problem, by Newton steps, solved by Cholesky
-    # while the Hessian is small (where forming it is cheaper than the products), else by CG
+    # while the binary problem's Hessian is small (forming it is cheaper there than the
+    # products), else by CG
     *(SklearnName(solver.name, NEWTON if solver.name == "newton-cg" else solver.name,
                   solver.name if solver.l1 else None, elastic_net=solver.l1) for solver in SOLVERS),
     # lbfgs's objective; scikit-learn's stochastic average gradient has no edge in memory

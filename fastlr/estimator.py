@@ -7,8 +7,8 @@ scikit-learn user makes. ``solver=`` takes every name scikit-learn takes;
 a name selects the problem scikit-learn's solver of that name solves, not
 the algorithm (``fastlr._solvers.SKLEARN_NAMES``): ``"newton-cg"`` is
 lbfgs's objective by Newton steps, solved by Cholesky while the binary
-problem's Hessian is small (at most 80 features with the intercept),
-else by fastlr's truncated Newton (``fastlr._newton_cg``), ``"sag"`` lbfgs's
+problem's Hessian is small (at most 79 features, in memory), else by
+fastlr's truncated Newton (``fastlr._newton_cg``), ``"sag"`` lbfgs's
 objective by L-BFGS, ``"saga"`` also L1 and elastic net (proximal Newton:
 ``fastlr._prox_newton``), ``"liblinear"`` its own objective, the intercept
 a penalised coefficient of a constant feature ``intercept_scaling`` (a copy

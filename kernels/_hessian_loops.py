@@ -106,7 +106,7 @@ def _accumulate(G, HG, zt, ht, dw, H, k):
     numbers for sixteen multiply-adds, where four rows against one column
     load five for four (the loop is bound by its loads). Written out here:
     as a helper function of its own, the pass ran 10-17% slower at 200-400
-    features than with no blocks at all, and 1.2-1.4x slower than this. A
+    features than with no blocks at all, and 1.2-1.7x slower than this. A
     block on the diagonal also fills entries below it: the mirror
     overwrites them.
     """
