@@ -340,9 +340,9 @@ _BLAS_SETTINGS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS
 def blas_threads() -> str:
     """The BLAS libraries loaded now and their threads, e.g. ``"openblas 0.3.31: 2 threads"``
     (``"unknown"`` without threadpoolctl)."""
-    from ._lbfgs import _blas_controller
+    from ._blas import blas_controller
 
-    controller = _blas_controller()
+    controller = blas_controller()
     if controller is None:  # pragma: no cover - a dependency
         return "unknown"
     found = sorted({f"{pool['internal_api']} {pool.get('version') or ''}".strip()

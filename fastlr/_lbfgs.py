@@ -26,14 +26,7 @@ were a third of a fit's time.
 take more than one gradient.
 
 L-BFGS-B's own linear algebra calls BLAS on tiny matrices between gradient
-evaluations; OpenBLAS then keeps its threads spinning for a while, on the
-same cores the multi-threaded kernels want (measured: 20 x 20,000, 10
-iterations, 57 ms instead of 1.6 ms). So the fit runs with BLAS limited to
-one thread (threadpoolctl, when installed: scikit-learn brings it), which
-is all such small products need. threadpoolctl's controller (which finds
-the loaded BLAS libraries) is built once per process, on the first fit,
-after scipy's own BLAS is loaded: building it per fit cost 2.6 ms here,
-more than a whole small fit's kernel time; limiting through it costs 0.02 ms.
+evaluations: the fit runs with BLAS at one thread (``fastlr._blas``).
 
 Without ``fit_intercept`` the optimiser's vector is ``w`` alone and ``b``
 stays where it started. For the multinomial problem the vector is ``W``
@@ -42,12 +35,11 @@ flattened and the K intercepts.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 from typing import Any, Callable
 
 import numpy as np
 
+from ._blas import one_blas_thread
 from ._lbfgsb_loop import lbfgsb
 from ._objective import Coordinates, Objective
 from ._validation import is_finite_result
@@ -68,29 +60,6 @@ def _scipy_minimize():
             "(a dependency of fastlr-kernels that cannot be imported here), or use solver='gd'"
         ) from exc
     return scipy_minimize
-
-
-@functools.lru_cache(maxsize=1)
-def _blas_controller():
-    """threadpoolctl's controller of numpy's and scipy's BLAS, or ``None`` without threadpoolctl.
-
-    Made once (a scan of the loaded libraries costs about a millisecond); a
-    controller sees only the libraries loaded when it is made, so scipy's own
-    BLAS is loaded first."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return None
-    import scipy.linalg  # noqa: F401 - loads scipy's BLAS (numpy's is loaded with numpy)
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """A context limiting BLAS to one thread (see the module docstring); a no-op without threadpoolctl."""
-    controller = _blas_controller()
-    if controller is None:
-        return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
 
 
 def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: bool,
@@ -126,7 +95,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
         if callback is not None:
             callback(len(costs) - 1, theta[:n_x].astype(dtype), intercept(theta), float(cost))
 
-    with _one_blas_thread():
+    with one_blas_thread():
         result = lbfgsb(cost_and_gradient, theta0, max_iter=max_iter, gtol=tol, ftol=_FTOL,
                         max_ls=_MAX_LINE_SEARCH, on_iteration=record)
     theta = result.x

@@ -40,7 +40,7 @@ example. With few features a fit takes 5-10 passes where L-BFGS takes
 10-100; with many, L-BFGS wins (the user guide's solvers page: the measured crossover).
 
 BLAS runs on one thread during the fit (as for ``lbfgs``, see
-``fastlr._lbfgs``), also when the Hessian is BLAS's own (the ``numpy``
+``fastlr._blas``), also when the Hessian is BLAS's own (the ``numpy``
 kernel): with every thread for its products, OpenBLAS's threads kept
 spinning afterwards, against the factorisation and the evaluations that
 follow (scipy's LAPACK, numba's pool). One thread was faster in every case
@@ -58,6 +58,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _lbfgs
+from ._blas import one_blas_thread
 from ._objective import Coordinates, Objective, evaluators
 from ._validation import is_finite_result
 from ._warnings import convergence_warning
@@ -165,7 +166,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     costs = [cost]
     status, message = MAX_ITER, ""
     iteration = 1
-    blas = _lbfgs._one_blas_thread()
+    blas = one_blas_thread()
     with blas:
         try:
             while iteration <= max_iter:

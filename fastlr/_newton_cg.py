@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _lbfgs
+from ._blas import one_blas_thread
 from ._newton import Fallback, finish_with_lbfgs, line_search
 from ._objective import Coordinates, Objective, evaluators
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
@@ -120,7 +120,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
         objective.explain_non_finite()
     costs = [cost]
     status, message, iteration = MAX_ITER, "", 0
-    with _lbfgs._one_blas_thread():
+    with one_blas_thread():
         try:
             while True:
                 g_abs = np.abs(g)

@@ -42,7 +42,7 @@ restrict theirs):
    evaluation, whose gradient the next step reuses.
 
 BLAS runs on one thread during the fit, as for ``lbfgs`` and
-``newton-cholesky`` (``fastlr._lbfgs`` says why). ``n_iter`` counts outer
+``newton-cholesky`` (``fastlr._blas`` says why). ``n_iter`` counts outer
 steps; ``costs`` holds ``F`` at the start and after each step. A line search
 that fails stops the fit there with a ``ConvergenceWarning`` (the point is
 the best found).
@@ -55,7 +55,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse
 
-from . import _lbfgs
+from ._blas import one_blas_thread
 from ._objective import Coordinates, Objective, evaluators
 from .kernels import CONVERGED, MAX_ITER, NOT_FINITE
 from .kernels._coordinate_descent import (solve_binary, solve_binary_sparse, solve_gram,
@@ -222,7 +222,7 @@ def minimize(objective: Objective, max_iter: int, tol: float, fit_intercept: boo
     iteration = 0
     violation = violations(theta, g, l1, n_w)
     change = 0.0  # the last step's largest move over the largest coefficient; none yet
-    with _lbfgs._one_blas_thread():  # as for lbfgs and newton-cholesky (fastlr._lbfgs)
+    with one_blas_thread():  # as for lbfgs and newton-cholesky (fastlr._blas)
         while True:
             worst = float(violation.max(initial=0.0))
             if worst <= tol and change <= tol:

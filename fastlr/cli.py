@@ -110,9 +110,9 @@ def _write_json(path: str | None, report: dict) -> None:
 def _compare(args: argparse.Namespace) -> int:
     if args.blas_threads is None:
         return _compare_measured(args)
-    from ._lbfgs import _blas_controller
+    from ._blas import blas_controller
 
-    controller = _blas_controller()
+    controller = blas_controller()
     if controller is None:
         raise UsageError("--blas-threads needs threadpoolctl: pip install threadpoolctl")
     with controller.limit(limits=args.blas_threads, user_api="blas"):  # restored on return
