@@ -61,8 +61,17 @@ def sparse_chunk_count(entries: int, outer: int, partial_length: int) -> int:
 #: 64 x 1,797, 100 x 500, 10 x 30,000, 20 x 5,000); with chunks of a quarter
 #: million, 64 x 500 (four chunks) gained nothing...
 MIN_HESSIAN_CHUNK_WORK = 1 << 19
-#: ...and its chunks' partial Hessians hold at most this many numbers (32 MB).
-HESSIAN_PARTIAL_BUDGET = 1 << 22
+#: ...and its chunks' partial Hessians hold at most this many numbers (8 MB).
+#: Each chunk's ``(n_x + 1)^2`` partial is zeroed, accumulated into tile by
+#: tile, and added to the others on one thread; once they outgrow the caches
+#: that costs more than the chunks gain. With 32 MB, the pass on two threads
+#: was 1.2-2.2x slower wherever that allowed more chunks (best of 3
+#: alternated runs, F order: 250 x 4,000 62 -> 16 chunks 10.1 -> 4.5 ms,
+#: 300 x 3,000 46 -> 11 11.7 -> 5.5 ms, 400 x 5,000 26 -> 6 19.5 -> 13.9 ms,
+#: 200 x 10,000 64 -> 25 9.8 -> 7.1 ms, 150 x 5,000 64 -> 45 3.6 -> 3.0 ms);
+#: every shape below 150 features keeps its chunks. 4 MB left 400 x 5,000
+#: three chunks, 17.8 ms.
+HESSIAN_PARTIAL_BUDGET = 1 << 20
 
 
 def hessian_chunk_count(n_x: int, m: int) -> int:
