@@ -15,7 +15,19 @@ chunks in turn):
    is as fast or faster).
 3. Enough work for two chunks of ``numba-parallel``: ``numba-parallel``.
    It was the fastest, or within a few percent of it, at every other size
-   measured from 100 x 1,000 up.
+   measured from 100 x 1,000 up. Inside a solver's loop (``solver_loop``:
+   the ops of ``lbfgs``, ``newton-cholesky``, ``newton-cg`` and
+   ``prox-newton``), four chunks (:data:`SOLVER_LOOP_MIN_CHUNKS`): there the
+   solver's own Python work runs between two calls, the pool's threads fall
+   asleep in it, and waking them costs 20-80 us a call. A 20 x 4,000 pass on
+   ``numba-parallel`` took 28 us back to back, 46 us (median) with 0.5 ms of
+   Python between calls and 109 us with 2 ms, against 41-50 us on
+   ``numba``. Whole ``lbfgs`` fits (the two kernels in turn, best of 60) at
+   two or three chunks took as long on either (0.95-1.02x: 3,300-5,000 x
+   20, 1,400-2,000 x 50, 1,797 x 64, 700-1,000 x 100), from four chunks
+   ``numba-parallel`` was ahead (1.00-1.11x: 1,300 x 100, 6,600 x 20, 5,000
+   x 50); and a first fit in a fresh environment compiles the parallel pass
+   too (1.5 s at 2,000 x 50).
 4. Otherwise ``numba``: one chunk's worth of work does not pay for waking
    the thread pool (``numba-parallel`` is 3-6 us slower there).
 
@@ -81,6 +93,10 @@ NUMPY_FLOAT32_C_MIN_FEATURES = 1500
 NUMPY_HESSIAN_MIN_FEATURES = 500
 #: From this many entries of a dense X, the multinomial product goes to a compiled kernel.
 FUSED_MULTINOMIAL_PRODUCT_MIN_ELEMENTS = 1 << 21
+#: The fewest chunks for which ``numba-parallel`` runs an op: alone (rule 3)...
+MIN_CHUNKS = 2
+#: ...and inside a solver's loop, with Python between the calls (rule 3).
+SOLVER_LOOP_MIN_CHUNKS = 4
 
 _numba_importable: bool | None = None
 
@@ -95,16 +111,19 @@ def _have_numba() -> bool:
 _FLOAT32 = np.dtype(np.float32)
 
 
-def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1) -> str:
-    """The name of the kernel ``auto`` runs for ``op`` on a validated ``X`` (K = ``n_classes``)."""
+def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1, *,
+                       solver_loop: bool = False) -> str:
+    """The name of the kernel ``auto`` runs for ``op`` on a validated ``X`` (K = ``n_classes``);
+    ``solver_loop``: called from a solver's loop, with Python between the calls (rule 3)."""
     if not _have_numba() or op in _NUMPY_ONLY:
         return "numpy"
     n_x, m = X.shape
+    min_chunks = SOLVER_LOOP_MIN_CHUNKS if solver_loop else MIN_CHUNKS
     if op == BINARY_HESSIAN:
         if n_x >= NUMPY_HESSIAN_MIN_FEATURES:
             return "numpy"
         chunks = hessian_chunk_count(n_x, m)
-        return "numba-parallel" if chunks >= 2 else "numba"
+        return "numba-parallel" if chunks >= min_chunks else "numba"
     if getattr(X, "format", None) is not None:  # scipy.sparse, CSC or CSR (n_x, m)
         if op == SPARSE_MULTINOMIAL_PRODUCT:
             if X.format != "csc":
@@ -112,7 +131,7 @@ def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1) -> str:
             n_x *= n_classes  # the product's partial rows are K n_x long
         outer, partial = (m, n_x) if X.format == "csc" else (n_x, m)
         chunks = sparse_chunk_count(int(X.indptr[-1]), outer, partial)
-        return "numba-parallel" if chunks >= 2 else "numba"
+        return "numba-parallel" if chunks >= min_chunks else "numba"
     if op == MULTINOMIAL_PRODUCT and n_x * m < FUSED_MULTINOMIAL_PRODUCT_MIN_ELEMENTS:
         return "numpy"
     if op in (MULTINOMIAL, MULTINOMIAL_PRODUCT):
@@ -121,20 +140,21 @@ def choose_kernel_name(X: Any, op: str = BINARY, n_classes: int = 1) -> str:
         row_stride, column_stride = X.strides
         if abs(row_stride) > abs(column_stride):  # features contiguous
             return "numpy"
-    if _chunks_at_least_two(n_x, m):
+    if _chunks_at_least(min_chunks, n_x, m):
         return "numba-parallel"
     return "numba"
 
 
-def _chunks_at_least_two(n_x: int, m: int) -> bool:
-    """Whether ``numba-parallel`` cuts ``(n_x, m)`` into two chunks or more (its ``plan``)."""
+def _chunks_at_least(count: int, n_x: int, m: int) -> bool:
+    """Whether ``numba-parallel`` cuts ``(n_x, m)`` into ``count`` chunks or more (its ``plan``)."""
     min_chunk = max(MIN_CHUNK_EXAMPLES, -(-MIN_CHUNK_ELEMENTS // n_x))
-    return m >= 2 * min_chunk
+    return m >= count * min_chunk
 
 
-def choose_kernel(X: Any, op: str = BINARY, n_classes: int = 1) -> Kernel:
+def choose_kernel(X: Any, op: str = BINARY, n_classes: int = 1, *,
+                  solver_loop: bool = False) -> Kernel:
     """The :class:`~fastlr.Kernel` ``auto`` runs for ``op`` on a validated ``X``."""
-    return lookup_kernel(choose_kernel_name(X, op, n_classes))
+    return lookup_kernel(choose_kernel_name(X, op, n_classes, solver_loop=solver_loop))
 
 
 def choose_task_kernel_name() -> str:

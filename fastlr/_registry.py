@@ -417,7 +417,8 @@ def offering(op: str) -> tuple[str, ...]:
 _choose: Callable[..., Kernel] | None = None  # fastlr._auto.choose_kernel, once imported
 
 
-def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel:
+def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1, *,
+            solver_loop: bool = False) -> Kernel:
     """The kernel that runs ``op`` on a validated ``X``: the one asked for, or auto's choice.
 
     For a sparse X the op is the problem's sparse op (:data:`SPARSE_BINARY`,
@@ -437,6 +438,9 @@ def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel
         The validated X, from which ``auto`` chooses.
     n_classes : int
         K, for the multinomial op.
+    solver_loop : bool
+        Whether a solver's loop calls the op, with Python between the calls
+        (``auto`` then wants more work for ``numba-parallel``: ``fastlr._auto``).
 
     Raises
     ------
@@ -454,7 +458,7 @@ def resolve(kernel: str | Kernel, op: str, X: Any, n_classes: int = 1) -> Kernel
             from ._auto import choose_kernel  # imports this module: not at the top
 
             _choose = choose_kernel
-        named = _choose(X, op, n_classes)
+        named = _choose(X, op, n_classes, solver_loop=solver_loop)
     elif not named.offers(op):
         raise KernelUnavailableError(
             f"kernel {named.name!r} has no {op} op; kernels that offer it: "

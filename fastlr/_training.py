@@ -335,7 +335,9 @@ def train(
         problem = loss.validate(X, Y, w0, b0, alpha=alpha, sample_weight=sample_weight,
                                 n_classes=n_classes)
         classes = loss.classes(problem)
-        kernels = {role: resolve(named, loss.op(role), problem.X, classes) for role in row.roles}
+        loop = row.minimizer is not None  # a second-order solver: Python between the calls
+        kernels = {role: resolve(named, loss.op(role), problem.X, classes, solver_loop=loop)
+                   for role in row.roles}
         objective = in_memory(loss, problem, kernels, l1=l1)
     if row.minimizer is not None:
         return _train_second_order(objective, row, max_iter, tol, fit_intercept, callback)

@@ -41,6 +41,53 @@ def test_rules(n_x, m, dtype, order, expected):
     assert choose_kernel_name(_X(n_x, m, dtype, order)) == expected
 
 
+def _sparse(n_x, m, per_example, fmt="csc"):
+    """A sparse ``(n_x, m)`` X of ``per_example`` stored entries per example, made directly."""
+    import scipy.sparse
+
+    indices = np.tile(np.arange(per_example), m)
+    indptr = np.arange(m + 1) * per_example
+    X = scipy.sparse.csc_matrix((np.ones(indices.size), indices, indptr), shape=(n_x, m))
+    return X if fmt == "csc" else scipy.sparse.csr_matrix(X)
+
+
+@needs_numba
+@pytest.mark.parametrize("op, X, chunks", [
+    ("binary", _X(10, 10_000, order="F"), 3),  # 3,277 examples per chunk at most 10 features
+    ("binary", _X(10, 14_000, order="F"), 4),
+    ("binary", _X(100, 1_000, order="F"), 3),
+    ("multinomial", _X(10, 3_300, order="F"), 3),  # K n_x = 30 numbers per example
+    ("binary-hessian", _X(64, 500, order="F"), 2),  # 245 examples per Hessian chunk at 64 features
+    ("binary-hessian", _X(30, 5_000, order="F"), 4),
+    ("binary", _sparse(1_000, 3_000, 10), 3),  # 8,192 stored entries per chunk
+    ("binary", _sparse(1_000, 4_000, 10), 4),
+])
+def test_a_solver_loop_wants_four_chunks(op, X, chunks):
+    """Alone, two chunks choose ``numba-parallel``; called from a solver's loop, four (the pool
+    sleeps between the calls)."""
+    from fastlr._auto import MIN_CHUNKS, SOLVER_LOOP_MIN_CHUNKS
+
+    assert (MIN_CHUNKS, SOLVER_LOOP_MIN_CHUNKS) == (2, 4)
+    K = 3 if op == "multinomial" else 1
+    assert choose_kernel_name(X, op, K) == "numba-parallel"
+    in_loop = choose_kernel_name(X, op, K, solver_loop=True)
+    assert in_loop == ("numba-parallel" if chunks >= 4 else "numba")
+
+
+@needs_numba
+@pytest.mark.parametrize("solver, expected", [("gd", "numba-parallel"), ("lbfgs", "numba"),
+                                              ("newton-cholesky", "numba"), ("newton-cg", "numba")])
+def test_training_chooses_for_its_loop(rng, solver, expected):
+    """gd's loop is compiled (no Python between the passes); the second-order solvers' is not.
+    10 x 10,000 is three chunks."""
+    X = rng.standard_normal((10, 10_000))
+    y = (X[0] + rng.standard_normal(10_000) > 0).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fastlr.train(X, y, solver=solver, max_iter=3)
+    assert result.kernel == expected
+
+
 @needs_numba
 @pytest.mark.parametrize("n_x, m, K, fmt, expected", [
     (64, 1_437, 10, None, "numpy"),  # X in cache: BLAS's two GEMMs compute faster
