@@ -69,7 +69,7 @@ MIN_HESSIAN_CHUNK_WORK = 1 << 19
 #: alternated runs, F order: 250 x 4,000 62 -> 16 chunks 10.1 -> 4.5 ms,
 #: 300 x 3,000 46 -> 11 11.7 -> 5.5 ms, 400 x 5,000 26 -> 6 19.5 -> 13.9 ms,
 #: 200 x 10,000 64 -> 25 9.8 -> 7.1 ms, 150 x 5,000 64 -> 45 3.6 -> 3.0 ms);
-#: every shape below 150 features keeps its chunks. 4 MB left 400 x 5,000
+#: every shape below 128 features keeps its chunks. 4 MB left 400 x 5,000
 #: three chunks, 17.8 ms.
 HESSIAN_PARTIAL_BUDGET = 1 << 20
 
