@@ -42,7 +42,8 @@ def test_rules(n_x, m, dtype, order, expected):
 
 
 def _sparse(n_x, m, per_example, fmt="csc"):
-    """A sparse ``(n_x, m)`` X of ``per_example`` stored entries per example, made directly."""
+    """A sparse ``(n_x, m)`` X of ``per_example`` stored entries per example, made directly
+    (``scipy.sparse.random`` is slow)."""
     import scipy.sparse
 
     indices = np.tile(np.arange(per_example), m)
@@ -75,13 +76,16 @@ def test_a_solver_loop_wants_four_chunks(op, X, chunks):
 
 
 @needs_numba
-@pytest.mark.parametrize("solver, expected", [("gd", "numba-parallel"), ("lbfgs", "numba"),
-                                              ("newton-cholesky", "numba"), ("newton-cg", "numba")])
-def test_training_chooses_for_its_loop(rng, solver, expected):
-    """gd's loop is compiled (no Python between the passes); the second-order solvers' is not.
-    10 x 10,000 is three chunks."""
-    X = rng.standard_normal((10, 10_000))
-    y = (X[0] + rng.standard_normal(10_000) > 0).astype(float)
+@pytest.mark.parametrize("solver, shape, expected", [
+    ("gd", (10, 10_000), "numba-parallel"),  # three chunks of the binary op
+    ("lbfgs", (10, 10_000), "numba"),
+    ("newton-cg", (10, 10_000), "numba"),
+    ("newton-cholesky", (64, 500), "numba"),  # two chunks of the Hessian op, the kernel reported
+])
+def test_training_chooses_for_its_loop(rng, solver, shape, expected):
+    """gd's loop is compiled (no Python between the passes); the second-order solvers' is not."""
+    X = rng.standard_normal(shape)
+    y = (X[0] + rng.standard_normal(shape[1]) > 0).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = fastlr.train(X, y, solver=solver, max_iter=3)
@@ -107,13 +111,7 @@ def test_multinomial_product_rules(n_x, m, K, fmt, expected):
     if fmt is None:
         assert choose_kernel_name(_X(n_x, m, order="F"), MULTINOMIAL_PRODUCT, K) == expected
     else:
-        import scipy.sparse
-
-        per_example = min(n_x, 20)  # stored entries, made directly: scipy.sparse.random is slow
-        indices = np.tile(np.arange(per_example), m)
-        indptr = np.arange(m + 1) * per_example
-        X = scipy.sparse.csc_matrix((np.ones(indices.size), indices, indptr), shape=(n_x, m))
-        X = X if fmt == "csc" else scipy.sparse.csr_matrix(X)
+        X = _sparse(n_x, m, min(n_x, 20), fmt)
         assert choose_kernel_name(X, SPARSE_MULTINOMIAL_PRODUCT, K) == expected
 
 
