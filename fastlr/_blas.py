@@ -110,7 +110,7 @@ class _SharedLimit:
 
 _shared = _SharedLimit()
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=lambda: _shared.after_fork_in_child())
+    os.register_at_fork(after_in_child=_shared.after_fork_in_child)
 
 
 @contextlib.contextmanager

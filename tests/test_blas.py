@@ -9,6 +9,7 @@ thread) shows; where BLAS cannot run two threads here, the test skips.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -136,7 +137,7 @@ def test_no_thread_keeps_control_of_openblas():
     assert lines == ["limited [3]", "after [2]"]
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_child_forked_while_another_thread_fits_gets_blas_back():
     lines = _run("""
         holding, release = threading.Event(), threading.Event()
